@@ -1,0 +1,84 @@
+"""The user-attribute filters (language, country, timezone, status) shared by every tab.
+
+One FilterSet serves the page forms, the API and the selectors alike (STYLE.md §7). Each filter
+accepts repeated parameters and comma-separated lists: ``country=CN&country=IN`` or ``country=CN,IN``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from events.models import CrmUser
+
+
+class MultiValueField(forms.Field):
+    """A list of strings from repeated and/or comma-separated query parameters."""
+
+    widget = forms.SelectMultiple
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, "", []):
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [part.strip() for item in values for part in str(item).split(",") if part.strip()]
+
+
+class MultiValueFilter(django_filters.Filter):
+    field_class = MultiValueField
+
+    def filter(self, qs: QuerySet, value: list[str]) -> QuerySet:
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class ListWidget(forms.SelectMultiple):
+    """Reads every value of a repeated parameter (QueryDict.getlist) for the MultiValueField."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        return data.get(name)
+
+
+class CrmUserFilterSet(django_filters.FilterSet):
+    language = MultiValueFilter(label=_("Language"), widget=ListWidget)
+    country = MultiValueFilter(label=_("Country"), widget=ListWidget)
+    timezone = MultiValueFilter(label=_("Time zone"), widget=ListWidget)
+    status = MultiValueFilter(label=_("Status"), widget=ListWidget)
+
+    class Meta:
+        model = CrmUser
+        fields = ["language", "country", "timezone", "status"]
+
+
+USER_FILTER_FIELDS = ("language", "country", "timezone", "status")
+
+
+def user_filters_from(data: Any) -> dict[str, list[str]]:
+    """Validated user filters from a QueryDict or dict: {attribute: [values]}, empty ones dropped.
+
+    Raises ``django.core.exceptions.ValidationError``-style errors through the FilterSet form; an
+    unknown status is reported on the ``status`` field.
+    """
+    filterset = CrmUserFilterSet(data=data, queryset=CrmUser.objects.none())
+    form = filterset.form
+    if not form.is_valid():
+        raise forms.ValidationError(form.errors)
+    cleaned = {k: v for k, v in form.cleaned_data.items() if v}
+    bad = [s for s in cleaned.get("status", []) if s not in CrmUser.Status.values]
+    if bad:
+        raise forms.ValidationError({"status": [f"Unknown status: {', '.join(bad)}. Use one of: {', '.join(CrmUser.Status.values)}."]})
+    return cleaned
+
+
+def filter_crm_users(queryset: QuerySet[CrmUser], filters: dict[str, list[str]]) -> QuerySet[CrmUser]:
+    """Apply validated user filters to a CrmUser queryset, through the same FilterSet."""
+    if not filters:
+        return queryset
+    return CrmUserFilterSet(data=filters, queryset=queryset).qs

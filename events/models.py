@@ -1,0 +1,281 @@
+"""The domain model (DESIGN.md §2): workspaces, CRM users, the feature catalog, raw events and the
+rollups derived from them.
+
+Timestamps are stored in UTC; a *day* (``date`` columns on rollups) is a calendar day in the
+workspace's time zone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone_name(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not an IANA time zone name (e.g. Asia/Shanghai)."), params={"value": value})
+
+
+class Workspace(models.Model):
+    """One CRM organisation: its users, its events and its settings."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone_name],
+        help_text=_("IANA name. Day boundaries of every metric are in this zone."),
+    )
+    session_timeout_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text=_("A gap longer than this between two events of a user starts a new session."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar day, in this workspace's time zone, that holds ``moment``."""
+        return moment.astimezone(self.tzinfo).date()
+
+    def today(self) -> date:
+        return self.local_date(timezone.now())
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        ANALYST = "analyst", _("Analyst")
+        VIEWER = "viewer", _("Viewer")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+
+class IngestKeyQuerySet(models.QuerySet["IngestKey"]):
+    def active(self) -> IngestKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class IngestKey(models.Model):
+    """A write-only secret that lets a CRM send events and users to one workspace.
+
+    Only a SHA-256 digest is stored; the key itself is shown once, when it is created. Keys carry 256
+    bits of randomness, so a fast unsalted digest is enough (no password-style stretching needed).
+    """
+
+    PREFIX = "ik_"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ingest_keys")
+    label = models.CharField(max_length=100, default="default")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, so an admin can tell keys apart without the secret.
+    hint = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IngestKeyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.label})"
+
+    @staticmethod
+    def digest_of(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, workspace: Workspace, label: str = "default") -> tuple[IngestKey, str]:
+        """Create a key; return it with the raw secret, which is not stored anywhere."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        key = cls.objects.create(workspace=workspace, label=label, digest=cls.digest_of(raw), hint=raw[:10])
+        return key, raw
+
+
+class CrmUser(models.Model):
+    """A person who uses the CRM (not a login of this application)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+        DEACTIVATED = "deactivated", _("Deactivated")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="crm_users")
+    external_id = models.CharField(max_length=128)
+    email = models.EmailField(blank=True, default="")
+    name = models.CharField(max_length=200, blank=True, default="")
+    language = models.CharField(max_length=16, blank=True, default="")
+    country = models.CharField(max_length=64, blank=True, default="")
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    role = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Registration in the CRM; unknown means 'before any period'.")
+    )
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="crmuser_unique_external_id")]
+        indexes = [models.Index(fields=["workspace", "email"], name="crmuser_email")]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id
+
+
+class Feature(models.Model):
+    """The catalog of what can be analysed (Leads, Calendar, Web forms…)."""
+
+    class Type(models.TextChoices):
+        GENERAL = "general", _("General")
+        USER_CONTROL = "user_control", _("User control")
+        AUTOMATION = "automation", _("Automation")
+        CHANNEL = "channel", _("Channel")
+        MODULE = "module", _("Module")
+        CUSTOM = "custom", _("Custom")
+        REPORTS = "reports", _("Reports and analytics")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="features")
+    key = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True, default="")
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.CUSTOM)
+    auto_created = models.BooleanField(
+        default=False, help_text=_("Created because a client sent an unknown feature; review its name and type.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="feature_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+action_validator = RegexValidator(r"^[A-Za-z0-9_.:-]+$", _("Letters, digits, _ . : - only."))
+
+
+class Event(models.Model):
+    """One interaction of a CRM user with a feature. The system of record: rollups derive from it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    uuid = models.CharField(max_length=64, help_text=_("Client-chosen idempotency key, unique per workspace."))
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    detail = models.CharField(max_length=128, blank=True, default="")
+    record_id = models.CharField(max_length=128, blank=True, default="")
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    properties = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "uuid"], name="event_unique_uuid")]
+        indexes = [
+            # Day refreshes read one workspace's events in a time range.
+            models.Index(fields=["workspace", "occurred_at"], name="event_ws_time"),
+            # Sessions and funnels walk one user's events in time order.
+            models.Index(fields=["crm_user", "occurred_at"], name="event_user_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature_id}/{self.action} by {self.crm_user_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class DirtyDay(models.Model):
+    """A (workspace, local day) whose rollups are out of date because events arrived for it.
+
+    Every mark writes a fresh ``token``; a refresh deletes only the marks whose token it saw, so a
+    mark made while a refresh runs survives and is picked up by the next one.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    token = models.CharField(max_length=32)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="dirtyday_unique")]
+
+
+class UserFeatureDay(models.Model):
+    """Finest rollup: events per (workspace, local day, user, feature, action, detail)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=64)
+    detail = models.CharField(max_length=128, blank=True, default="")
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "day", "crm_user", "feature", "action", "detail"], name="ufd_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "feature", "day"], name="ufd_feature_day")]
+
+
+class UserDay(models.Model):
+    """Per (workspace, local day, user): interactions, and the sessions that *start* that day."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    events = models.PositiveIntegerField(default=0, help_text=_("Interactions on this day."))
+    sessions = models.PositiveIntegerField(default=0, help_text=_("Sessions starting on this day."))
+    session_seconds = models.FloatField(default=0, help_text=_("Total duration of those sessions."))
+    first_event_at = models.DateTimeField(null=True)
+    last_event_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "crm_user"], name="userday_unique")]
+        indexes = [models.Index(fields=["crm_user", "day"], name="userday_user_day")]
+
+
+class Session(models.Model):
+    """One session (DESIGN.md §3); ``day`` is the local day it starts on, even if it crosses midnight."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["crm_user", "started_at"], name="session_unique_start")]
+        indexes = [models.Index(fields=["workspace", "day"], name="session_ws_day")]
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()

@@ -1,0 +1,107 @@
+"""The one date-range object every tab uses (STYLE.md §3).
+
+A ``Period`` is an inclusive range of calendar days in a workspace's time zone. It knows its UTC
+bounds (for raw-event queries), the previous period of equal length, and its buckets (day, ISO week
+starting Monday, month) with every bucket present so charts get a continuous axis.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+
+class Interval(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week holding ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def bucket_start(day: date, interval: Interval) -> date:
+    if interval is Interval.DAY:
+        return day
+    if interval is Interval.WEEK:
+        return week_start(day)
+    return day.replace(day=1)
+
+
+def _next_bucket(start: date, interval: Interval) -> date:
+    if interval is Interval.DAY:
+        return start + timedelta(days=1)
+    if interval is Interval.WEEK:
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def local_midnight_utc(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` begins in ``tz`` (correct across DST changes)."""
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    tz: zoneinfo.ZoneInfo
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError("A period cannot start after it ends.")
+
+    @classmethod
+    def ending(cls, as_of: date, days: int, tz: zoneinfo.ZoneInfo) -> Period:
+        """The ``days`` days ending on ``as_of`` inclusive (DESIGN.md §3)."""
+        if days < 1:
+            raise ValueError("A period has at least one day.")
+        return cls(start=as_of - timedelta(days=days - 1), end=as_of, tz=tz)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of equal length just before this one."""
+        return Period.ending(self.start - timedelta(days=1), self.days, self.tz)
+
+    @property
+    def start_utc(self) -> datetime:
+        return local_midnight_utc(self.start, self.tz)
+
+    @property
+    def end_utc(self) -> datetime:
+        """Exclusive upper bound: the instant the day after ``end`` begins."""
+        return local_midnight_utc(self.end + timedelta(days=1), self.tz)
+
+    def dates(self) -> Iterator[date]:
+        day = self.start
+        while day <= self.end:
+            yield day
+            day += timedelta(days=1)
+
+    def buckets(self, interval: Interval) -> list[date]:
+        """Every bucket touching the period, oldest first; a bucket is named by its first day
+        (which may lie before ``start`` for a week or month that the period enters mid-way)."""
+        result = []
+        current = bucket_start(self.start, interval)
+        while current <= self.end:
+            result.append(current)
+            current = _next_bucket(current, interval)
+        return result
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def change_pct(current: float, previous: float) -> float | None:
+    """DESIGN.md §3: round((current − previous) / previous × 100, 1); None when previous is 0."""
+    if not previous:
+        return None
+    return round((current - previous) / previous * 100, 1)

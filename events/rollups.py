@@ -1,0 +1,247 @@
+"""Rollups: the precomputed aggregates every tab reads (DESIGN.md §1).
+
+Two grains are maintained from raw events, always per *local day* of the workspace:
+
+* ``UserFeatureDay`` — events per (day, user, feature, action, detail), built in SQL;
+* ``Session`` and ``UserDay`` — sessions by the workspace's timeout and logout rule, counted on the
+  day they start, and per (day, user) interactions, session count/seconds, first and last event.
+
+Every recompute is *replace*: delete the rows of the days concerned and insert them again from the
+events, in one transaction, so running it twice gives the same rows (idempotent) and readers never
+see half a day. Ingestion marks days dirty; ``rollups_refresh_dirty`` recomputes just those.
+
+Sessions cross midnight: an event on day D can change a session that started on D−1 (by extending
+it) or one that would have started on D+1 (by joining it to a session of D). So a dirty day D
+recomputes sessions for D−1, D and D+1. A session that runs on, with no gap over the timeout, for
+more than a whole day before reaching D is only corrected by a ``--full`` rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q
+
+from events.models import DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
+from events.periods import local_midnight_utc
+
+logger = logging.getLogger(__name__)
+
+# Days recomputed per transaction: keeps SQLite's single writer lock short during big refreshes.
+CHUNK_DAYS = 7
+_ADVISORY_LOCK_NAMESPACE = 7_201_301
+
+
+def _runs(days: Iterable[date], max_len: int = CHUNK_DAYS) -> list[tuple[date, date]]:
+    """Split days into contiguous runs of at most ``max_len`` days: [(first, last), …]."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + timedelta(days=1) and (day - runs[-1][0]).days < max_len:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _lock_workspace(workspace_id: int) -> None:
+    """Serialise rollup writers of one workspace on PostgreSQL (SQLite has a single writer anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_LOCK_NAMESPACE, workspace_id])
+
+
+def _rebuild_feature_days(workspace: Workspace, first: date, last: date) -> None:
+    UserFeatureDay.objects.filter(workspace=workspace, day__range=(first, last)).delete()
+    source, target = Event._meta.db_table, UserFeatureDay._meta.db_table
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        day = first
+        while day <= last:
+            # Within one local day the day is a constant, so the same SQL serves SQLite and PostgreSQL
+            # and uses the (workspace, occurred_at) index.
+            cursor.execute(
+                f"INSERT INTO {target} (workspace_id, day, crm_user_id, feature_id, action, detail, events) "
+                f"SELECT workspace_id, %s, crm_user_id, feature_id, action, detail, COUNT(*) FROM {source} "
+                "WHERE workspace_id = %s AND occurred_at >= %s AND occurred_at < %s "
+                "GROUP BY workspace_id, crm_user_id, feature_id, action, detail",
+                [
+                    ops.adapt_datefield_value(day),
+                    workspace.id,
+                    ops.adapt_datetimefield_value(local_midnight_utc(day, workspace.tzinfo)),
+                    ops.adapt_datetimefield_value(local_midnight_utc(day + timedelta(days=1), workspace.tzinfo)),
+                ],
+            )
+            day += timedelta(days=1)
+
+
+@dataclass(slots=True)
+class _OpenSession:
+    start: datetime
+    last: datetime
+    events: int
+    last_action: str
+
+
+def _event_stream(
+    workspace: Workspace, start: datetime, end: datetime, user_ids: set[int] | None = None
+) -> Iterator[tuple[int, datetime, str]]:
+    qs = Event.objects.filter(workspace=workspace, occurred_at__gte=start, occurred_at__lt=end)
+    if user_ids is not None:
+        qs = qs.filter(crm_user_id__in=user_ids)
+    return qs.order_by("crm_user_id", "occurred_at", "id").values_list("crm_user_id", "occurred_at", "action").iterator(
+        chunk_size=20_000
+    )
+
+
+def _rebuild_sessions(workspace: Workspace, first: date, last: date) -> None:
+    """Recompute Session and UserDay rows for the local days first..last."""
+    tz = workspace.tzinfo
+    timeout = timedelta(minutes=workspace.session_timeout_minutes)
+    start, end = local_midnight_utc(first, tz), local_midnight_utc(last + timedelta(days=1), tz)
+
+    sessions: list[Session] = []
+    day_stats: dict[tuple[int, date], list] = defaultdict(lambda: [0, None, None, 0, 0.0])
+    open_sessions: dict[int, _OpenSession] = {}
+
+    def close(user_id: int, s: _OpenSession) -> None:
+        if s.start < start:  # began before this range: owned by an earlier day
+            return
+        day = s.start.astimezone(tz).date()
+        sessions.append(
+            Session(workspace=workspace, crm_user_id=user_id, day=day, started_at=s.start, ended_at=s.last, events=s.events)
+        )
+        stats = day_stats[(user_id, day)]
+        stats[3] += 1
+        stats[4] += (s.last - s.start).total_seconds()
+
+    def continues(s: _OpenSession | None, moment: datetime) -> bool:
+        # A gap of exactly the timeout stays in the session; longer starts a new one, and so does
+        # any event after a logout.
+        return s is not None and s.last_action != "logout" and moment - s.last <= timeout
+
+    # The events up to one timeout before the range tell whether the range's first events continue
+    # an earlier session.
+    for user_id, moment, action in _event_stream(workspace, start - timeout, end):
+        current = open_sessions.get(user_id)
+        if continues(current, moment):
+            assert current is not None
+            current.last, current.events, current.last_action = moment, current.events + 1, action
+        else:
+            if current is not None:
+                close(user_id, current)
+            open_sessions[user_id] = _OpenSession(moment, moment, 1, action)
+        if moment >= start:
+            stats = day_stats[(user_id, moment.astimezone(tz).date())]
+            stats[0] += 1
+            stats[1] = stats[1] or moment
+            stats[2] = moment
+
+    # Sessions that began in the range may run on past its end: follow them a day at a time.
+    tail_start = end
+    while True:
+        pending = {
+            uid for uid, s in open_sessions.items() if s.start >= start and continues(s, tail_start)
+        }
+        if not pending:
+            break
+        tail_end = tail_start + timedelta(days=1)
+        finished: set[int] = set()
+        for user_id, moment, action in _event_stream(workspace, tail_start, tail_end, pending):
+            current = open_sessions[user_id]
+            if user_id in finished:
+                continue
+            if continues(current, moment):
+                current.last, current.events, current.last_action = moment, current.events + 1, action
+            else:
+                finished.add(user_id)
+        tail_start = tail_end
+        # Users whose session ended inside this tail window are done; keep following the others.
+        for uid in finished:
+            current = open_sessions.pop(uid)
+            close(uid, current)
+
+    for user_id, current in open_sessions.items():
+        close(user_id, current)
+
+    Session.objects.filter(workspace=workspace, day__range=(first, last)).delete()
+    UserDay.objects.filter(workspace=workspace, day__range=(first, last)).delete()
+    Session.objects.bulk_create(sessions, batch_size=2000)
+    UserDay.objects.bulk_create(
+        [
+            UserDay(
+                workspace=workspace,
+                day=day,
+                crm_user_id=user_id,
+                events=stats[0],
+                first_event_at=stats[1],
+                last_event_at=stats[2],
+                sessions=stats[3],
+                session_seconds=stats[4],
+            )
+            for (user_id, day), stats in day_stats.items()
+            if first <= day <= last
+        ],
+        batch_size=2000,
+    )
+
+
+def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
+    """Replace every rollup row of these local days (and the neighbouring days' sessions)."""
+    days = set(days)
+    for first, last in _runs(days):
+        with transaction.atomic():
+            _lock_workspace(workspace.id)
+            _rebuild_feature_days(workspace, first, last)
+            _rebuild_sessions(workspace, first - timedelta(days=1), last + timedelta(days=1))
+
+
+def rollups_refresh_dirty(*, workspace: Workspace) -> list[date]:
+    """Recompute the days marked dirty by ingestion; return them.
+
+    A mark is removed only if it still carries the token read here, so events that arrive during
+    the refresh leave their day marked for the next run.
+    """
+    marks = dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
+    for first, last in _runs(marks):
+        chunk = {d: t for d, t in marks.items() if first <= d <= last}
+        with transaction.atomic():
+            rollups_recompute_days(workspace=workspace, days=chunk)
+            condition = Q()
+            for day, token in chunk.items():
+                condition |= Q(day=day, token=token)
+            DirtyDay.objects.filter(condition, workspace=workspace).delete()
+    return sorted(marks)
+
+
+def rollups_rebuild(*, workspace: Workspace) -> int:
+    """Recompute every rollup of the workspace from its raw events; return the number of days."""
+    bounds = Event.objects.filter(workspace=workspace).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    marks = dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
+    if bounds["first"] is None:
+        with transaction.atomic():
+            for model in (UserFeatureDay, UserDay, Session, DirtyDay):
+                model.objects.filter(workspace=workspace).delete()
+        return 0
+    tz = workspace.tzinfo
+    first, last = bounds["first"].astimezone(tz).date(), bounds["last"].astimezone(tz).date()
+    with transaction.atomic():  # rows of days that no longer have any event
+        for model in (UserFeatureDay, UserDay, Session):
+            model.objects.filter(workspace=workspace).exclude(day__range=(first, last)).delete()
+    day = first
+    while day <= last:
+        chunk_last = min(day + timedelta(days=CHUNK_DAYS - 1), last)
+        with transaction.atomic():
+            _lock_workspace(workspace.id)
+            _rebuild_feature_days(workspace, day, chunk_last)
+            _rebuild_sessions(workspace, day, chunk_last)
+        day = chunk_last + timedelta(days=1)
+    condition = Q(pk__in=[])
+    for mark_day, token in marks.items():
+        condition |= Q(day=mark_day, token=token)
+    DirtyDay.objects.filter(condition, workspace=workspace).delete()
+    return (last - first).days + 1

@@ -1,0 +1,230 @@
+"""Writes of the events area: workspaces, CRM users and event ingestion.
+
+Events are the system of record: an accepted event is committed before the caller answers. Rollups
+are derived afterwards, by a task enqueued on commit (see ``events.rollups``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid as uuidlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from events.models import CrmUser, DirtyDay, Event, Feature, IngestKey, Membership, Workspace
+from events.validation import EventRow
+
+logger = logging.getLogger(__name__)
+
+
+def workspace_create(
+    *, slug: str, name: str = "", timezone_name: str = "UTC", session_timeout_minutes: int = 15
+) -> tuple[Workspace, str]:
+    """Create a workspace with its first ingest key; return both (the raw key is shown once)."""
+    with transaction.atomic():
+        workspace = Workspace(
+            slug=slug, name=name or slug, timezone=timezone_name, session_timeout_minutes=session_timeout_minutes
+        )
+        workspace.full_clean()
+        workspace.save()
+        _, raw_key = IngestKey.issue(workspace)
+    return workspace, raw_key
+
+
+def membership_set(*, workspace: Workspace, user: AbstractBaseUser, role: str) -> Membership:
+    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+    return membership
+
+
+# --- CRM users -------------------------------------------------------------------------------------
+
+
+@dataclass
+class UserUpsertResult:
+    created: int = 0
+    updated: int = 0
+
+
+def crm_users_upsert(*, workspace: Workspace, rows: Sequence[dict[str, Any]]) -> UserUpsertResult:
+    """Insert or update CRM users by external id; fields absent from a row keep their value."""
+    result = UserUpsertResult()
+    if not rows:
+        return result
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:  # a later row for the same user wins, field by field
+        merged.setdefault(row["external_id"], {}).update(row)
+    with transaction.atomic():
+        existing = {
+            u.external_id: u
+            for u in CrmUser.objects.select_for_update().filter(workspace=workspace, external_id__in=list(merged))
+        }
+        to_create, to_update, fields = [], [], set()
+        for external_id, values in merged.items():
+            user = existing.get(external_id)
+            if user is None:
+                to_create.append(CrmUser(workspace=workspace, **values))
+            else:
+                changed = {k: v for k, v in values.items() if k != "external_id" and getattr(user, k) != v}
+                for key, value in changed.items():
+                    setattr(user, key, value)
+                fields |= changed.keys()
+                to_update.append(user)
+        CrmUser.objects.bulk_create(to_create, batch_size=500)
+        if fields:
+            CrmUser.objects.bulk_update(to_update, sorted(fields), batch_size=500)
+    result.created, result.updated = len(to_create), len(to_update)
+    return result
+
+
+def _resolve_ids(model: type[CrmUser] | type[Feature], workspace: Workspace, keys: set[str]) -> dict[str, int]:
+    """Map external ids (users) or keys (features) to primary keys, creating what is missing.
+
+    Unknown users are created active; unknown features as ``custom`` and flagged for review.
+    Creation ignores conflicts so two concurrent batches naming the same new user both succeed.
+    """
+    key_field = "external_id" if model is CrmUser else "key"
+    found = dict(model.objects.filter(workspace=workspace, **{f"{key_field}__in": keys}).values_list(key_field, "id"))
+    missing = keys - found.keys()
+    if missing:
+        if model is CrmUser:
+            new: list[Any] = [CrmUser(workspace=workspace, external_id=k) for k in missing]
+        else:
+            new = [Feature(workspace=workspace, key=k, name=k, type=Feature.Type.CUSTOM, auto_created=True) for k in missing]
+        model.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        found.update(
+            model.objects.filter(workspace=workspace, **{f"{key_field}__in": missing}).values_list(key_field, "id")
+        )
+    return found
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    days: set[date] = field(default_factory=set)
+
+    def add(self, other: IngestResult) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.days |= other.days
+
+
+_EVENT_COLUMNS = (
+    "workspace_id, uuid, crm_user_id, feature_id, action, detail, record_id, occurred_at, received_at, properties"
+)
+
+
+def _insert_events(rows: list[tuple[Any, ...]]) -> list[datetime]:
+    """Insert event tuples, skipping uuids the workspace already has; return the times inserted.
+
+    The database reports what it inserted (``RETURNING``), so duplicates are counted exactly even
+    when two clients resend the same batch at once.
+    """
+    table = Event._meta.db_table
+    inserted: list[datetime] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement with array parameters: psycopg re-parses large multi-row VALUES for
+            # every call, which the benchmark measured at half this speed.
+            columns = list(zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} ({_EVENT_COLUMNS}) "
+                "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[], "
+                "%s::varchar[], %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[]) "
+                "ON CONFLICT DO NOTHING RETURNING occurred_at",
+                [list(c) for c in columns],
+            )
+            inserted = [r[0] for r in cursor.fetchall()]
+        else:
+            for start in range(0, len(rows), 300):  # 300 × 10 parameters stays under SQLite's limit
+                chunk = rows[start : start + 300]
+                values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} ({_EVENT_COLUMNS}) VALUES {values} "
+                    "ON CONFLICT DO NOTHING RETURNING occurred_at",
+                    [value for row in chunk for value in row],
+                )
+                inserted.extend(r[0] for r in cursor.fetchall())
+    return [_as_aware(v) for v in inserted]
+
+
+def events_ingest(*, workspace: Workspace, rows: Sequence[EventRow], enqueue_refresh: bool = True) -> IngestResult:
+    """Store validated events (deduplicated by uuid) and mark their local days dirty.
+
+    The events and the dirty marks commit together; the rollup refresh is enqueued only after the
+    commit, so a worker never looks for rows that are not visible yet.
+    """
+    result = IngestResult()
+    if not rows:
+        return result
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic():
+        user_ids = _resolve_ids(CrmUser, workspace, {r.user for r in rows})
+        feature_ids = _resolve_ids(Feature, workspace, {r.feature for r in rows})
+        received = adapt(now)
+        tuples = [
+            (
+                workspace.id,
+                r.uuid or uuidlib.uuid4().hex,
+                user_ids[r.user],
+                feature_ids[r.feature],
+                r.action,
+                r.detail,
+                r.record_id,
+                adapt(r.occurred_at),
+                received,
+                json.dumps(r.properties) if r.properties is not None else None,
+            )
+            for r in rows
+        ]
+        inserted = _insert_events(tuples)
+        tz = workspace.tzinfo
+        result.accepted = len(inserted)
+        result.duplicates = len(rows) - len(inserted)
+        result.days = {moment.astimezone(tz).date() for moment in inserted}
+        mark_days_dirty(workspace_id=workspace.id, days=result.days)
+    if result.days and enqueue_refresh:
+        transaction.on_commit(lambda: enqueue_rollup_refresh(workspace.id))
+    return result
+
+
+def _as_aware(value: Any) -> datetime:
+    """RETURNING on SQLite gives the stored text ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def mark_days_dirty(*, workspace_id: int, days: Iterable[date]) -> None:
+    """Record that these local days need their rollups recomputed (fresh token per mark)."""
+    now = timezone.now()
+    marks = [DirtyDay(workspace_id=workspace_id, day=d, token=uuidlib.uuid4().hex, marked_at=now) for d in sorted(days)]
+    if marks:
+        DirtyDay.objects.bulk_create(
+            marks, update_conflicts=True, unique_fields=["workspace", "day"], update_fields=["token", "marked_at"]
+        )
+
+
+def enqueue_rollup_refresh(workspace_id: int) -> None:
+    """Ask a worker to refresh the workspace's dirty days.
+
+    Never lets a broker outage fail the request that stored the events: the days stay marked and
+    the periodic sweep (``CELERY_BEAT_SCHEDULE``) refreshes them once a worker can be reached.
+    """
+    from events.tasks import refresh_rollups_task
+
+    try:
+        refresh_rollups_task.delay(workspace_id)
+    except Exception:  # noqa: BLE001 - any broker failure; the sweep recovers
+        logger.warning("Could not enqueue the rollup refresh of workspace %s; the sweep will.", workspace_id, exc_info=True)

@@ -1,0 +1,28 @@
+"""Celery tasks of the events area: thin wrappers that take ids and call the rollup services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from events.models import DirtyDay, Workspace
+from events.rollups import rollups_refresh_dirty
+
+
+# A refresh is idempotent (recompute-and-replace), so retrying after a lost connection or a lock
+# timeout is always safe.
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def refresh_rollups_task(workspace_id: int) -> int:
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:  # deleted since the task was queued
+        return 0
+    return len(rollups_refresh_dirty(workspace=workspace))
+
+
+@shared_task
+def sweep_dirty_days_task() -> int:
+    """Enqueue a refresh for every workspace that still has dirty days (lost enqueues, outages)."""
+    workspace_ids = list(DirtyDay.objects.values_list("workspace_id", flat=True).distinct())
+    for workspace_id in workspace_ids:
+        refresh_rollups_task.delay(workspace_id)
+    return len(workspace_ids)

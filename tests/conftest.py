@@ -1,0 +1,78 @@
+"""Shared fixtures: workspaces, members with API tokens, and a declarative event builder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from events.models import Membership, Workspace
+from events.rollups import rollups_refresh_dirty
+from events.services import events_ingest, workspace_create
+from events.validation import parse_event
+
+
+@pytest.fixture
+def make_workspace(db: Any) -> Callable[..., tuple[Workspace, str]]:
+    counter = iter(range(1, 10_000))
+
+    def make(slug: str | None = None, tz: str = "UTC", timeout: int = 15) -> tuple[Workspace, str]:
+        return workspace_create(
+            slug=slug or f"ws{next(counter)}", timezone_name=tz, session_timeout_minutes=timeout
+        )
+
+    return make
+
+
+@pytest.fixture
+def workspace(make_workspace: Callable[..., tuple[Workspace, str]]) -> Workspace:
+    return make_workspace("acme", tz="UTC")[0]
+
+
+@pytest.fixture
+def member_client(db: Any) -> Callable[..., APIClient]:
+    """An APIClient authenticated with a personal token of a member of ``workspace`` (role given)."""
+
+    def make(workspace: Workspace | None, role: str = Membership.Role.VIEWER, username: str = "member") -> APIClient:
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        if workspace is not None:
+            Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+        _, token = AuthToken.objects.create(user, expiry=timezone.timedelta(days=1))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return make
+
+
+def journeys(workspace: Workspace, events: Iterable[tuple[Any, ...]], refresh: bool = True) -> None:
+    """Store events declaratively and refresh rollups.
+
+    Each item is ``(user, timestamp, feature, action[, detail[, record_id]])``; ``timestamp`` is an
+    ISO string with offset or an aware datetime.
+    """
+    now = timezone.now()
+    rows = []
+    for n, item in enumerate(events):
+        user, moment, feature, action, *rest = item
+        raw = {
+            "uuid": f"j{n}-{user}-{moment}",
+            "user": user,
+            "feature": feature,
+            "action": action,
+            "detail": rest[0] if rest else "",
+            "record_id": rest[1] if len(rest) > 1 else "",
+            "timestamp": moment.isoformat() if isinstance(moment, datetime) else moment,
+        }
+        row, errors = parse_event(raw, now=now)
+        assert row is not None, errors
+        rows.append(row)
+    events_ingest(workspace=workspace, rows=rows, enqueue_refresh=False)
+    if refresh:
+        rollups_refresh_dirty(workspace=workspace)

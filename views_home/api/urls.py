@@ -1,0 +1,10 @@
+from django.urls import path
+
+from views_home.api import views
+
+urlpatterns = [
+    path("home/summary", views.HomeSummaryView.as_view(), name="api-home-summary"),
+    path("home/weekly-interactions", views.WeeklyInteractionsView.as_view(), name="api-home-weekly"),
+    path("home/attendance-calendar", views.AttendanceCalendarView.as_view(), name="api-home-calendar"),
+    path("home/top-users", views.TopUsersView.as_view(), name="api-home-top-users"),
+]
