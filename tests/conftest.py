@@ -18,6 +18,24 @@ from events.services import events_ingest, workspace_create
 from events.validation import parse_event
 
 
+@pytest.fixture(autouse=True)
+def celery_in_process(request: pytest.FixtureRequest) -> Any:
+    """Run tasks in-process except in integration tests, which use a real Redis-backed worker.
+
+    ``make test`` sets CELERY_BROKER_URL for its PostgreSQL pass (settings then stop running tasks
+    eagerly); every other test must not depend on a worker being there.
+    """
+    from crm_usage.celery import app
+
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def make_workspace(db: Any) -> Callable[..., tuple[Workspace, str]]:
     counter = iter(range(1, 10_000))
@@ -76,3 +94,16 @@ def journeys(workspace: Workspace, events: Iterable[tuple[Any, ...]], refresh: b
     events_ingest(workspace=workspace, rows=rows, enqueue_refresh=False)
     if refresh:
         rollups_refresh_dirty(workspace=workspace)
+
+
+def crm_users(workspace: Workspace, rows: Iterable[dict[str, Any]]) -> None:
+    """Create or update CRM users through the same validation as the users batch endpoint."""
+    from events.services import crm_users_upsert
+    from events.validation import parse_user
+
+    clean = []
+    for raw in rows:
+        row, errors = parse_user(raw, tz=workspace.tzinfo)
+        assert row is not None, errors
+        clean.append(row)
+    crm_users_upsert(workspace=workspace, rows=clean)
