@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.models import CrmUser, Feature, IngestKey, Membership, Workspace
+from events.tasks import rebuild_rollups_task
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,6 +56,11 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Workspace, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and {"timezone", "session_timeout_minutes"} & set(form.changed_data):
+            # Day boundaries and sessions depend on both: every rollup of the workspace is now stale.
+            workspace_id = obj.pk
+            transaction.on_commit(lambda: rebuild_rollups_task.delay(workspace_id))
+            self.message_user(request, _("Rollups are being recomputed for the new day boundaries and sessions."))
         if not change:
             _key, raw = IngestKey.issue(obj)
             self.message_user(

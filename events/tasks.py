@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from events.models import DirtyDay, Workspace
-from events.rollups import rollups_refresh_dirty
+from events.rollups import rollups_rebuild, rollups_refresh_dirty
 
 
 # A refresh is idempotent (recompute-and-replace), so retrying after a lost connection or a lock
@@ -26,3 +26,10 @@ def sweep_dirty_days_task() -> int:
     for workspace_id in workspace_ids:
         refresh_rollups_task.delay(workspace_id)
     return len(workspace_ids)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def rebuild_rollups_task(workspace_id: int) -> int:
+    """Recompute every rollup of a workspace (after its time zone or session timeout changed)."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    return rollups_rebuild(workspace=workspace) if workspace else 0

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
@@ -57,3 +58,13 @@ class HasIngestKey(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.auth, IngestKey)
+
+
+class IngestKeyScheme(OpenApiAuthenticationExtension):
+    """Documents the ingest key as an HTTP bearer scheme in /api/v1/schema/."""
+
+    target_class = "events.api.auth.IngestKeyAuthentication"
+    name = "ingestKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "description": "The workspace's ingest key."}

@@ -185,3 +185,15 @@ def test_schema_and_docs_are_served_offline(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "swagger-ui" in html
+
+
+def test_home_reads_rollups_not_raw_events(shanghai, member_client):
+    """Deleting the raw events after the rollup leaves every Home answer unchanged."""
+    from events.models import Event
+
+    client = member_client(shanghai)
+    endpoints = ["summary", "weekly-interactions", "attendance-calendar", "top-users"]
+    before = [get(client, "zylker", e, as_of="2025-10-30", days=7).json() for e in endpoints]
+    assert before[0]["metrics"]["interactions"]["value"] == 4
+    Event.objects.all().delete()
+    assert [get(client, "zylker", e, as_of="2025-10-30", days=7).json() for e in endpoints] == before
