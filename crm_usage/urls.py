@@ -1,10 +1,10 @@
 """URL map: pages at the root, the REST API under /api/v1/, the admin under /admin/."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -224,6 +224,9 @@ class DirtyDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="dirtyday_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.day} of workspace {self.workspace_id}"
+
 
 class UserFeatureDay(models.Model):
     """Finest rollup: events per (workspace, local day, user, feature, action, detail)."""
@@ -244,6 +247,9 @@ class UserFeatureDay(models.Model):
         ]
         indexes = [models.Index(fields=["workspace", "feature", "day"], name="ufd_feature_day")]
 
+    def __str__(self) -> str:
+        return f"{self.day} user {self.crm_user_id} feature {self.feature_id} {self.action}: {self.events}"
+
 
 class UserDay(models.Model):
     """Per (workspace, local day, user): interactions, and the sessions that *start* that day."""
@@ -261,6 +267,9 @@ class UserDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["workspace", "day", "crm_user"], name="userday_unique")]
         indexes = [models.Index(fields=["crm_user", "day"], name="userday_user_day")]
 
+    def __str__(self) -> str:
+        return f"{self.day} user {self.crm_user_id}: {self.events} events, {self.sessions} sessions"
+
 
 class Session(models.Model):
     """One session (DESIGN.md §3); ``day`` is the local day it starts on, even if it crosses midnight."""
@@ -275,6 +284,9 @@ class Session(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["crm_user", "started_at"], name="session_unique_start")]
         indexes = [models.Index(fields=["workspace", "day"], name="session_ws_day")]
+
+    def __str__(self) -> str:
+        return f"user {self.crm_user_id} {self.started_at:%Y-%m-%d %H:%M}–{self.ended_at:%H:%M}"
 
     @property
     def duration_seconds(self) -> float:

@@ -193,28 +193,32 @@ def _rebuild_sessions(workspace: Workspace, first: date, last: date) -> None:
 def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
     """Replace every rollup row of these local days (and the neighbouring days' sessions)."""
     days = set(days)
-    for first, last in _runs(days):
+    session_days = {day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
+    for first, last in _runs(session_days):
         with transaction.atomic():
             _lock_workspace(workspace.id)
-            _rebuild_feature_days(workspace, first, last)
-            _rebuild_sessions(workspace, first - timedelta(days=1), last + timedelta(days=1))
+            for feature_first, feature_last in _runs(d for d in days if first <= d <= last):
+                _rebuild_feature_days(workspace, feature_first, feature_last)
+            _rebuild_sessions(workspace, first, last)
 
 
 def rollups_refresh_dirty(*, workspace: Workspace) -> list[date]:
     """Recompute the days marked dirty by ingestion; return them.
 
     A mark is removed only if it still carries the token read here, so events that arrive during
-    the refresh leave their day marked for the next run.
+    the refresh leave their day marked for the next run. Marks go only after every day is done: a
+    refresh that dies half-way is simply redone (recomputing is idempotent).
     """
     marks = dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
-    for first, last in _runs(marks):
-        chunk = {d: t for d, t in marks.items() if first <= d <= last}
-        with transaction.atomic():
-            rollups_recompute_days(workspace=workspace, days=chunk)
-            condition = Q()
-            for day, token in chunk.items():
-                condition |= Q(day=day, token=token)
-            DirtyDay.objects.filter(condition, workspace=workspace).delete()
+    if not marks:
+        return []
+    rollups_recompute_days(workspace=workspace, days=marks)
+    items = sorted(marks.items())
+    for start in range(0, len(items), 200):
+        condition = Q(pk__in=[])
+        for day, token in items[start : start + 200]:
+            condition |= Q(day=day, token=token)
+        DirtyDay.objects.filter(condition, workspace=workspace).delete()
     return sorted(marks)
 
 

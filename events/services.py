@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -38,7 +37,7 @@ def workspace_create(
     return workspace, raw_key
 
 
-def membership_set(*, workspace: Workspace, user: AbstractBaseUser, role: str) -> Membership:
+def membership_set(*, workspace: Workspace, user: Any, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
     return membership
 
@@ -65,7 +64,9 @@ def crm_users_upsert(*, workspace: Workspace, rows: Sequence[dict[str, Any]]) ->
             u.external_id: u
             for u in CrmUser.objects.select_for_update().filter(workspace=workspace, external_id__in=list(merged))
         }
-        to_create, to_update, fields = [], [], set()
+        to_create: list[CrmUser] = []
+        to_update: list[CrmUser] = []
+        fields: set[str] = set()
         for external_id, values in merged.items():
             user = existing.get(external_id)
             if user is None:

@@ -4,6 +4,7 @@ Validation itself is done by ``events.validation`` (shared with the import comma
 describe the same shapes for ``/api/v1/schema/``.
 """
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 
@@ -22,15 +23,27 @@ class EventBatchSerializer(serializers.Serializer):
     events = EventInSerializer(many=True)
 
 
-class RejectedSerializer(serializers.Serializer):
-    index = serializers.IntegerField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+# A field called "errors" would shadow Serializer.errors on a declared class; this serializer only
+# documents the response shape, so it is built inline.
+_Rejected = type(
+    inline_serializer(
+        name="Rejected",
+        fields={
+            "index": serializers.IntegerField(help_text="Position in the batch, from 0."),
+            "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        },
+    )
+)
+
+
+def rejected_list() -> serializers.BaseSerializer:
+    return _Rejected(many=True)
 
 
 class EventBatchResultSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     duplicates = serializers.IntegerField()
-    rejected = RejectedSerializer(many=True)
+    rejected = rejected_list()
 
 
 class UserInSerializer(serializers.Serializer):
@@ -52,4 +65,4 @@ class UserBatchSerializer(serializers.Serializer):
 class UserBatchResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-    rejected = RejectedSerializer(many=True)
+    rejected = rejected_list()

@@ -1,0 +1,276 @@
+"""Shared plumbing of the import commands: reading CSV / JSONL files (optionally gzip-compressed) a
+row at a time, reporting bad rows, and an optional progress bar.
+
+Not a command itself (Django skips modules whose name starts with an underscore).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+from django.core.management.base import CommandError, OutputWrapper
+
+from events.models import Workspace
+
+Errors = dict[str, list[str]]
+
+CSV_SUFFIXES = {".csv"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+# What can go wrong while reading a file that opened fine: truncated or corrupt gzip data, bytes that
+# are not UTF-8, a CSV field over the csv module's size limit, an I/O error.
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
+
+
+def workspace_get(slug: str) -> Workspace:
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        known = list(Workspace.objects.order_by("slug").values_list("slug", flat=True)[:10])
+        hint = (
+            f" Existing workspaces: {', '.join(known)}." if known else " There is no workspace yet (create_workspace)."
+        )
+        raise CommandError(f"No workspace with slug {slug!r}.{hint}")
+    return workspace
+
+
+def file_format(path: Path) -> tuple[str, bool]:
+    """('csv' | 'jsonl', gzipped) from the file name: ``.csv``, ``.jsonl``/``.ndjson``/``.json``, then ``.gz``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gzipped = bool(suffixes) and suffixes[-1] == ".gz"
+    if gzipped:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in CSV_SUFFIXES:
+        return "csv", gzipped
+    if last in JSONL_SUFFIXES:
+        return "jsonl", gzipped
+    raise CommandError(
+        f"Cannot tell the format of {path.name}: name it .csv or .jsonl (.ndjson, .json; one object a line), "
+        "optionally followed by .gz."
+    )
+
+
+class RowSource:
+    """The rows of one file, read lazily: iterate to get ``(line_number, raw_dict_or_None, errors)``.
+
+    CSV: the header names the fields; a missing required column or an unknown one is a
+    ``CommandError`` raised by ``open()``, before any row is read. Empty (or blank) cells are dropped, so
+    an absent value and an empty one mean the same (for users: keep the stored value). Columns listed in
+    ``json_columns`` hold JSON text. The line number is the csv reader's (the header is line 1).
+
+    JSONL: one JSON object a line; blank lines are skipped; a malformed line is reported as an
+    error of that line.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fields: Sequence[str],
+        required: Sequence[str],
+        json_columns: Sequence[str] = (),
+    ) -> None:
+        self.path = Path(path)
+        self.format, self.gzipped = file_format(self.path)
+        self.fields, self.required, self.json_columns = tuple(fields), tuple(required), set(json_columns)
+        self.columns: list[str] = []
+        self._raw: IO[bytes] | None = None
+        self._text: io.TextIOWrapper | None = None
+        self._csv: Any = None
+        self.size = 0  # bytes on disk, known once open
+        self.line = 0  # the last line read, for error messages
+
+    # --- opening ----------------------------------------------------------------------------------
+
+    def open(self) -> Self:
+        try:
+            self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            self.size = os.fstat(self._raw.fileno()).st_size
+            binary: IO[bytes] = (
+                gzip.GzipFile(fileobj=self._raw, mode="rb") if self.gzipped else self._raw  # type: ignore[assignment]
+            )
+            # utf-8-sig: spreadsheet exports often start with a byte-order mark.
+            self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            if self.format == "csv":
+                self._open_csv()
+        except CommandError:
+            self.close()
+            raise
+        except READ_ERRORS as exc:
+            self.close()
+            raise CommandError(f"Cannot read {self.path}: {_describe(exc)}") from exc
+        return self
+
+    def _open_csv(self) -> None:
+        assert self._text is not None
+        self._csv = csv.reader(self._text)
+        header = next(self._csv, None)
+        if header is None:
+            raise CommandError(f"{self.path} is empty: a CSV file needs a header row ({', '.join(self.fields)}).")
+        self.columns = [name.strip() for name in header]
+        self.line = self._csv.line_num
+        missing = [name for name in self.required if name not in self.columns]
+        if missing:
+            raise CommandError(
+                f"{self.path}: the header row lacks required column(s) {', '.join(missing)}; "
+                f"expected columns: {', '.join(self.fields)} (found: {', '.join(self.columns) or 'none'})."
+            )
+        unknown = [name for name in self.columns if name not in self.fields]
+        if unknown:
+            raise CommandError(
+                f"{self.path}: unknown column(s) {', '.join(unknown)} in the header row; "
+                f"allowed: {', '.join(self.fields)}."
+            )
+        duplicated = sorted({name for name in self.columns if self.columns.count(name) > 1})
+        if duplicated:
+            raise CommandError(f"{self.path}: column(s) {', '.join(duplicated)} appear twice in the header row.")
+
+    def close(self) -> None:
+        for stream in (self._text, self._raw):
+            if stream is not None:
+                with contextlib.suppress(*READ_ERRORS):
+                    stream.close()
+        self._text = self._raw = None
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def bytes_read(self) -> int:
+        """Bytes of the file on disk consumed so far (compressed bytes for .gz), for a progress bar."""
+        try:
+            return self._raw.tell() if self._raw is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
+        """Rows as ``(line, raw, {})`` or, for a row that cannot even be parsed, ``(line, None, errors)``.
+
+        Read errors (corrupt gzip, invalid UTF-8…) propagate as one of ``READ_ERRORS``; ``self.line``
+        then holds the last line read.
+        """
+        return self._csv_rows() if self.format == "csv" else self._jsonl_rows()
+
+    def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
+        columns, width = self.columns, len(self.columns)
+        for cells in self._csv:
+            self.line = self._csv.line_num
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue  # blank line
+            if len(cells) > width:
+                yield self.line, None, {"non_field_errors": [f"{len(cells)} values for {width} columns."]}
+                continue
+            raw: dict[str, Any] = {}
+            errors: Errors = {}
+            for name, value in zip(columns, cells, strict=False):
+                if not value.strip():
+                    continue
+                if name in self.json_columns:
+                    try:
+                        raw[name] = json.loads(value)
+                    except ValueError as exc:
+                        errors[name] = [f"Not valid JSON ({exc})."]
+                else:
+                    raw[name] = value
+            yield (self.line, None, errors) if errors else (self.line, raw, {})
+
+    def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
+        assert self._text is not None
+        seen_content = False
+        for number, text in enumerate(self._text, start=1):
+            self.line = number
+            if not text.strip():
+                continue
+            if not seen_content:
+                seen_content = True
+                if text.lstrip().startswith("["):
+                    raise CommandError(
+                        f"{self.path} looks like a JSON array; expected JSON Lines: one object a line, no brackets."
+                    )
+            try:
+                raw = json.loads(text)
+            except ValueError as exc:
+                yield number, None, {"non_field_errors": [f"Malformed JSON: {exc}."]}
+                continue
+            yield number, raw, {}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text."
+    if isinstance(exc, gzip.BadGzipFile | zlib.error | EOFError):
+        return f"not a valid gzip file ({exc})." if str(exc) else "truncated or corrupt gzip data."
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}."
+    return f"{exc}."
+
+
+def read_error_message(source: RowSource, exc: BaseException) -> str:
+    return f"Stopped reading {source.path} after line {source.line}: {_describe(exc)}"
+
+
+def format_errors(line: int, errors: Errors) -> list[str]:
+    """``line N: field: message`` (``line N: message`` for errors of the whole row)."""
+    lines = []
+    for field, messages in errors.items():
+        for message in messages:
+            lines.append(
+                f"line {line}: {message}" if field == "non_field_errors" else f"line {line}: {field}: {message}"
+            )
+    return lines
+
+
+class Progress:
+    """A tqdm bar over the bytes of the file, on stderr, only when stderr is a terminal.
+
+    Error lines go through ``write`` so they do not garble the bar.
+    """
+
+    def __init__(self, stderr: OutputWrapper, source: RowSource, *, enabled: bool | None = None) -> None:
+        self.stderr, self.source = stderr, source
+        self.bar: Any
+        stream = getattr(stderr, "_out", stderr)
+        if enabled is None:
+            enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self.stream, self.bar = stream, None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=source.size or None, unit="B", unit_scale=True, unit_divisor=1024, file=stream,
+                desc=source.path.name, dynamic_ncols=True,
+            )  # fmt: skip
+
+    def write(self, message: str) -> None:
+        if self.bar is not None:
+            self.bar.write(message, file=self.stream)
+        else:
+            self.stderr.write(message)
+
+    def update(self, **postfix: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.source.bytes_read() - self.bar.n)
+            if postfix:
+                self.bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.update()
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,159 @@
+"""``manage.py seed_demo``: the demo workspace ``zylker`` with realistic data, and an admin login.
+
+The data comes from ``events.demo`` (deterministic: seed 42, anchored on today in the workspace's
+time zone) and goes in through the same services as real data: ``crm_users_upsert``,
+``events_ingest`` and ``rollups_rebuild``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import reset_queries, transaction
+from django.utils import timezone
+
+from events import demo
+from events.models import (
+    DirtyDay,
+    Event,
+    Feature,
+    Membership,
+    Session,
+    UserDay,
+    UserFeatureDay,
+    Workspace,
+)
+from events.rollups import rollups_rebuild
+from events.services import IngestResult, crm_users_upsert, events_ingest, membership_set, workspace_create
+
+CHUNK_SIZE = 5000
+ADMIN_USERNAME = "admin"
+
+
+def _positive(maximum: int) -> Any:
+    def parse(value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= maximum:
+            raise ValueError
+        return number
+
+    parse.__name__ = f"integer from 1 to {maximum}"
+    return parse
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create the demo workspace {demo.SLUG!r} ({demo.NAME}, {demo.TIMEZONE}) with CRM users, a feature catalog "
+        "of every type and realistic events over the last days, then build its rollups. Also creates (or resets the "
+        f"password of) the superuser {ADMIN_USERNAME!r} and prints the login. If the workspace exists, its data is "
+        "kept unless --reset is given."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--users", type=_positive(100_000), default=200, help="CRM users (default 200).")
+        parser.add_argument("--days", type=_positive(3650), default=90, help="Days ending today (default 90).")
+        parser.add_argument(
+            "--events", type=_positive(50_000_000), default=300_000, help="Events in all (default 300000)."
+        )
+        parser.add_argument("--reset", action="store_true", help=f"Delete {demo.SLUG!r} and generate it again.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.monotonic()
+        workspace = Workspace.objects.filter(slug=demo.SLUG).first()
+        if workspace is not None and options["reset"]:
+            self._delete(workspace)
+            workspace = None
+        if workspace is not None:
+            events = Event.objects.filter(workspace=workspace).count()
+            self.stdout.write(
+                f"Workspace {demo.SLUG} already exists ({events:,} events); keeping its data "
+                "(use --reset to generate it again)."
+            )
+        else:
+            workspace = self._generate(options["users"], options["days"], options["events"], started)
+        password = self._admin(workspace)
+        self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
+        self.stdout.write(
+            self.style.SUCCESS(f"Admin login: http://127.0.0.1:8000/  user: {ADMIN_USERNAME}  password: {password}")
+        )
+
+    def _delete(self, workspace: Workspace) -> None:
+        step = time.monotonic()
+        with transaction.atomic():
+            # Largest tables first with plain DELETEs: letting the cascade collect them (Event.feature
+            # is PROTECT, so Django would load every event to check it) is far slower.
+            for model in (Event, Session, UserDay, UserFeatureDay, DirtyDay):
+                model.objects.filter(workspace=workspace).delete()
+            workspace.delete()
+        self.stdout.write(f"Deleted workspace {demo.SLUG} ({time.monotonic() - step:.1f} s).")
+
+    def _generate(self, n_users: int, n_days: int, n_events: int, started: float) -> Workspace:
+        step = time.monotonic()
+        with transaction.atomic():  # all or nothing: an interrupted run leaves no half workspace
+            workspace, ingest_key = workspace_create(slug=demo.SLUG, name=demo.NAME, timezone_name=demo.TIMEZONE)
+            Feature.objects.bulk_create(
+                [Feature(workspace=workspace, key=key, name=name, type=kind) for key, name, kind in demo.FEATURES]
+            )
+            anchor = workspace.today()
+            plan = demo.demo_plan(
+                users=n_users, days=n_days, events=n_events, anchor=anchor, tz=workspace.tzinfo, now=timezone.now()
+            )
+            users = crm_users_upsert(workspace=workspace, rows=plan.user_rows)
+            self.stdout.write(
+                f"Created workspace {demo.SLUG} ({demo.NAME}, {demo.TIMEZONE}), {len(demo.FEATURES)} features "
+                f"and {users.created} CRM users; generating {plan.event_count:,} events over the {n_days} days "
+                f"ending {anchor}…"
+            )
+            total, chunk = IngestResult(), []
+            report_every = max(CHUNK_SIZE, plan.event_count // 10)
+            reported = 0
+            for row in plan.events():
+                chunk.append(row)
+                if len(chunk) >= CHUNK_SIZE:
+                    total.add(events_ingest(workspace=workspace, rows=chunk, enqueue_refresh=False))
+                    chunk = []
+                    reset_queries()  # with DEBUG on, Django would keep every statement
+                    if total.accepted - reported >= report_every:
+                        reported = total.accepted
+                        self.stdout.write(
+                            f"  {total.accepted:,} / {plan.event_count:,} events stored "
+                            f"({time.monotonic() - started:.1f} s)"
+                        )
+            total.add(events_ingest(workspace=workspace, rows=chunk, enqueue_refresh=False))
+            if total.accepted != plan.event_count:  # uuids are fresh, so nothing can be a duplicate
+                raise CommandError(f"Stored {total.accepted} events of {plan.event_count}; aborting.")
+        self.stdout.write(f"Stored {total.accepted:,} events ({time.monotonic() - step:.1f} s).")
+
+        step = time.monotonic()
+        days = rollups_rebuild(workspace=workspace)
+        self.stdout.write(
+            f"Built rollups of {days} days: {UserDay.objects.filter(workspace=workspace).count():,} user-days, "
+            f"{Session.objects.filter(workspace=workspace).count():,} sessions, "
+            f"{UserFeatureDay.objects.filter(workspace=workspace).count():,} user-feature-days "
+            f"({time.monotonic() - step:.1f} s)."
+        )
+        self.stdout.write(f"Ingest key of {demo.SLUG} (for POST /api/v1/events/batch; not shown again): {ingest_key}")
+        return workspace
+
+    def _admin(self, workspace: Workspace) -> str:
+        """The superuser ``admin`` with a fresh random password, an admin member of the workspace."""
+        user_model = get_user_model()
+        password = secrets.token_urlsafe(12)
+        user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: ADMIN_USERNAME}).first()
+        if user is None:
+            user = user_model._default_manager.create_superuser(
+                **{user_model.USERNAME_FIELD: ADMIN_USERNAME}, email="admin@example.com", password=password
+            )
+            action = "Created"
+        else:
+            user.is_superuser = user.is_staff = user.is_active = True
+            user.set_password(password)
+            user.save()
+            action = "Reset the password of"
+        membership_set(workspace=workspace, user=user, role=Membership.Role.ADMIN)
+        self.stdout.write(f"{action} superuser {ADMIN_USERNAME!r}, an admin of {demo.SLUG}.")
+        return password
