@@ -1,0 +1,247 @@
+"""End to end through a real Celery worker: HTTP ingestion → Redis → worker → rollups in PostgreSQL.
+
+These run in the PostgreSQL pass of ``make test``, which starts a throwaway PostgreSQL and Redis
+(``tests/services.sh``) and exports DATABASE_URL and CELERY_BROKER_URL. The worker is a separate
+process pointed at pytest-django's test database, so the tests use ``transactional_db``: the rows
+the test writes must be committed for the worker to see them, and the rows the worker writes are
+read back by polling. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from crm_usage.celery import app as celery_app
+from events.models import DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
+from events.services import workspace_create
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKER_READY_SECONDS = 60
+ROLLUP_WAIT_SECONDS = 30
+
+_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+_ON_POSTGRES = urlsplit(_DATABASE_URL).scheme in {"postgres", "postgresql", "pgsql", "postgis"}
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not (_ON_POSTGRES and _BROKER_URL),
+        reason=(
+            "integration: needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://… "
+            "(make test starts both for its second pass)"
+        ),
+    ),
+]
+
+
+def _test_database_url() -> str:
+    """DATABASE_URL with its database name replaced by pytest-django's test database."""
+    name = connection.settings_dict["NAME"]
+    parts = urlsplit(_DATABASE_URL)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _celery(*args: str, env: dict[str, str], **kwargs: Any) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "crm_usage", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)  # warm shutdown: finishes the task in hand
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def celery_worker(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """A real ``celery worker`` process on the test database; yields the path of its log."""
+    with django_db_blocker.unblock():
+        database_url = _test_database_url()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": _BROKER_URL,
+        "DJANGO_SETTINGS_MODULE": "crm_usage.settings",
+        "PYTHONUNBUFFERED": "1",
+    }
+    # Messages left by the other tests of this pass name workspaces that no longer exist; drop them
+    # so the worker starts on an empty queue.
+    purged = _celery("purge", "-f", env=env, timeout=30)
+    assert purged.returncode == 0, f"celery purge failed:\n{purged.stdout}\n{purged.stderr}"
+
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "crm_usage",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+                "-n",
+                f"integration-{os.getpid()}@%h",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + WORKER_READY_SECONDS
+        while True:
+            text = log_path.read_text(errors="replace")
+            if " ready." in text:
+                break
+            if process.poll() is not None:
+                pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{text}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker was not ready after {WORKER_READY_SECONDS} s:\n{text}")
+            time.sleep(0.2)
+        yield log_path
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def worker(celery_worker: Path, transactional_db: Any) -> Iterator[Path]:
+    """The worker, with a test process that really enqueues (not eager) and commits its writes."""
+    assert settings.CELERY_BROKER_URL
+    assert not celery_app.conf.task_always_eager, "tasks must go through the broker in this test"
+    yield celery_worker
+
+
+def _wait_for(check: Callable[[], Any], what: str, log_path: Path, timeout: float = ROLLUP_WAIT_SECONDS) -> Any:
+    """Poll ``check`` until it returns a truthy value; fail with the worker's log after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout} s waiting for {what} (last: {last!r}). Worker log:\n{log_path.read_text()}")
+
+
+def _post_events(raw_key: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    response = Client().post(
+        "/api/v1/events/batch",
+        data={"events": events},
+        content_type="application/json",
+        headers={"authorization": f"Bearer {raw_key}"},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _user_days(workspace: Workspace) -> dict[tuple[str, str], tuple[int, int, float]]:
+    rows = UserDay.objects.filter(workspace=workspace).values_list(
+        "crm_user__external_id", "day", "events", "sessions", "session_seconds"
+    )
+    return {(user, day.isoformat()): (events, sessions, seconds) for user, day, events, sessions, seconds in rows}
+
+
+# Alice: 09:00 and 09:10 (10 minutes apart: one session of 600 s), then 10:00 (50 minutes later:
+# a new session of one event, 0 s). Bob: one event. All on 2025-03-10 in a UTC workspace.
+BATCH = [
+    {"uuid": "it-1", "user": "alice", "feature": "Leads", "action": "view", "timestamp": "2025-03-10T09:00:00+00:00"},
+    {"uuid": "it-2", "user": "alice", "feature": "Leads", "action": "create", "timestamp": "2025-03-10T09:10:00+00:00"},
+    {"uuid": "it-3", "user": "alice", "feature": "Deals", "action": "view", "timestamp": "2025-03-10T10:00:00+00:00"},
+    {"uuid": "it-4", "user": "bob", "feature": "Leads", "action": "view", "timestamp": "2025-03-10T12:30:00+00:00"},
+]
+EXPECTED = {("alice", "2025-03-10"): (3, 2, 600.0), ("bob", "2025-03-10"): (1, 1, 0.0)}
+
+
+def test_worker_rolls_up_a_batch_posted_over_http(worker: Path) -> None:
+    workspace, raw_key = workspace_create(slug="it-rollups", timezone_name="UTC", session_timeout_minutes=15)
+
+    assert _post_events(raw_key, BATCH) == {"accepted": 4, "duplicates": 0, "rejected": []}
+
+    _wait_for(lambda: _user_days(workspace) == EXPECTED, "the user-day rollups", worker)
+    _wait_for(lambda: not DirtyDay.objects.filter(workspace=workspace).exists(), "the dirty day to clear", worker)
+
+    sessions = sorted(
+        Session.objects.filter(workspace=workspace, crm_user__external_id="alice").values_list(
+            "started_at", "ended_at", "events"
+        )
+    )
+    assert [(s.isoformat(), e.isoformat(), n) for s, e, n in sessions] == [
+        ("2025-03-10T09:00:00+00:00", "2025-03-10T09:10:00+00:00", 2),
+        ("2025-03-10T10:00:00+00:00", "2025-03-10T10:00:00+00:00", 1),
+    ]
+    feature_days = sorted(
+        UserFeatureDay.objects.filter(workspace=workspace).values_list(
+            "crm_user__external_id", "feature__key", "action", "events"
+        )
+    )
+    assert feature_days == [
+        ("alice", "Deals", "view", 1),
+        ("alice", "Leads", "create", 1),
+        ("alice", "Leads", "view", 1),
+        ("bob", "Leads", "view", 1),
+    ]
+    # The worker did it (the test process is not eager).
+    assert "Task events.tasks.refresh_rollups_task[" in worker.read_text()
+
+
+def test_duplicate_batch_changes_nothing_and_dirty_days_clear(worker: Path) -> None:
+    workspace, raw_key = workspace_create(slug="it-duplicates", timezone_name="UTC", session_timeout_minutes=15)
+    _post_events(raw_key, BATCH)
+    _wait_for(lambda: _user_days(workspace) == EXPECTED, "the first refresh", worker)
+    _wait_for(lambda: not DirtyDay.objects.filter(workspace=workspace).exists(), "the dirty day to clear", worker)
+    first_rows = set(UserDay.objects.filter(workspace=workspace).values_list("pk", flat=True))
+
+    # The same batch again: counted as duplicates, nothing stored, no day marked dirty.
+    assert _post_events(raw_key, BATCH) == {"accepted": 0, "duplicates": 4, "rejected": []}
+    assert Event.objects.filter(workspace=workspace).count() == 4
+    assert DirtyDay.objects.filter(workspace=workspace).count() == 0
+    assert _user_days(workspace) == EXPECTED
+    assert set(UserDay.objects.filter(workspace=workspace).values_list("pk", flat=True)) == first_rows
+
+    # Duplicates mixed with one new event (10:05, inside Alice's second session): only the new one
+    # is stored, the worker refreshes the day once more, and the duplicates are not counted twice.
+    late = {
+        "uuid": "it-5",
+        "user": "alice",
+        "feature": "Deals",
+        "action": "edit",
+        "timestamp": "2025-03-10T10:05:00+00:00",
+    }
+    assert _post_events(raw_key, [*BATCH, late]) == {"accepted": 1, "duplicates": 4, "rejected": []}
+    expected = {**EXPECTED, ("alice", "2025-03-10"): (4, 2, 900.0)}
+    _wait_for(lambda: _user_days(workspace) == expected, "the refresh after the mixed batch", worker)
+    _wait_for(lambda: not DirtyDay.objects.filter(workspace=workspace).exists(), "the dirty day to clear", worker)
+    assert Event.objects.filter(workspace=workspace).count() == 5
