@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -13,10 +15,12 @@ from events.periods import Period
 from views_home import selectors
 from views_home.api import serializers as s
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads the table.")
 
 
-def _schema(query: type, response: type, summary: str) -> extend_schema:
+def _schema(query: type, response: type, summary: str) -> Callable[[F], F]:
     return extend_schema(
         parameters=[query, FORMAT_PARAM], responses={200: response, **ERROR_RESPONSES}, summary=summary, tags=["home"]
     )
