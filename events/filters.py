@@ -73,7 +73,11 @@ def user_filters_from(data: Any) -> dict[str, list[str]]:
     cleaned = {k: v for k, v in form.cleaned_data.items() if v}
     bad = [s for s in cleaned.get("status", []) if s not in CrmUser.Status.values]
     if bad:
-        raise forms.ValidationError({"status": [f"Unknown status: {', '.join(bad)}. Use one of: {', '.join(CrmUser.Status.values)}."]})
+        message = _("Unknown status: %(bad)s. Use one of: %(choices)s.") % {
+            "bad": ", ".join(bad),
+            "choices": ", ".join(CrmUser.Status.values),
+        }
+        raise forms.ValidationError({"status": [message]})
     return cleaned
 
 

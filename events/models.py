@@ -22,7 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 def validate_timezone_name(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not an IANA time zone name (e.g. Asia/Shanghai)."), params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone name (e.g. Asia/Shanghai)."), params={"value": value}
+        )
 
 
 class Workspace(models.Model):

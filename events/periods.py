@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
+# The dates a request may name. Far enough apart for any CRM's history, and far enough from
+# date.min/date.max that a period and its previous period (2 × two years back) stay in the calendar.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
 
 class Interval(StrEnum):
     DAY = "day"

@@ -93,8 +93,10 @@ def _event_stream(
     qs = Event.objects.filter(workspace=workspace, occurred_at__gte=start, occurred_at__lt=end)
     if user_ids is not None:
         qs = qs.filter(crm_user_id__in=user_ids)
-    return qs.order_by("crm_user_id", "occurred_at", "id").values_list("crm_user_id", "occurred_at", "action").iterator(
-        chunk_size=20_000
+    return (
+        qs.order_by("crm_user_id", "occurred_at", "id")
+        .values_list("crm_user_id", "occurred_at", "action")
+        .iterator(chunk_size=20_000)
     )
 
 
@@ -113,7 +115,9 @@ def _rebuild_sessions(workspace: Workspace, first: date, last: date) -> None:
             return
         day = s.start.astimezone(tz).date()
         sessions.append(
-            Session(workspace=workspace, crm_user_id=user_id, day=day, started_at=s.start, ended_at=s.last, events=s.events)
+            Session(
+                workspace=workspace, crm_user_id=user_id, day=day, started_at=s.start, ended_at=s.last, events=s.events
+            )
         )
         stats = day_stats[(user_id, day)]
         stats[3] += 1
@@ -144,9 +148,7 @@ def _rebuild_sessions(workspace: Workspace, first: date, last: date) -> None:
     # Sessions that began in the range may run on past its end: follow them a day at a time.
     tail_start = end
     while True:
-        pending = {
-            uid for uid, s in open_sessions.items() if s.start >= start and continues(s, tail_start)
-        }
+        pending = {uid for uid, s in open_sessions.items() if s.start >= start and continues(s, tail_start)}
         if not pending:
             break
         tail_end = tail_start + timedelta(days=1)

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Max
 
-from events.models import UserDay, Workspace
+from events.models import DirtyDay, Event, UserDay, Workspace
+
+
+@dataclass(frozen=True)
+class DataState:
+    has_events: bool
+    rollups_pending: bool
+
+
+def workspace_data_state(*, workspace: Workspace) -> DataState:
+    """Whether there is anything to show, and whether rollups are still catching up.
+
+    Existence checks on indexed columns, not figures: they cost the same at any data volume.
+    """
+    return DataState(
+        has_events=Event.objects.filter(workspace=workspace).exists(),
+        rollups_pending=DirtyDay.objects.filter(workspace=workspace).exists(),
+    )
 
 
 def last_seen_by_user(

@@ -97,7 +97,10 @@ def _resolve_ids(model: type[CrmUser] | type[Feature], workspace: Workspace, key
         if model is CrmUser:
             new: list[Any] = [CrmUser(workspace=workspace, external_id=k) for k in missing]
         else:
-            new = [Feature(workspace=workspace, key=k, name=k, type=Feature.Type.CUSTOM, auto_created=True) for k in missing]
+            new = [
+                Feature(workspace=workspace, key=k, name=k, type=Feature.Type.CUSTOM, auto_created=True)
+                for k in missing
+            ]
         model.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
         found.update(
             model.objects.filter(workspace=workspace, **{f"{key_field}__in": missing}).values_list(key_field, "id")
@@ -228,4 +231,6 @@ def enqueue_rollup_refresh(workspace_id: int) -> None:
     try:
         refresh_rollups_task.delay(workspace_id)
     except Exception:  # noqa: BLE001 - any broker failure; the sweep recovers
-        logger.warning("Could not enqueue the rollup refresh of workspace %s; the sweep will.", workspace_id, exc_info=True)
+        logger.warning(
+            "Could not enqueue the rollup refresh of workspace %s; the sweep will.", workspace_id, exc_info=True
+        )

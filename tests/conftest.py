@@ -41,9 +41,7 @@ def make_workspace(db: Any) -> Callable[..., tuple[Workspace, str]]:
     counter = iter(range(1, 10_000))
 
     def make(slug: str | None = None, tz: str = "UTC", timeout: int = 15) -> tuple[Workspace, str]:
-        return workspace_create(
-            slug=slug or f"ws{next(counter)}", timezone_name=tz, session_timeout_minutes=timeout
-        )
+        return workspace_create(slug=slug or f"ws{next(counter)}", timezone_name=tz, session_timeout_minutes=timeout)
 
     return make
 

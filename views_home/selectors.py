@@ -102,7 +102,9 @@ def home_summary(*, workspace: Workspace, period: Period, filters: UserFilters |
     """The five summary metrics for the period, with the previous period and the change."""
     previous = period.previous()
     now, before = _period_figures(workspace, period, filters), _period_figures(workspace, previous, filters)
-    metrics = {name: Metric(now[name], before[name], change_pct(now[name], before[name])) for name in HomeSummary.METRICS}
+    metrics = {
+        name: Metric(now[name], before[name], change_pct(now[name], before[name])) for name in HomeSummary.METRICS
+    }
     return HomeSummary(period=period, previous=previous, **metrics)
 
 
@@ -150,6 +152,4 @@ def top_users(
         .annotate(value=value)
         .order_by("-value", "crm_user__external_id")[:limit]
     )
-    return [
-        TopUser(r["crm_user__external_id"], r["crm_user__email"], r["crm_user__name"], r["value"]) for r in rows
-    ]
+    return [TopUser(r["crm_user__external_id"], r["crm_user__email"], r["crm_user__name"], r["value"]) for r in rows]

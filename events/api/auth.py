@@ -34,12 +34,7 @@ class IngestKeyAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid ingest key.") from None
-        key = (
-            IngestKey.objects.active()
-            .select_related("workspace")
-            .filter(digest=IngestKey.digest_of(raw))
-            .first()
-        )
+        key = IngestKey.objects.active().select_related("workspace").filter(digest=IngestKey.digest_of(raw)).first()
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked ingest key.")
         now = timezone.now()

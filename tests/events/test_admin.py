@@ -40,9 +40,16 @@ def test_adding_a_workspace_issues_a_key_shown_once(admin_client):
 def test_a_bad_time_zone_is_refused_with_a_message(admin_client):
     response = admin_client.post(
         "/admin/events/workspace/add/",
-        {"name": "Acme", "slug": "acme", "timezone": "Mars/Base", "session_timeout_minutes": 15,
-         "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0,
-         "ingest_keys-TOTAL_FORMS": 0, "ingest_keys-INITIAL_FORMS": 0},
+        {
+            "name": "Acme",
+            "slug": "acme",
+            "timezone": "Mars/Base",
+            "session_timeout_minutes": 15,
+            "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0,
+            "ingest_keys-TOTAL_FORMS": 0,
+            "ingest_keys-INITIAL_FORMS": 0,
+        },
     )
     assert response.status_code == 200
     assert "IANA" in response.content.decode()
@@ -55,11 +62,19 @@ def test_changing_the_time_zone_recomputes_the_rollups(admin_client, workspace, 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             f"/admin/events/workspace/{workspace.pk}/change/",
-            {"name": workspace.name, "slug": workspace.slug, "timezone": "Asia/Shanghai", "session_timeout_minutes": 15,
-             "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0,
-             "ingest_keys-TOTAL_FORMS": 1, "ingest_keys-INITIAL_FORMS": 1,
-             "ingest_keys-0-id": IngestKey.objects.get().pk, "ingest_keys-0-workspace": workspace.pk,
-             "ingest_keys-0-label": "default"},
+            {
+                "name": workspace.name,
+                "slug": workspace.slug,
+                "timezone": "Asia/Shanghai",
+                "session_timeout_minutes": 15,
+                "memberships-TOTAL_FORMS": 0,
+                "memberships-INITIAL_FORMS": 0,
+                "ingest_keys-TOTAL_FORMS": 1,
+                "ingest_keys-INITIAL_FORMS": 1,
+                "ingest_keys-0-id": IngestKey.objects.get().pk,
+                "ingest_keys-0-workspace": workspace.pk,
+                "ingest_keys-0-label": "default",
+            },
         )
     assert response.status_code == 302
     # 20:00 UTC on Oct 4 is 04:00 on Oct 5 in Shanghai.

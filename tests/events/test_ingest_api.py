@@ -199,7 +199,13 @@ def test_users_batch_creates_then_updates(ws):
     workspace, key = ws
     users = {
         "users": [
-            {"external_id": "u1", "email": "li@zylker.com", "name": "Li Wei", "country": "CN", "created_at": "2025-10-01"},
+            {
+                "external_id": "u1",
+                "email": "li@zylker.com",
+                "name": "Li Wei",
+                "country": "CN",
+                "created_at": "2025-10-01",
+            },
             {"external_id": "u2", "status": "inactive"},
             {"external_id": "u3", "email": "not-an-email"},
             {"email": "nobody@zylker.com"},

@@ -36,7 +36,11 @@ def snapshot(workspace):
                 "day", "crm_user_id", "events", "sessions", "session_seconds", "first_event_at", "last_event_at"
             )
         ),
-        sorted(Session.objects.filter(workspace=workspace).values_list("crm_user_id", "day", "started_at", "ended_at", "events")),
+        sorted(
+            Session.objects.filter(workspace=workspace).values_list(
+                "crm_user_id", "day", "started_at", "ended_at", "events"
+            )
+        ),
     )
 
 
@@ -154,7 +158,10 @@ def test_recompute_is_idempotent_and_equals_a_full_rebuild(make_workspace):
     workspace, _ = make_workspace("sh", tz="Asia/Shanghai")
     # Arrive in three separate batches, out of order, so the incremental path does the work.
     journeys(workspace, [("u1", "2025-10-05T00:05:00+08:00", "Leads", "view", "kanban_view")])
-    journeys(workspace, [("u2", "2025-10-03T12:00:00+08:00", "Deals", "create"), ("u1", "2025-10-04T23:58:00+08:00", "Leads", "view")])
+    journeys(
+        workspace,
+        [("u2", "2025-10-03T12:00:00+08:00", "Deals", "create"), ("u1", "2025-10-04T23:58:00+08:00", "Leads", "view")],
+    )
     journeys(workspace, [("u1", "2025-10-05T00:14:00+08:00", "Leads", "convert", "", "L-1")])
     incremental = snapshot(workspace)
     rollups_recompute_days(workspace=workspace, days=[date(2025, 10, 3), date(2025, 10, 4), date(2025, 10, 5)])

@@ -45,13 +45,15 @@ def random_dataset(rng: random.Random) -> tuple[list[dict], list[tuple]]:
     for user in users[:-1]:  # the last user never does anything
         moment = datetime(2025, 8, 1, tzinfo=TZ) + timedelta(hours=rng.uniform(0, 48))
         for _ in range(rng.randint(10, 90)):
-            gap = rng.choice([
-                timedelta(minutes=rng.uniform(0, 14)),
-                timedelta(minutes=15),  # exactly the timeout
-                timedelta(minutes=15, seconds=1),
-                timedelta(hours=rng.uniform(0.3, 30)),
-                timedelta(days=rng.uniform(1, 6)),
-            ])
+            gap = rng.choice(
+                [
+                    timedelta(minutes=rng.uniform(0, 14)),
+                    timedelta(minutes=15),  # exactly the timeout
+                    timedelta(minutes=15, seconds=1),
+                    timedelta(hours=rng.uniform(0.3, 30)),
+                    timedelta(days=rng.uniform(1, 6)),
+                ]
+            )
             moment += gap
             if rng.random() < 0.2:  # pull some events to just around local midnight
                 moment = moment.replace(hour=23, minute=rng.randint(40, 59))
@@ -89,14 +91,22 @@ def brute_force(workspace, as_of: date, days: int, country: str | None = None) -
     start = as_of - timedelta(days=days - 1)
     now, before = figures(start, as_of), figures(start - timedelta(days=days), start - timedelta(days=1))
     metrics = {
-        k: {"value": now[k], "previous": before[k], "change_pct": round((now[k] - before[k]) / before[k] * 100, 1) if before[k] else None}
+        k: {
+            "value": now[k],
+            "previous": before[k],
+            "change_pct": round((now[k] - before[k]) / before[k] * 100, 1) if before[k] else None,
+        }
         for k in now
     }
     monday = as_of - timedelta(days=as_of.weekday()) - timedelta(weeks=4)
     weeks = [
         {
             "week_start": (monday + timedelta(weeks=w)).isoformat(),
-            "interactions": sum(1 for e in events if monday + timedelta(weeks=w) <= e[2] <= min(monday + timedelta(weeks=w, days=6), as_of)),
+            "interactions": sum(
+                1
+                for e in events
+                if monday + timedelta(weeks=w) <= e[2] <= min(monday + timedelta(weeks=w, days=6), as_of)
+            ),
         }
         for w in range(5)
     ]
@@ -170,7 +180,11 @@ def test_home_endpoints_agree_with_brute_force(make_workspace, member_client, se
 
     client = member_client(workspace)
     base = "/api/v1/workspaces/zylker/home/"
-    for as_of, days, country in [(date(2025, 9, 15), 30, None), (date(2025, 10, 20), 7, None), (date(2025, 9, 1), 14, "CN")]:
+    for as_of, days, country in [
+        (date(2025, 9, 15), 30, None),
+        (date(2025, 10, 20), 7, None),
+        (date(2025, 9, 1), 14, "CN"),
+    ]:
         expected = brute_force(workspace, as_of, days, country)
         params = {"as_of": as_of.isoformat(), "days": days, **({"country": country} if country else {})}
         assert client.get(base + "summary", params).json()["metrics"] == expected["metrics"]
@@ -181,7 +195,15 @@ def test_home_endpoints_agree_with_brute_force(make_workspace, member_client, se
         top = client.get(base + "top-users", {**params, "by": "attendance"}).json()["users"]
         assert top == expected["top_attendance"]
 
-    before = sorted(UserDay.objects.filter(workspace=workspace).values_list("day", "crm_user_id", "events", "sessions", "session_seconds"))
+    before = sorted(
+        UserDay.objects.filter(workspace=workspace).values_list(
+            "day", "crm_user_id", "events", "sessions", "session_seconds"
+        )
+    )
     rollups_rebuild(workspace=workspace)
-    after = sorted(UserDay.objects.filter(workspace=workspace).values_list("day", "crm_user_id", "events", "sessions", "session_seconds"))
+    after = sorted(
+        UserDay.objects.filter(workspace=workspace).values_list(
+            "day", "crm_user_id", "events", "sessions", "session_seconds"
+        )
+    )
     assert after == before

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -25,8 +24,20 @@ def shanghai(make_workspace):
     crm_users(
         workspace,
         [
-            {"external_id": "li", "email": "li@zylker.com", "name": "Li Wei", "country": "CN", "created_at": "2025-01-01"},
-            {"external_id": "ana", "email": "ana@zylker.com", "name": "Ana", "country": "IN", "created_at": "2025-01-01"},
+            {
+                "external_id": "li",
+                "email": "li@zylker.com",
+                "name": "Li Wei",
+                "country": "CN",
+                "created_at": "2025-01-01",
+            },
+            {
+                "external_id": "ana",
+                "email": "ana@zylker.com",
+                "name": "Ana",
+                "country": "IN",
+                "created_at": "2025-01-01",
+            },
             {"external_id": "idle", "country": "IN", "created_at": "2025-01-01"},
         ],
     )
@@ -72,7 +83,9 @@ def test_as_of_defaults_to_today_in_the_workspace_zone(shanghai, member_client):
 def test_weekly_calendar_and_top_users(shanghai, member_client):
     client = member_client(shanghai)
     weeks = get(client, "zylker", "weekly-interactions", as_of="2025-10-30", weeks=2).json()
-    assert weeks == {"weeks": [{"week_start": "2025-10-20", "interactions": 0}, {"week_start": "2025-10-27", "interactions": 4}]}
+    assert weeks == {
+        "weeks": [{"week_start": "2025-10-20", "interactions": 0}, {"week_start": "2025-10-27", "interactions": 4}]
+    }
     days = get(client, "zylker", "attendance-calendar", as_of="2025-10-30", weeks=1).json()["days"]
     assert [d["date"] for d in days] == [f"2025-10-{d}" for d in range(24, 31)]
     assert [d["active_users"] for d in days] == [0, 0, 0, 1, 0, 1, 1]
@@ -99,7 +112,11 @@ def test_user_filters_repeated_or_comma_separated(shanghai, member_client, query
     else:
         response = client.get(url, {"as_of": "2025-10-30", "days": 7, **query})
     metrics = response.json()["metrics"]
-    assert (metrics["interactions"]["value"], metrics["active_users"]["value"], metrics["inactive_users"]["value"]) == (1, 1, 1)
+    assert (metrics["interactions"]["value"], metrics["active_users"]["value"], metrics["inactive_users"]["value"]) == (
+        1,
+        1,
+        1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,7 +196,11 @@ def test_schema_and_docs_are_served_offline(client):
     schema = client.get("/api/v1/schema/")
     assert schema.status_code == 200
     body = schema.content.decode()
-    for path in ("/api/v1/events/batch", "/api/v1/workspaces/{slug}/home/summary", "/api/v1/workspaces/{slug}/home/top-users"):
+    for path in (
+        "/api/v1/events/batch",
+        "/api/v1/workspaces/{slug}/home/summary",
+        "/api/v1/workspaces/{slug}/home/top-users",
+    ):
         assert path in body
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
@@ -197,3 +218,11 @@ def test_home_reads_rollups_not_raw_events(shanghai, member_client):
     assert before[0]["metrics"]["interactions"]["value"] == 4
     Event.objects.all().delete()
     assert [get(client, "zylker", e, as_of="2025-10-30", days=7).json() for e in endpoints] == before
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "1969-12-31"])
+@pytest.mark.parametrize("endpoint", ["summary", "weekly-interactions", "attendance-calendar", "top-users"])
+def test_dates_at_the_edge_of_the_calendar_are_a_400_not_a_500(shanghai, member_client, endpoint, as_of):
+    response = get(member_client(shanghai), "zylker", endpoint, as_of=as_of, days=731, weeks=104)
+    assert response.status_code == 400
+    assert "as_of" in response.json()

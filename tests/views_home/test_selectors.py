@@ -8,7 +8,6 @@ import pytest
 
 from events.models import CrmUser
 from events.periods import Period
-
 from tests.conftest import crm_users, journeys
 from views_home import selectors
 
@@ -131,7 +130,9 @@ def test_user_filters_narrow_every_figure(shanghai):
         shanghai,
         [{"external_id": "cn", "country": "CN", "language": "zh"}, {"external_id": "in", "country": "IN"}],
     )
-    journeys(shanghai, active_on("cn", [date(2025, 10, 20)]) + active_on("in", [date(2025, 10, 20), date(2025, 10, 21)]))
+    journeys(
+        shanghai, active_on("cn", [date(2025, 10, 20)]) + active_on("in", [date(2025, 10, 20), date(2025, 10, 21)])
+    )
     p = period(shanghai, date(2025, 10, 31))
     summary = selectors.home_summary(workspace=shanghai, period=p, filters={"country": ["CN"]})
     assert (summary.interactions.value, summary.active_users.value, summary.attendance_days.value) == (1, 1, 1)

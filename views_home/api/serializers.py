@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from rest_framework import serializers
 
 from events.filters import user_filters_from
+from events.periods import EARLIEST_DATE, LATEST_DATE
 
 MAX_DAYS = 731  # two years
 
@@ -24,7 +26,9 @@ class UserFilterQuerySerializer(serializers.Serializer):
         try:
             attrs["filters"] = user_filters_from(self.initial_data)
         except forms.ValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
+            raise serializers.ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+            ) from None
         for key in ("language", "country", "timezone", "status"):
             attrs.pop(key, None)
         return attrs
@@ -32,6 +36,11 @@ class UserFilterQuerySerializer(serializers.Serializer):
 
 class AsOfQuerySerializer(UserFilterQuerySerializer):
     as_of = serializers.DateField(required=False, help_text="YYYY-MM-DD in the workspace time zone; default today.")
+
+    def validate_as_of(self, value: date | None) -> date | None:
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise serializers.ValidationError(f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

@@ -1,0 +1,198 @@
+"""Screenshots of the Home tab for ``docs/screenshots/`` (a script, not a test: pytest does not collect it).
+
+    .venv/bin/python tests/screenshots.py [--workspace zylker] [--out docs/screenshots] [--states]
+
+Uses the current database (``DATABASE_URL`` or ``db.sqlite3``). If the workspace is missing and is the
+demo one, it is created first with a modest ``manage.py seed_demo``. The script then ensures a login
+``screenshots`` (a viewer of the workspace, with a fresh random password), starts ``manage.py
+runserver`` on a free port, logs in through the login page with headless Chromium driven by Playwright
+(Debian's ``/usr/bin/chromium``; Playwright's own browser download is not used), and saves
+``home-1280.png`` and ``home-390.png`` (full page). ``--states`` also saves the login page, the form
+with an invalid value and the empty state of a workspace without events. The run fails if the page
+logs a JavaScript error or a failed request, or if the chart does not draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+USERNAME = "screenshots"
+EMPTY_SLUG = "screenshots-empty"
+VIEWPORTS = ((1280, 900, 1), (390, 844, 1))  # width, height, device scale factor
+
+
+def prepare(slug: str, with_empty: bool) -> str:
+    """Make sure the workspace has data and the screenshot login can read it; return its password."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from events.models import Event, Membership, Workspace
+    from events.services import membership_set, workspace_create
+
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        if slug != "zylker":
+            raise SystemExit(f"No workspace {slug!r} in this database.")
+        print("Creating the demo workspace with manage.py seed_demo (a smaller one than the default)…")
+        call_command("seed_demo", users=150, days=90, events=60_000)
+        workspace = Workspace.objects.get(slug=slug)
+    if not Event.objects.filter(workspace=workspace).exists():
+        raise SystemExit(f"Workspace {slug!r} has no events: import some first (manage.py import_events).")
+
+    password = secrets.token_urlsafe(16)
+    user, _ = get_user_model().objects.get_or_create(username=USERNAME)
+    user.first_name, user.last_name, user.is_active = "Dana", "Reviewer", True
+    user.set_password(password)
+    user.save()
+    membership_set(workspace=workspace, user=user, role=Membership.Role.VIEWER)
+    if with_empty:
+        empty = Workspace.objects.filter(slug=EMPTY_SLUG).first()
+        if empty is None:
+            empty, _key = workspace_create(slug=EMPTY_SLUG, name="Empty workspace", timezone_name="Europe/Berlin")
+        membership_set(workspace=empty, user=user, role=Membership.Role.VIEWER)
+    return password
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"runserver exited with {server.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit(f"runserver did not answer within 60 s; see {log}")
+
+
+def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    saved: list[Path] = []
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width, height, scale in VIEWPORTS:
+            # Reduced motion: home.js then draws charts without animation, so nothing is caught mid-way.
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, device_scale_factor=scale, reduced_motion="reduce"
+            )
+            page = context.new_page()
+            page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
+            page.on(
+                "console",
+                lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+            )
+            page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}"))
+            page.on(
+                "response",
+                lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 500 else None,
+            )
+
+            page.goto(f"{base}/accounts/login/?next=/w/{slug}/")
+            if states:
+                saved.append(_save(page, out / f"login-{width}.png", full_page=False))
+            page.fill("input[name=username]", USERNAME)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**/w/{slug}/**")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_selector(".chart-box:not(.is-loading)", timeout=15_000)
+            if page.locator(".chart-box.has-error").count():
+                problems.append(f"the chart shows its error state at {width}px")
+            elif not page.evaluate("() => !!Chart.getChart(document.getElementById('weekly-chart'))"):
+                problems.append(f"the chart was not drawn at {width}px")
+            saved.append(_save(page, out / f"home-{width}.png"))
+
+            if states:
+                page.goto(f"{base}/w/{slug}/?as_of=2025-02-30&days=0")
+                saved.append(_save(page, out / f"invalid-{width}.png"))
+                page.goto(f"{base}/w/{EMPTY_SLUG}/")
+                saved.append(_save(page, out / f"empty-{width}.png"))
+                page.goto(f"{base}/w/{slug}/")
+                page.click(".workspace-switcher summary")
+                saved.append(_save(page, out / f"switcher-{width}.png", full_page=False))
+            context.close()
+        browser.close()
+    # The invalid-form page answers 400 on purpose; anything else logged is a defect.
+    problems = [p for p in problems if "status of 400" not in p]
+    if problems:
+        raise SystemExit("Problems while taking screenshots:\n  " + "\n  ".join(problems))
+    return saved
+
+
+def _save(page: object, path: Path, full_page: bool = True) -> Path:
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", default="zylker", help="slug of the workspace to show (default zylker)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="output folder")
+    parser.add_argument("--states", action="store_true", help="also the login, invalid-form and empty pages")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM).")
+
+    password = prepare(args.workspace, args.states)
+    args.out.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "runserver.log"
+        server = start_server(port, log)
+        try:
+            saved = shoot(f"http://127.0.0.1:{port}", args.workspace, password, args.out, args.states)
+        except BaseException:
+            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    for path in saved:
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+if __name__ == "__main__":
+    main()
