@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from crm_usage import account_views
+
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("account/tokens/", account_views.api_tokens, name="api-tokens"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("views_home.urls")),
 ]

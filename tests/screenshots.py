@@ -8,7 +8,7 @@ demo one, it is created first with a modest ``manage.py seed_demo``. The script 
 runserver`` on a free port, logs in through the login page with headless Chromium driven by Playwright
 (Debian's ``/usr/bin/chromium``; Playwright's own browser download is not used), and saves
 ``home-1280.png`` and ``home-390.png`` (full page). ``--states`` also saves the login page, the form
-with an invalid value and the empty state of a workspace without events. The run fails if the page
+with an invalid value, the empty state of a workspace without events and the API token page. The run fails if the page
 logs a JavaScript error or a failed request, or if the chart does not draw.
 """
 
@@ -153,6 +153,10 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[
                 page.goto(f"{base}/w/{slug}/")
                 page.click(".workspace-switcher summary")
                 saved.append(_save(page, out / f"switcher-{width}.png", full_page=False))
+                page.goto(f"{base}/account/tokens/")
+                page.click("form.token-form button[type=submit]")
+                page.wait_for_selector("#new-token")
+                saved.append(_save(page, out / f"tokens-{width}.png"))
             context.close()
         browser.close()
     # The invalid-form page answers 400 on purpose; anything else logged is a defect.

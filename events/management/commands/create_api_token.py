@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from knox.models import AuthToken
 
-MAX_DAYS = 3650
+from crm_usage.tokens import MAX_TOKEN_DAYS as MAX_DAYS
+from crm_usage.tokens import api_token_create
 
 
 class Command(BaseCommand):
@@ -28,8 +27,8 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
-        days = options["days"] if options["days"] is not None else settings.API_TOKEN_DEFAULT_DAYS
-        if not 1 <= days <= MAX_DAYS:
+        days = options["days"]
+        if days is not None and not 1 <= days <= MAX_DAYS:
             raise CommandError(f"--days must be between 1 and {MAX_DAYS}, not {days}.")
         user_model = get_user_model()
         try:
@@ -38,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {options['username']!r}.") from None
         if not user.is_active:
             raise CommandError(f"User {options['username']!r} is inactive; activate it before creating a token.")
-        instance, token = AuthToken.objects.create(user, expiry=timedelta(days=days))
+        instance, token = api_token_create(user=user, days=days)
         expiry = timezone.localtime(instance.expiry)
         self.stdout.write(
             f"Token for {user.get_username()} (expires {expiry:%Y-%m-%d %H:%M %Z}); "
