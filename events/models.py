@@ -284,8 +284,12 @@ class Session(models.Model):
     events = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["crm_user", "started_at"], name="session_unique_start")]
-        indexes = [models.Index(fields=["workspace", "day"], name="session_ws_day")]
+        # Not unique: a lone logout and the next event in the same instant are two sessions that
+        # start together.
+        indexes = [
+            models.Index(fields=["workspace", "day"], name="session_ws_day"),
+            models.Index(fields=["crm_user", "started_at"], name="session_user_start"),
+        ]
 
     def __str__(self) -> str:
         return f"user {self.crm_user_id} {self.started_at:%Y-%m-%d %H:%M}–{self.ended_at:%H:%M}"

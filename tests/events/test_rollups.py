@@ -86,6 +86,19 @@ def test_logout_ends_a_session(workspace):
     assert user_days(workspace)[("u1", date(2025, 10, 6))] == (4, 2, 540.0)
 
 
+def test_a_lone_logout_and_the_next_event_in_the_same_instant_are_two_sessions(workspace):
+    journeys(
+        workspace,
+        [
+            ("u1", "2025-10-06T09:00:00+00:00", "Home", "logout"),
+            ("u1", "2025-10-06T09:00:00+00:00", "Leads", "view"),
+            ("u1", "2025-10-06T09:05:00+00:00", "Leads", "view"),
+        ],
+    )
+    assert user_days(workspace)[("u1", date(2025, 10, 6))] == (3, 2, 300.0)
+    assert Session.objects.filter(started_at=datetime(2025, 10, 6, 9, tzinfo=UTC)).count() == 2
+
+
 def test_days_are_local_to_the_workspace_time_zone(make_workspace):
     """Asia/Shanghai is UTC+8: 2025-10-04 15:59Z is still Oct 4 there, 16:00Z is already Oct 5."""
     workspace, _ = make_workspace("sh", tz="Asia/Shanghai")

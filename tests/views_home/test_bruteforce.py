@@ -47,6 +47,7 @@ def random_dataset(rng: random.Random) -> tuple[list[dict], list[tuple]]:
         for _ in range(rng.randint(10, 90)):
             gap = rng.choice(
                 [
+                    timedelta(0),  # the same instant as the previous event
                     timedelta(minutes=rng.uniform(0, 14)),
                     timedelta(minutes=15),  # exactly the timeout
                     timedelta(minutes=15, seconds=1),
