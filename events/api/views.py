@@ -62,6 +62,14 @@ class BatchIngestView(APIView):
         body = request._request.read(limit + 1)
         if len(body) > limit:
             raise too_big
+        if not body.strip():
+            # Django's WSGI request reads exactly Content-Length bytes, so a chunked upload arrives empty.
+            raise PayloadError(
+                status.HTTP_400_BAD_REQUEST,
+                {
+                    "detail": "The body is empty. Send the JSON with a Content-Length header (chunked uploads are not supported)."
+                },
+            )
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -167,6 +167,13 @@ def test_malformed_bodies_get_a_json_400(ws, body, field):
     assert field in response.json()
 
 
+def test_an_empty_body_says_to_send_a_content_length(ws):
+    _, key = ws
+    response = post(key, "")
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["detail"]
+
+
 def test_too_many_events_get_a_json_413(ws):
     _, key = ws
     response = post(key, {"events": [event(n) for n in range(1001)]})
