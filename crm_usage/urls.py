@@ -5,9 +5,11 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crm_usage import account_views
+from events.api.catalog import FeatureCatalogView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
+    path("workspaces/<slug:slug>/features", FeatureCatalogView.as_view(), name="api-features"),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

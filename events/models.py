@@ -181,6 +181,29 @@ class Feature(models.Model):
         return self.name or self.key
 
 
+class FeatureAction(models.Model):
+    """A (feature, action, detail) combination seen in the workspace's events.
+
+    Kept up to date by ingestion (an insert per new combination, ignored when known), so the
+    dependent pickers (feature → action → detail) and the checks for an unknown action or detail
+    never scan events or rollups.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=64)
+    detail = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        ordering = ["feature", "action", "detail"]
+        constraints = [
+            models.UniqueConstraint(fields=["feature", "action", "detail"], name="featureaction_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature_id}/{self.action}/{self.detail}"
+
+
 action_validator = RegexValidator(r"^[A-Za-z0-9_.:-]+$", _("Letters, digits, _ . : - only."))
 
 

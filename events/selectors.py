@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from django.db.models import Max
 
-from events.models import DirtyDay, Event, UserDay, Workspace
+from events.models import DirtyDay, Event, Feature, FeatureAction, UserDay, Workspace
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,53 @@ def last_seen_by_user(
     if user_ids is not None:
         qs = qs.filter(crm_user_id__in=list(user_ids))
     return dict(qs.values("crm_user_id").annotate(last=Max("last_event_at")).values_list("crm_user_id", "last"))
+
+
+@dataclass(frozen=True)
+class CatalogFeature:
+    key: str
+    name: str
+    type: str
+    auto_created: bool
+    # action → the details seen with it ("" is the event without detail)
+    actions: dict[str, list[str]]
+
+
+def feature_catalog(*, workspace: Workspace) -> list[CatalogFeature]:
+    """Every feature of the workspace with the actions and details seen for it (for the pickers)."""
+    seen: dict[int, dict[str, list[str]]] = {}
+    for feature_id, action, detail in FeatureAction.objects.filter(workspace=workspace).values_list(
+        "feature_id", "action", "detail"
+    ):
+        seen.setdefault(feature_id, {}).setdefault(action, []).append(detail)
+    return [
+        CatalogFeature(f.key, f.name or f.key, f.type, f.auto_created, seen.get(f.id, {}))
+        for f in Feature.objects.filter(workspace=workspace).order_by("key")
+    ]
+
+
+class UnknownStep(ValueError):
+    """A feature, action or detail the workspace has never seen; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def feature_resolve(*, workspace: Workspace, key: str, action: str = "", detail: str = "") -> Feature:
+    """The feature with this key, checking that the action (and detail) were seen with it.
+
+    Raises ``UnknownStep`` naming the field at fault, for a 400 that says what is wrong.
+    """
+    feature = Feature.objects.filter(workspace=workspace, key=key).first()
+    if feature is None:
+        raise UnknownStep("feature", f"Unknown feature: {key!r}.")
+    if action:
+        combos = FeatureAction.objects.filter(feature=feature, action=action)
+        if not combos.exists():
+            raise UnknownStep("action", f"No {action!r} action was seen for {key}.")
+        if detail and not combos.filter(detail=detail).exists():
+            raise UnknownStep("detail", f"No {action!r} action with detail {detail!r} was seen for {key}.")
+    elif detail:
+        raise UnknownStep("detail", "A detail needs an action.")
+    return feature

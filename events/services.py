@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events.models import CrmUser, DirtyDay, Event, Feature, IngestKey, Membership, Workspace
+from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, IngestKey, Membership, Workspace
 from events.validation import EventRow
 
 logger = logging.getLogger(__name__)
@@ -193,6 +193,13 @@ def events_ingest(*, workspace: Workspace, rows: Sequence[EventRow], enqueue_ref
             for r in rows
         ]
         inserted = _insert_events(tuples)
+        FeatureAction.objects.bulk_create(
+            [
+                FeatureAction(workspace=workspace, feature_id=feature_ids[feature], action=action, detail=detail)
+                for feature, action, detail in {(r.feature, r.action, r.detail) for r in rows}
+            ],
+            ignore_conflicts=True,
+        )
         tz = workspace.tzinfo
         result.accepted = len(inserted)
         result.duplicates = len(rows) - len(inserted)
