@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
     path("workspaces/<slug:slug>/features", FeatureCatalogView.as_view(), name="api-features"),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
+    path("workspaces/<slug:slug>/", include("funnels.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -22,4 +23,5 @@ urlpatterns = [
     path("account/tokens/", account_views.api_tokens, name="api-tokens"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("views_home.urls")),
+    path("", include("funnels.urls")),
 ]

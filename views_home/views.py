@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from crm_usage.api import workspaces_for
-from events.models import Workspace
+from crm_usage.chrome import page_chrome, with_query
 from events.periods import Period, week_start
 from events.selectors import workspace_data_state
 from views_home import selectors
@@ -32,16 +32,6 @@ CALENDAR_WEEKS = 5
 WEEKLY_WEEKS = 5
 TOP_USERS_LIMIT = 10
 HEAT_LEVELS = 4
-
-# (label, URL name or None while the tab is not built yet)
-TABS: tuple[tuple[Promise, str | None], ...] = (
-    (_("Home"), "home-tab"),
-    (_("Activity"), None),
-    (_("Trends"), None),
-    (_("Funnels"), None),
-    (_("Hub"), None),
-    (_("User analysis"), None),
-)
 
 METRICS: tuple[tuple[str, Promise, Promise, bool], ...] = (
     # (selector field, label, explanation, a rise is good news)
@@ -141,40 +131,14 @@ def calendar_rows(days: list[selectors.DayCount]) -> list[CalendarRow]:
     return rows
 
 
-def _with_query(url: str, query: QueryDict | None) -> str:
-    return f"{url}?{query.urlencode()}" if query else url
-
-
-def _chrome(request: HttpRequest, workspace: Workspace | None) -> dict[str, Any]:
-    """What every page around a tab shows: workspace switcher and tab bar."""
-    keep = request.GET.copy()
-    workspaces = [
-        {
-            "workspace": other,
-            "url": _with_query(reverse("home-tab", kwargs={"slug": other.slug}), keep),
-            "current": workspace is not None and other.pk == workspace.pk,
-        }
-        for other in workspaces_for(request.user).order_by("name", "slug")
-    ]
-    tabs = [
-        {
-            "label": label,
-            "url": _with_query(reverse(name, kwargs={"slug": workspace.slug}), keep) if name and workspace else "",
-            "active": name == "home-tab",
-        }
-        for label, name in TABS
-    ]
-    return {"workspace": workspace, "workspaces": workspaces, "tabs": tabs}
-
-
 @require_safe
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """``/``: the Home tab of the first workspace the user may read, or how to get one."""
     first = workspaces_for(request.user).order_by("name", "slug").first()
     if first is not None:
-        return redirect(_with_query(reverse("home-tab", kwargs={"slug": first.slug}), request.GET))
-    return render(request, "views_home/no_workspace.html", _chrome(request, None))
+        return redirect(with_query(reverse("home-tab", kwargs={"slug": first.slug}), request.GET))
+    return render(request, "views_home/no_workspace.html", page_chrome(request, None))
 
 
 @require_safe
@@ -182,7 +146,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def home_tab(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = get_object_or_404(workspaces_for(request.user), slug=slug)
     form = HomeQueryForm(request.GET, workspace=workspace)
-    context: dict[str, Any] = {**_chrome(request, workspace), "form": form, "day_presets": DAY_PRESETS}
+    context: dict[str, Any] = {**page_chrome(request, workspace, active="home-tab"), "form": form, "day_presets": DAY_PRESETS}
     if not form.is_valid():
         return render(request, "views_home/home.html", context, status=400)
     data_state = workspace_data_state(workspace=workspace)
@@ -205,7 +169,7 @@ def home_tab(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
     def api(name: str, **extra: Any) -> str:
-        return _with_query(reverse(name, kwargs={"slug": slug}), form.query(format="csv", **extra))
+        return with_query(reverse(name, kwargs={"slug": slug}), form.query(format="csv", **extra))
 
     context.update(
         {
@@ -220,12 +184,12 @@ def home_tab(request: HttpRequest, slug: str) -> HttpResponse:
             "presets": [
                 {
                     "days": days,
-                    "url": _with_query(request.path, form.query(days=days)),
+                    "url": with_query(request.path, form.query(days=days)),
                     "active": days == q["days"],
                 }
                 for days in DAY_PRESETS
             ],
-            "weekly_chart_url": _with_query(
+            "weekly_chart_url": with_query(
                 reverse("home-chart-weekly-interactions", kwargs={"slug": slug}), form.query()
             ),
             "csv": {
