@@ -110,3 +110,26 @@ def change_pct(current: float, previous: float) -> float | None:
     if not previous:
         return None
     return round((current - previous) / previous * 100, 1)
+
+
+MAX_RANGE_DAYS = 731  # two years
+
+
+class RangeError(ValueError):
+    """A bad date range; ``field`` names the parameter at fault (``start`` or ``end``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def period_between(start: date, end: date, tz: zoneinfo.ZoneInfo) -> Period:
+    """A Period from two local dates, checked as every tab checks them (raises ``RangeError``)."""
+    for field, value in (("start", start), ("end", end)):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise RangeError(field, f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+    if start > end:
+        raise RangeError("start", "Must not be after end.")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise RangeError("end", f"The range may span at most {MAX_RANGE_DAYS} days (2 years).")
+    return Period(start, end, tz)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from django.db.models import Max
 
-from events.models import DirtyDay, Event, Feature, FeatureAction, UserDay, Workspace
+from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, UserDay, Workspace
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,19 @@ def feature_resolve(*, workspace: Workspace, key: str, action: str = "", detail:
     elif detail:
         raise UnknownStep("detail", "A detail needs an action.")
     return feature
+
+
+def crm_user_find(*, workspace: Workspace, query: str) -> CrmUser | None:
+    """The CRM user whose external id is ``query``, else the one whose email it is (case-insensitive).
+
+    Raises ``UnknownStep('user', …)`` when an email is shared by several users, so the caller can ask
+    for the external id instead.
+    """
+    users = CrmUser.objects.filter(workspace=workspace)
+    found = users.filter(external_id=query).first()
+    if found is not None:
+        return found
+    by_email = list(users.filter(email__iexact=query)[:2])
+    if len(by_email) > 1:
+        raise UnknownStep("user", f"Several users have the email {query!r}; use the external id.")
+    return by_email[0] if by_email else None

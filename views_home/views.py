@@ -146,7 +146,11 @@ def index(request: HttpRequest) -> HttpResponse:
 def home_tab(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = get_object_or_404(workspaces_for(request.user), slug=slug)
     form = HomeQueryForm(request.GET, workspace=workspace)
-    context: dict[str, Any] = {**page_chrome(request, workspace, active="home-tab"), "form": form, "day_presets": DAY_PRESETS}
+    context: dict[str, Any] = {
+        **page_chrome(request, workspace, active="home-tab"),
+        "form": form,
+        "day_presets": DAY_PRESETS,
+    }
     if not form.is_valid():
         return render(request, "views_home/home.html", context, status=400)
     data_state = workspace_data_state(workspace=workspace)

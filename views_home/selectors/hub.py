@@ -1,0 +1,100 @@
+"""Hub tab: how many users use each feature (popularity) and how often (frequency buckets)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Sum
+
+from events.models import Feature, Workspace
+from events.periods import Period
+from views_home.selectors.common import UserFilters, feature_days
+
+DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
+
+
+MAX_FREQUENCY_BUCKETS = 20
+
+
+def parse_frequency_bounds(text: str) -> tuple[int, ...]:
+    """'1,11,101' → (1, 11, 101); ascending whole numbers ≥ 1, at most 20 (raises ValueError)."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise ValueError("Give at least one lower bound, e.g. 1,11,101.")
+    try:
+        bounds = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError("Lower bounds must be whole numbers separated by commas, e.g. 1,11,101.") from None
+    if bounds[0] < 1:
+        raise ValueError("Lower bounds start at 1 or more.")
+    if any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):
+        raise ValueError("Lower bounds must increase, e.g. 1,11,101.")
+    if len(bounds) > MAX_FREQUENCY_BUCKETS:
+        raise ValueError(f"At most {MAX_FREQUENCY_BUCKETS} buckets.")
+    return bounds
+
+
+@dataclass(frozen=True)
+class FeaturePopularity:
+    feature: str
+    users: int
+    interactions: int
+
+
+@dataclass(frozen=True)
+class FrequencyBucket:
+    min: int
+    max: int | None  # None for the open last bucket
+    users: int
+
+
+def feature_popularity(
+    *,
+    workspace: Workspace,
+    period: Period,
+    features: Sequence[Feature] | None = None,
+    filters: UserFilters | None = None,
+) -> list[FeaturePopularity]:
+    """Distinct users and interactions per feature; most users first (then interactions, key).
+    Features asked for by name are listed even when nobody used them."""
+    rows = (
+        feature_days(workspace=workspace, period=period, filters=filters, features=features)
+        .values("feature__key")
+        .annotate(users=Count("crm_user", distinct=True), interactions=Sum("events"))
+    )
+    found = {r["feature__key"]: FeaturePopularity(r["feature__key"], r["users"], r["interactions"]) for r in rows}
+    for feature in features or ():
+        found.setdefault(feature.key, FeaturePopularity(feature.key, 0, 0))
+    return sorted(found.values(), key=lambda p: (-p.users, -p.interactions, p.feature))
+
+
+def feature_frequency(
+    *,
+    workspace: Workspace,
+    period: Period,
+    feature: Feature,
+    bounds: Sequence[int] = DEFAULT_FREQUENCY_BOUNDS,
+    filters: UserFilters | None = None,
+) -> list[FrequencyBucket]:
+    """Users bucketed by their number of events on the feature in the period.
+
+    ``bounds`` are ascending lower bounds: (1, 11, 101) gives 1–10, 11–100 and 101+. Users below
+    the first bound are in no bucket.
+    """
+    per_user = (
+        feature_days(workspace=workspace, period=period, filters=filters, features=[feature])
+        .values("crm_user")
+        .annotate(n=Sum("events"))
+        .values_list("n", flat=True)
+    )
+    counts = [0] * len(bounds)
+    for n in per_user:
+        for index in range(len(bounds) - 1, -1, -1):
+            if n >= bounds[index]:
+                counts[index] += 1
+                break
+    return [
+        FrequencyBucket(low, bounds[i + 1] - 1 if i + 1 < len(bounds) else None, counts[i])
+        for i, low in enumerate(bounds)
+    ]

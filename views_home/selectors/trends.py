@@ -1,0 +1,82 @@
+"""Trends tab: one feature (optionally one action and detail) per day, ISO week or month."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from django.db.models import Count, DateField, F, Sum
+from django.db.models.functions import Trunc
+
+from events.models import Feature, Workspace
+from events.periods import Interval, Period
+from views_home.selectors.common import UserFilters, feature_days
+
+# User attributes a trend can be grouped by.
+GROUP_BY_ATTRIBUTES = ("language", "country", "timezone", "status", "role")
+
+
+class Measure(StrEnum):
+    EVENTS = "events"
+    USERS = "users"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    bucket: date
+    value: int
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    group: str | None
+    points: list[TrendPoint]
+
+    @property
+    def total(self) -> int:
+        return sum(p.value for p in self.points)
+
+
+def trend_series(
+    *,
+    workspace: Workspace,
+    feature: Feature,
+    period: Period,
+    interval: Interval = Interval.DAY,
+    measure: Measure = Measure.EVENTS,
+    action: str = "",
+    detail: str = "",
+    group_by: str | None = None,
+    filters: UserFilters | None = None,
+) -> list[TrendSeries]:
+    """Events (or distinct users) per bucket, every bucket of the period present.
+
+    A week bucket is named by its Monday and a month bucket by its first day, even when the period
+    starts mid-way; only days inside the period count. ``measure=users`` counts each user once per
+    bucket (not once per day). With ``group_by`` there is one series per attribute value seen, the
+    busiest first; without it a single series whose group is None.
+    """
+    qs = feature_days(workspace=workspace, period=period, filters=filters, features=[feature])
+    if action:
+        qs = qs.filter(action=action)
+        if detail:
+            qs = qs.filter(detail=detail)
+    if group_by is not None and group_by not in GROUP_BY_ATTRIBUTES:
+        raise ValueError(f"Cannot group by {group_by!r}.")
+    bucket = Trunc("day", interval.value, output_field=DateField())
+    keys = {"bucket": bucket, **({"group": F(f"crm_user__{group_by}")} if group_by else {})}
+    value = Sum("events") if measure is Measure.EVENTS else Count("crm_user", distinct=True)
+    rows = qs.annotate(**keys).values(*keys).annotate(value=value).order_by()
+
+    values: dict[str | None, dict[date, int]] = defaultdict(dict)
+    for row in rows:
+        values[row.get("group")][row["bucket"]] = row["value"]
+    if group_by is None:
+        values.setdefault(None, {})
+    buckets = period.buckets(interval)
+    series = [
+        TrendSeries(group, [TrendPoint(b, counts.get(b, 0)) for b in buckets]) for group, counts in values.items()
+    ]
+    return sorted(series, key=lambda s: (-s.total, s.group or ""))
