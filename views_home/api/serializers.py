@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from events.filters import user_filters_from
-from events.periods import EARLIEST_DATE, LATEST_DATE
+from events.periods import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, Interval, RangeError, period_between
+from events.selectors import UnknownStep, crm_user_find, feature_resolve
+from views_home.selectors import DEFAULT_FREQUENCY_BOUNDS, GROUP_BY_ATTRIBUTES, Measure, parse_frequency_bounds
 
-MAX_DAYS = 731  # two years
+MAX_DAYS = MAX_RANGE_DAYS
 
 
 class UserFilterQuerySerializer(serializers.Serializer):
@@ -60,6 +63,116 @@ class WeeksQuerySerializer(AsOfQuerySerializer):
 class TopUsersQuerySerializer(PeriodQuerySerializer):
     by = serializers.ChoiceField(choices=["interactions", "attendance"], required=False, default="interactions")
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
+
+
+def list_param(data: Any, name: str) -> list[str]:
+    """A repeated and/or comma-separated query parameter as a list (``f=A&f=B`` or ``f=A,B``)."""
+    values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)] if data.get(name) else []
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+def resolve_features(workspace: Any, keys: list[str], field: str) -> list[Any]:
+    try:
+        return [feature_resolve(workspace=workspace, key=key) for key in keys]
+    except UnknownStep as exc:
+        raise serializers.ValidationError({field: [str(exc)]}) from None
+
+
+class ActivityQuerySerializer(PeriodQuerySerializer):
+    days = serializers.IntegerField(required=False, default=60, min_value=1, max_value=MAX_DAYS)
+    feature = serializers.CharField(required=False, help_text="Feature key(s); repeatable or comma-separated.")
+    user = serializers.CharField(required=False, help_text="External id or email of one CRM user.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        workspace = self.context["workspace"]
+        keys = list_param(self.initial_data, "feature")
+        attrs["features"] = resolve_features(workspace, keys, "feature") if keys else None
+        attrs["crm_user"] = None
+        if attrs.get("user"):
+            try:
+                attrs["crm_user"] = crm_user_find(workspace=workspace, query=attrs["user"])
+            except UnknownStep as exc:
+                raise serializers.ValidationError({"user": [str(exc)]}) from None
+            if attrs["crm_user"] is None:
+                raise serializers.ValidationError(
+                    {"user": [f"No CRM user with external id or email {attrs['user']!r}."]}
+                )
+        return attrs
+
+
+class RangeQuerySerializer(UserFilterQuerySerializer):
+    start = serializers.DateField(required=False, help_text="YYYY-MM-DD, workspace time zone; default end − 29 days.")
+    end = serializers.DateField(required=False, help_text="YYYY-MM-DD, inclusive; default today.")
+
+    def _in_calendar(self, value: date | None) -> date | None:
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise serializers.ValidationError(f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+        return value
+
+    validate_start = validate_end = _in_calendar
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        workspace = self.context["workspace"]
+        end = attrs.get("end") or workspace.today()
+        start = attrs.get("start") or end - timedelta(days=29)
+        try:
+            attrs["period"] = period_between(start, end, workspace.tzinfo)
+        except RangeError as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+        return attrs
+
+
+class TrendsQuerySerializer(RangeQuerySerializer):
+    feature = serializers.CharField(help_text="Feature key.")
+    action = serializers.CharField(required=False, default="")
+    detail = serializers.CharField(required=False, default="")
+    interval = serializers.ChoiceField(choices=[i.value for i in Interval], required=False, default="day")
+    measure = serializers.ChoiceField(choices=[m.value for m in Measure], required=False, default="events")
+    group_by = serializers.ChoiceField(choices=list(GROUP_BY_ATTRIBUTES), required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        try:
+            attrs["feature"] = feature_resolve(
+                workspace=self.context["workspace"],
+                key=attrs["feature"],
+                action=attrs["action"],
+                detail=attrs["detail"],
+            )
+        except UnknownStep as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+        attrs["interval"], attrs["measure"] = Interval(attrs["interval"]), Measure(attrs["measure"])
+        return attrs
+
+
+class PopularityQuerySerializer(RangeQuerySerializer):
+    features = serializers.CharField(required=False, help_text="Feature keys; repeatable or comma-separated.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        keys = list_param(self.initial_data, "features")
+        attrs["features"] = resolve_features(self.context["workspace"], keys, "features") if keys else None
+        return attrs
+
+
+class FrequencyQuerySerializer(RangeQuerySerializer):
+    feature = serializers.CharField(help_text="Feature key.")
+    buckets = serializers.CharField(
+        required=False,
+        default=",".join(map(str, DEFAULT_FREQUENCY_BOUNDS)),
+        help_text="Ascending lower bounds, comma-separated (default 1,11,101).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        attrs["feature"] = resolve_features(self.context["workspace"], [attrs["feature"]], "feature")[0]
+        try:
+            attrs["bounds"] = parse_frequency_bounds(attrs["buckets"])
+        except ValueError as exc:
+            raise serializers.ValidationError({"buckets": [str(exc)]}) from None
+        return attrs
 
 
 class RangeSerializer(serializers.Serializer):
@@ -114,3 +227,61 @@ class TopUserSerializer(serializers.Serializer):
 
 class TopUsersSerializer(serializers.Serializer):
     users = TopUserSerializer(many=True)
+
+
+class DayValueSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    interactions = serializers.IntegerField()
+
+
+class FeatureActivitySerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    interactions = serializers.IntegerField()
+    series = DayValueSerializer(many=True)
+
+
+class ActivitySerializer(serializers.Serializer):
+    features = FeatureActivitySerializer(many=True)
+
+
+class TrendPointSerializer(serializers.Serializer):
+    bucket = serializers.DateField()
+    value = serializers.IntegerField()
+
+
+class TrendSeriesSerializer(serializers.Serializer):
+    group = serializers.CharField(allow_null=True)
+    points = TrendPointSerializer(many=True)
+
+
+class TrendsSerializer(serializers.Serializer):
+    interval = serializers.CharField()
+    measure = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    series = TrendSeriesSerializer(many=True)
+
+
+class PopularitySerializer(serializers.Serializer):
+    features = inline_serializer(
+        name="FeaturePopularity",
+        many=True,
+        fields={
+            "feature": serializers.CharField(),
+            "users": serializers.IntegerField(),
+            "interactions": serializers.IntegerField(),
+        },
+    )
+
+
+class FrequencySerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    buckets = inline_serializer(
+        name="FrequencyBucket",
+        many=True,
+        fields={
+            "min": serializers.IntegerField(),
+            "max": serializers.IntegerField(allow_null=True),
+            "users": serializers.IntegerField(),
+        },
+    )

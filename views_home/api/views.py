@@ -82,3 +82,117 @@ class TopUsersView(WorkspaceAPIView):
         )
         rows = [asdict(u) for u in users]
         return self.table_response({"users": rows}, rows)
+
+
+class ActivityFeaturesView(WorkspaceAPIView):
+    query_serializer_class = s.ActivityQuerySerializer
+    csv_filename = "activity.csv"
+
+    @extend_schema(
+        parameters=[s.ActivityQuerySerializer, FORMAT_PARAM],
+        responses={200: s.ActivitySerializer, **ERROR_RESPONSES},
+        summary="Interactions per feature over the period, with a daily series (every day present)",
+        tags=["activity"],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        q = self.get_query()
+        period = Period.ending(q["as_of"], q["days"], self.workspace.tzinfo)
+        features = selectors.activity_features(
+            workspace=self.workspace,
+            period=period,
+            filters=q["filters"],
+            features=q["features"],
+            crm_user=q["crm_user"],
+        )
+        data = [
+            {
+                "feature": f.feature,
+                "interactions": f.interactions,
+                "series": [{"date": p.date.isoformat(), "interactions": p.interactions} for p in f.series],
+            }
+            for f in features
+        ]
+        rows = [
+            {"feature": f["feature"], "date": p["date"], "interactions": p["interactions"]}
+            for f in data
+            for p in f["series"]
+        ]
+        return self.table_response({"features": data}, rows)
+
+
+class TrendsView(WorkspaceAPIView):
+    query_serializer_class = s.TrendsQuerySerializer
+    csv_filename = "trends.csv"
+
+    @extend_schema(
+        parameters=[s.TrendsQuerySerializer, FORMAT_PARAM],
+        responses={200: s.TrendsSerializer, **ERROR_RESPONSES},
+        summary="One feature (and action, detail) per day, ISO week or month; events or distinct users",
+        tags=["trends"],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        q = self.get_query()
+        series = selectors.trend_series(
+            workspace=self.workspace,
+            feature=q["feature"],
+            period=q["period"],
+            interval=q["interval"],
+            measure=q["measure"],
+            action=q["action"],
+            detail=q["detail"],
+            group_by=q.get("group_by"),
+            filters=q["filters"],
+        )
+        data = {
+            "interval": q["interval"].value,
+            "measure": q["measure"].value,
+            **q["period"].as_dict(),
+            "series": [
+                {"group": t.group, "points": [{"bucket": p.bucket.isoformat(), "value": p.value} for p in t.points]}
+                for t in series
+            ],
+        }
+        rows = [
+            {"group": t["group"] if t["group"] is not None else "", "bucket": p["bucket"], "value": p["value"]}
+            for t in data["series"]
+            for p in t["points"]
+        ]
+        return self.table_response(data, rows)
+
+
+class HubPopularityView(WorkspaceAPIView):
+    query_serializer_class = s.PopularityQuerySerializer
+    csv_filename = "popularity.csv"
+
+    @extend_schema(
+        parameters=[s.PopularityQuerySerializer, FORMAT_PARAM],
+        responses={200: s.PopularitySerializer, **ERROR_RESPONSES},
+        summary="Distinct users and interactions per feature, most users first",
+        tags=["hub"],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        q = self.get_query()
+        popularity = selectors.feature_popularity(
+            workspace=self.workspace, period=q["period"], features=q["features"], filters=q["filters"]
+        )
+        rows = [asdict(p) for p in popularity]
+        return self.table_response({"features": rows}, rows)
+
+
+class HubFrequencyView(WorkspaceAPIView):
+    query_serializer_class = s.FrequencyQuerySerializer
+    csv_filename = "frequency.csv"
+
+    @extend_schema(
+        parameters=[s.FrequencyQuerySerializer, FORMAT_PARAM],
+        responses={200: s.FrequencySerializer, **ERROR_RESPONSES},
+        summary="Users of one feature bucketed by their number of events",
+        tags=["hub"],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        q = self.get_query()
+        buckets = selectors.feature_frequency(
+            workspace=self.workspace, period=q["period"], feature=q["feature"], bounds=q["bounds"], filters=q["filters"]
+        )
+        rows = [asdict(b) for b in buckets]
+        return self.table_response({"feature": q["feature"].key, "buckets": rows}, rows)
