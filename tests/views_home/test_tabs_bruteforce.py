@@ -128,7 +128,8 @@ def test_tab_endpoints_agree_with_brute_force(make_workspace, member_client, see
                         and (not action or e["action"] == action)
                         and (not detail or e["detail"] == detail)
                     ]
-                    cells = defaultdict(lambda: defaultdict(set if measure == "users" else list))
+                    kind = set if measure == "users" else list
+                    cells = defaultdict(lambda kind=kind: defaultdict(kind))
                     for e in chosen:
                         group = e["user"].country if group_by else None
                         key = bucket(e["day"], interval).isoformat()
