@@ -113,9 +113,9 @@ class ActivityFeaturesView(WorkspaceAPIView):
             for f in features
         ]
         rows = [
-            {"feature": f["feature"], "date": p["date"], "interactions": p["interactions"]}
-            for f in data
-            for p in f["series"]
+            {"feature": f.feature, "date": p.date.isoformat(), "interactions": p.interactions}
+            for f in features
+            for p in f.series
         ]
         return self.table_response({"features": data}, rows)
 
