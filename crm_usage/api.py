@@ -9,14 +9,15 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from events.models import Membership, Workspace
+from events.models import Membership, SavedConfig, Workspace
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -37,9 +38,7 @@ def workspaces_for(user: Any) -> QuerySet[Workspace]:
 
 
 def workspace_role(user: Any, workspace: Workspace) -> str | None:
-    if user.is_superuser:
-        return Membership.Role.ADMIN
-    return Membership.objects.filter(user=user, workspace=workspace).values_list("role", flat=True).first()
+    return Membership.role_of(user, workspace)
 
 
 class CSVRenderer(BaseRenderer):
@@ -65,7 +64,51 @@ class CSVRenderer(BaseRenderer):
         return buffer.getvalue().encode("utf-8")
 
 
-class WorkspaceAPIView(APIView):
+class WorkspaceScopedMixin:
+    """Resolves ``self.workspace`` from the URL's slug and the user's membership (404 otherwise),
+    after authentication and permissions, so that anonymous requests get 401 before any 404."""
+
+    workspace: Workspace
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self.workspace = get_object_or_404(workspaces_for(request.user), slug=kwargs["slug"])
+
+
+class SavedConfigViewSet(WorkspaceScopedMixin, viewsets.ModelViewSet):
+    """CRUD of a saved configuration (funnel, filter set) of one workspace.
+
+    A member sees their own and the workspace-visible ones; anything else is 404, for every method.
+    Creating needs the admin or analyst role; changing or deleting needs to be the owner or an admin
+    (403 for a member who can see but not edit).
+    """
+
+    model: type[SavedConfig]
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no workspace
+            return self.model.objects.none()
+        return self.model.objects.filter(workspace=self.workspace).visible_to(self.request.user).select_related("owner")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if hasattr(self, "workspace"):
+            context["workspace"] = self.workspace
+        return context
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        if not self.model.can_create(self.request.user, self.workspace):
+            raise exceptions.PermissionDenied("Only workspace admins and analysts create saved configurations.")
+        serializer.save(workspace=self.workspace, owner=self.request.user)
+
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
+        super().check_object_permissions(request, obj)
+        if request.method not in permissions.SAFE_METHODS and not obj.can_edit(request.user):
+            raise exceptions.PermissionDenied("Only the owner or a workspace admin may change or delete this.")
+
+
+class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
     """Base of every read endpoint under ``/api/v1/workspaces/<slug>/``.
 
     Resolves the workspace from the URL and the user's membership, and answers 404 for a workspace
@@ -76,10 +119,6 @@ class WorkspaceAPIView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
     query_serializer_class: type[serializers.Serializer] | None = None
     csv_filename = "export.csv"
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # authentication and permissions first: 401 before 404
-        self.workspace = get_object_or_404(workspaces_for(request.user), slug=kwargs["slug"])
 
     def get_query(self) -> dict[str, Any]:
         assert self.query_serializer_class is not None
@@ -103,3 +142,12 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(description="No or invalid credentials."),
     404: OpenApiResponse(description="No such workspace, or you are not a member."),
 }
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """A router whose routes match with or without the trailing slash: API.md writes collections
+    with one (``filter-sets/``) and actions without (``filter-sets/<id>/results``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"

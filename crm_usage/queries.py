@@ -90,5 +90,3 @@ class RangeQuerySerializer(UserFilterQuerySerializer):
         except RangeError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return attrs
-
-

@@ -12,6 +12,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("workspaces/<slug:slug>/features", FeatureCatalogView.as_view(), name="api-features"),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
     path("workspaces/<slug:slug>/", include("funnels.api.urls")),
+    path("workspaces/<slug:slug>/", include("useranalysis.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import zoneinfo
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,6 +81,62 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
+
+    @classmethod
+    def role_of(cls, user: Any, workspace: Workspace) -> str | None:
+        """The user's role in the workspace (superusers act as admins), or None for a non-member."""
+        if user.is_superuser:
+            return cls.Role.ADMIN
+        return cls.objects.filter(user=user, workspace=workspace).values_list("role", flat=True).first()
+
+
+class SavedConfigQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> SavedConfigQuerySet:
+        """What a Django user may see: their own configs and the workspace-visible ones of the
+        workspaces they belong to (superusers: everything)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(workspace__memberships__user=user).filter(
+            models.Q(owner=user) | models.Q(visibility=SavedConfig.Visibility.WORKSPACE)
+        )
+
+
+class SavedConfig(models.Model):
+    """What saved funnels and filter sets share: a name, an owner and a visibility.
+
+    ``private``: the owner only. ``workspace``: every member reads it; the owner and workspace admins
+    edit or delete it (``can_edit``). Admins and analysts create them (``can_create``).
+    """
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", _("Private")
+        WORKSPACE = "workspace", _("Workspace")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SavedConfigQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def can_create(cls, user: Any, workspace: Workspace) -> bool:
+        return Membership.role_of(user, workspace) in (Membership.Role.ADMIN, Membership.Role.ANALYST)
+
+    def can_edit(self, user: Any) -> bool:
+        owner_id: int = self.owner_id  # abstract model: the FK column comes with each subclass
+        return owner_id == user.pk or Membership.role_of(user, self.workspace) == Membership.Role.ADMIN
 
 
 class IngestKeyQuerySet(models.QuerySet["IngestKey"]):

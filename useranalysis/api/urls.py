@@ -1,0 +1,13 @@
+from django.urls import path
+
+from crm_usage.api import OptionalSlashRouter
+from useranalysis.api import views
+
+router = OptionalSlashRouter()
+router.register("filter-sets", views.FilterSetViewSet, basename="filter-set")
+
+urlpatterns = [
+    path("users", views.UsersView.as_view(), name="api-users"),
+    path("filter-sets/query", views.FilterSetQueryView.as_view(), name="api-filter-sets-query"),
+    *router.urls,
+]

@@ -1,0 +1,141 @@
+"""User analysis endpoints (API.md ``users``, ``filter-sets/…``): thin views over the selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm_usage.api import ERROR_RESPONSES, CSVRenderer, SavedConfigViewSet, WorkspaceAPIView
+from events.models import CrmUser, Workspace
+from events.periods import Period
+from useranalysis import selectors
+from useranalysis.api import serializers as s
+from useranalysis.models import FilterSet
+
+FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads every row.")
+
+
+class UsersPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def row_json(row: selectors.UserRow) -> dict[str, Any]:
+    data = row.as_dict()
+    data["last_seen"] = row.last_seen.isoformat() if row.last_seen else None
+    return data
+
+
+class UsersView(WorkspaceAPIView):
+    query_serializer_class = s.UsersQuerySerializer
+    csv_filename = "users.csv"
+
+    @extend_schema(
+        parameters=[s.UsersQuerySerializer, FORMAT_PARAM],
+        responses={200: s.UserRowSerializer(many=True), **ERROR_RESPONSES},
+        summary="One row of metrics per CRM user for the period; sortable, searchable, paginated",
+        tags=["users"],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        q = self.get_query()
+        period = Period.ending(q["as_of"], q["days"], self.workspace.tzinfo)
+        users = CrmUser.objects.filter(workspace=self.workspace)
+        if q.get("search"):
+            term = q["search"]
+            users = users.filter(Q(name__icontains=term) | Q(email__icontains=term) | Q(external_id__icontains=term))
+        rows = selectors.user_rows(workspace=self.workspace, period=period, filters=q["filters"], users=users)
+        rows = selectors.sort_rows(rows, q["ordering"])
+        if isinstance(request.accepted_renderer, CSVRenderer):  # every matching row, not one page
+            return self.table_response({}, [row_json(r) for r in rows])
+        paginator = UsersPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response([row_json(r) for r in page or []])
+
+
+def result_json(result: selectors.FilterSetResult) -> dict[str, Any]:
+    return {
+        "total_users": result.total_users,
+        "matched": result.matched,
+        "matched_pct": result.matched_pct,
+        "users": [row_json(r) for r in result.users],
+        "groups": [
+            {"group": g.group, "matched": g.matched, "total": g.total, "matched_pct": g.matched_pct}
+            for g in result.groups
+        ],
+    }
+
+
+def run_filter_set(workspace: Workspace, definition: dict[str, Any], period: Period) -> selectors.FilterSetResult:
+    return selectors.filter_set_result(
+        workspace=workspace,
+        period=period,
+        conditions=s.conditions_from(definition.get("conditions") or {}, workspace),
+        group_by=definition.get("group_by") or None,
+    )
+
+
+class FilterSetQueryView(WorkspaceAPIView):
+    """POST a filter-set definition; the result is computed now (nothing is saved)."""
+
+    query_serializer_class = s.UsersQuerySerializer
+    renderer_classes = WorkspaceAPIView.renderer_classes
+    csv_filename = "filter-set.csv"
+
+    @extend_schema(
+        parameters=[s.UsersQuerySerializer],
+        request=s.FilterSetQuerySerializer,
+        responses={200: s.FilterSetResultSerializer, **ERROR_RESPONSES},
+        summary="Run a filter-set definition without saving it",
+        tags=["filter-sets"],
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        body = s.FilterSetQuerySerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        q = self.get_query()
+        as_of, days = body.validated_data.get("as_of") or q["as_of"], body.validated_data.get("days") or q["days"]
+        period = Period.ending(as_of, days, self.workspace.tzinfo)
+        result = run_filter_set(self.workspace, body.validated_data, period)
+        return self.table_response(result_json(result), [row_json(r) for r in result.users])
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Filter sets you can see", tags=["filter-sets"]),
+    create=extend_schema(summary="Save a filter set (admins and analysts)", tags=["filter-sets"]),
+    retrieve=extend_schema(tags=["filter-sets"]),
+    update=extend_schema(tags=["filter-sets"]),
+    partial_update=extend_schema(tags=["filter-sets"]),
+    destroy=extend_schema(tags=["filter-sets"]),
+)
+class FilterSetViewSet(SavedConfigViewSet):
+    model = FilterSet
+    serializer_class = s.FilterSetSerializer
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[s.UsersQuerySerializer],
+        responses={200: s.FilterSetResultSerializer, **ERROR_RESPONSES},
+        summary="The result of a saved filter set for a period",
+        tags=["filter-sets"],
+    )
+    @action(detail=True, methods=["get"], renderer_classes=WorkspaceAPIView.renderer_classes)
+    def results(self, request: Request, slug: str, pk: str) -> Response:
+        filter_set = self.get_object()
+        query = s.UsersQuerySerializer(data=request.query_params, context=self.get_serializer_context())
+        query.is_valid(raise_exception=True)
+        days = query.validated_data["days"] if "days" in request.query_params else filter_set.default_days
+        period = Period.ending(query.validated_data["as_of"], days, self.workspace.tzinfo)
+        definition = s.FilterSetSerializer(filter_set).data
+        validated = s.ConditionsSerializer(data=definition["conditions"], context=self.get_serializer_context())
+        validated.is_valid(raise_exception=True)
+        result = run_filter_set(self.workspace, {**definition, "conditions": validated.validated_data}, period)
+        response = Response(result_json(result))
+        response.csv_rows = [row_json(r) for r in result.users]  # type: ignore[attr-defined]
+        response.csv_filename = f"{self.workspace.slug}-filter-set-{filter_set.pk}.csv"  # type: ignore[attr-defined]
+        return response

@@ -1,0 +1,19 @@
+"""Saved filter sets of the User analysis tab."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from events.models import SavedConfig
+
+
+class FilterSet(SavedConfig):
+    """A named combination of activity, feature-usage and user-attribute conditions (API.md
+    "Filter-set conditions"), with an optional group-by attribute."""
+
+    conditions = models.JSONField(default=dict, blank=True)
+    group_by = models.CharField(max_length=32, blank=True, default="")
+    default_days = models.PositiveIntegerField(default=30)
+
+    class Meta(SavedConfig.Meta):
+        indexes = [models.Index(fields=["workspace", "visibility"], name="filterset_ws_visibility")]
