@@ -25,4 +25,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("views_home.urls")),
     path("", include("funnels.urls")),
+    path("", include("useranalysis.urls")),
 ]
