@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework import exceptions, generics, permissions, serializers, viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +17,8 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from events.models import Membership, SavedConfig, Workspace
+from events.audit import audit_record, saved_config_changes
+from events.models import AuditEntry, Membership, SavedConfig, Workspace
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -100,7 +101,29 @@ class SavedConfigViewSet(WorkspaceScopedMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         if not self.model.can_create(self.request.user, self.workspace):
             raise exceptions.PermissionDenied("Only workspace admins and analysts create saved configurations.")
-        serializer.save(workspace=self.workspace, owner=self.request.user)
+        instance = serializer.save(workspace=self.workspace, owner=self.request.user)
+        audit_record(
+            workspace=self.workspace,
+            actor=self.request.user,
+            action=AuditEntry.Action.CREATED,
+            target=instance,
+            changes={"visibility": instance.visibility},
+        )
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        before = self.get_serializer(serializer.instance).data
+        instance = serializer.save()
+        changes = saved_config_changes(before, self.get_serializer(instance).data)
+        changes.pop("updated_at", None)
+        shared = "visibility" in changes and len(changes) == 1
+        action = AuditEntry.Action.SHARED if shared else AuditEntry.Action.UPDATED
+        audit_record(workspace=self.workspace, actor=self.request.user, action=action, target=instance, changes=changes)
+
+    def perform_destroy(self, instance: Any) -> None:
+        audit_record(
+            workspace=self.workspace, actor=self.request.user, action=AuditEntry.Action.DELETED, target=instance
+        )
+        instance.delete()
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:
         super().check_object_permissions(request, obj)
@@ -141,6 +164,7 @@ ERROR_RESPONSES = {
     400: OpenApiResponse(description="Bad parameter: `{field: [message]}`."),
     401: OpenApiResponse(description="No or invalid credentials."),
     404: OpenApiResponse(description="No such workspace, or you are not a member."),
+    429: OpenApiResponse(description="Rate limited per API token; retry after the Retry-After seconds."),
 }
 
 
@@ -151,3 +175,24 @@ class OptionalSlashRouter(SimpleRouter):
     def __init__(self) -> None:
         super().__init__()
         self.trailing_slash = "/?"
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["created_at", "actor", "action", "target_type", "target_id", "target_repr", "changes"]
+
+
+class AuditLogView(WorkspaceScopedMixin, generics.ListAPIView):
+    """The workspace's audit trail, newest first; workspace admins only (403 for other members)."""
+
+    serializer_class = AuditEntrySerializer
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEntry.objects.none()
+        if Membership.role_of(self.request.user, self.workspace) != Membership.Role.ADMIN:
+            raise exceptions.PermissionDenied("Only workspace admins read the audit trail.")
+        return AuditEntry.objects.filter(workspace=self.workspace)

@@ -2,19 +2,22 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm_usage import account_views
+from crm_usage.api import AuditLogView
 from events.api.catalog import FeatureCatalogView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
     path("workspaces/<slug:slug>/features", FeatureCatalogView.as_view(), name="api-features"),
+    path("workspaces/<slug:slug>/audit", AuditLogView.as_view(), name="api-audit"),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
     path("workspaces/<slug:slug>/", include("funnels.api.urls")),
     path("workspaces/<slug:slug>/", include("useranalysis.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [

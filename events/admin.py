@@ -3,18 +3,73 @@ feature catalog (with auto-created features to review), and CRM user attributes.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from events.models import CrmUser, Feature, IngestKey, Membership, Workspace
+from events.audit import audit_record
+from events.models import AuditEntry, CrmUser, Feature, IngestKey, Membership, Workspace
 from events.tasks import rebuild_rollups_task
+
+ROTATION_GRACE = timedelta(hours=24)
+
+
+def admin_workspaces(user: Any) -> QuerySet[Workspace]:
+    """Workspaces whose configuration the user may manage: where they are an admin (superusers: all)."""
+    if user.is_superuser:
+        return Workspace.objects.all()
+    return Workspace.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN)
+
+
+class WorkspaceAdminScope(admin.ModelAdmin):
+    """Staff see and change only the rows of workspaces they administer (roles enforced in the admin
+    as in the API); a row of another workspace is a 404, as it is in the API."""
+
+    workspace_field = "workspace"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        lookup = "pk__in" if self.workspace_field == "pk" else f"{self.workspace_field}__in"
+        return qs.filter(**{lookup: admin_workspaces(request.user)})
+
+    def _workspace_of(self, obj: Any) -> Workspace:
+        return obj if self.workspace_field == "pk" else getattr(obj, self.workspace_field)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and admin_workspaces(request.user).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return self.has_module_permission(request)
+        return admin_workspaces(request.user).filter(pk=self._workspace_of(obj).pk).exists()
+
+    has_change_permission = has_view_permission
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return request.user.is_superuser
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and self.model._default_manager.filter(pk=object_id).exists():
+            raise Http404  # exists, but not for this user: the same answer as a missing row
+        return obj
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "workspace" and not request.user.is_superuser:
+            kwargs["queryset"] = admin_workspaces(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,17 +91,46 @@ class IngestKeyInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(WorkspaceAdminScope):
+    workspace_field = "pk"
     list_display = ["name", "slug", "timezone", "session_timeout_minutes", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, IngestKeyInline]
     actions = ["issue_ingest_key"]
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        before = dict(Membership.objects.filter(workspace=form.instance).values_list("pk", "role"))
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects + [obj for obj, _fields in formset.changed_objects]:
+            if before.get(membership.pk) != membership.role:
+                audit_record(
+                    workspace=form.instance,
+                    actor=request.user,
+                    action=AuditEntry.Action.ROLE_CHANGED,
+                    target=membership,
+                    changes={
+                        "user": membership.user.get_username(),
+                        "role": [before.get(membership.pk), membership.role],
+                    },
+                )
+        for membership in formset.deleted_objects:
+            audit_record(
+                workspace=form.instance,
+                actor=request.user,
+                action=AuditEntry.Action.MEMBER_REMOVED,
+                target_type="membership",
+                changes={"user": membership.user.get_username(), "role": before.get(membership.pk)},
+            )
+
     @admin.action(description=_("Issue a new ingest key (shown once)"))
     def issue_ingest_key(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> None:
         for workspace in queryset:
-            _key, raw = IngestKey.issue(workspace, label=f"issued by {request.user} on {timezone.now():%Y-%m-%d}")
+            key, raw = IngestKey.issue(workspace, label=f"issued by {request.user} on {timezone.now():%Y-%m-%d}")
+            audit_record(workspace=workspace, actor=request.user, action=AuditEntry.Action.KEY_ISSUED, target=key)
             self.message_user(
                 request,
                 _("New ingest key for %(ws)s — copy it now, it will not be shown again: %(key)s")
@@ -62,7 +146,8 @@ class WorkspaceAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda: rebuild_rollups_task.delay(workspace_id))
             self.message_user(request, _("Rollups are being recomputed for the new day boundaries and sessions."))
         if not change:
-            _key, raw = IngestKey.issue(obj)
+            key, raw = IngestKey.issue(obj)
+            audit_record(workspace=obj, actor=request.user, action=AuditEntry.Action.KEY_ISSUED, target=key)
             self.message_user(
                 request,
                 _("Ingest key for %(ws)s — copy it now, it will not be shown again: %(key)s") % {"ws": obj, "key": raw},
@@ -71,24 +156,51 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestKey)
-class IngestKeyAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "workspace", "label", "created_at", "last_used_at", "revoked_at"]
+class IngestKeyAdmin(WorkspaceAdminScope):
+    list_display = ["__str__", "workspace", "label", "created_at", "last_used_at", "expires_at", "revoked_at"]
     list_filter = ["workspace"]
-    readonly_fields = ["workspace", "hint", "created_at", "last_used_at"]
-    fields = ["workspace", "label", "hint", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+    readonly_fields = ["workspace", "hint", "created_at", "last_used_at", "expires_at"]
+    fields = ["workspace", "label", "hint", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    actions = ["rotate", "revoke"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 
-    @admin.action(description=_("Revoke the selected keys"))
+    @admin.action(description=_("Rotate: issue a successor, keep these working for 24 hours"))
+    def rotate(self, request: HttpRequest, queryset: QuerySet[IngestKey]) -> None:
+        for key in IngestKey.objects.active().filter(pk__in=queryset.values("pk")):
+            successor, raw = key.rotate(grace=ROTATION_GRACE)
+            audit_record(
+                workspace=key.workspace,
+                actor=request.user,
+                action=AuditEntry.Action.KEY_ROTATED,
+                target=key,
+                changes={
+                    "successor": successor.hint,
+                    "old_key_expires_at": key.expires_at.isoformat() if key.expires_at else None,
+                },
+            )
+            self.message_user(
+                request,
+                _("New key for %(ws)s (%(label)s) — copy it now, it will not be shown again: %(key)s. "
+                  "The old key works until %(until)s.")
+                % {"ws": key.workspace, "label": key.label, "key": raw, "until": key.expires_at},
+                messages.WARNING,
+            )  # fmt: skip
+
+    @admin.action(description=_("Revoke the selected keys now"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[IngestKey]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = list(queryset.filter(revoked_at__isnull=True))
+        for key in revoked:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit_record(workspace=key.workspace, actor=request.user, action=AuditEntry.Action.KEY_REVOKED, target=key)
+        count = len(revoked)
         self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count)
 
 
 @admin.register(Feature)
-class FeatureAdmin(admin.ModelAdmin):
+class FeatureAdmin(WorkspaceAdminScope):
     list_display = ["key", "name", "type", "auto_created", "workspace"]
     list_filter = ["workspace", "type", "auto_created"]
     list_editable = ["name", "type"]
@@ -102,7 +214,7 @@ class FeatureAdmin(admin.ModelAdmin):
 
 
 @admin.register(CrmUser)
-class CrmUserAdmin(admin.ModelAdmin):
+class CrmUserAdmin(WorkspaceAdminScope):
     list_display = ["external_id", "name", "email", "status", "language", "country", "timezone", "role", "workspace"]
     list_filter = ["workspace", "status", "language", "country"]
     search_fields = ["external_id", "email", "name"]
@@ -110,7 +222,104 @@ class CrmUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(WorkspaceAdminScope):
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["workspace", "role"]
     autocomplete_fields = ["user"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self.has_module_permission(request)
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        previous = Membership.objects.filter(pk=obj.pk).values_list("role", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        if previous != obj.role:
+            audit_record(
+                workspace=obj.workspace,
+                actor=request.user,
+                action=AuditEntry.Action.ROLE_CHANGED,
+                target=obj,
+                changes={"user": obj.user.get_username(), "role": [previous, obj.role]},
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        audit_record(
+            workspace=obj.workspace,
+            actor=request.user,
+            action=AuditEntry.Action.MEMBER_REMOVED,
+            target=obj,
+            changes={"user": obj.user.get_username(), "role": obj.role},
+        )
+        super().delete_model(request, obj)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(WorkspaceAdminScope):
+    list_display = ["created_at", "workspace", "actor_name", "action", "target_type", "target_repr"]
+    list_filter = ["workspace", "action", "target_type"]
+    search_fields = ["actor_name", "target_repr"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # append-only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SavedConfigAdmin(admin.ModelAdmin):
+    """Saved funnels and filter sets in the admin, under the same rules as the API: a member sees
+    their own and the workspace-visible ones (anything else is a 404) and changes or deletes only
+    what they own, or anything in a workspace they administer. Changes are audited."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return self.model._default_manager.all().visible_to(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request) and (obj is None or obj.can_edit(request.user))
+
+    has_delete_permission = has_change_permission
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request) and (
+            request.user.is_superuser
+            or Membership.objects.filter(user=request.user.pk, role__in=["admin", "analyst"]).exists()
+        )
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and self.model._default_manager.filter(pk=object_id).exists():
+            raise Http404
+        return obj
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "workspace" and not request.user.is_superuser:
+            kwargs["queryset"] = Workspace.objects.filter(
+                memberships__user=request.user.pk, memberships__role__in=["admin", "analyst"]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.owner = obj.owner if obj.owner_id else request.user
+        super().save_model(request, obj, form, change)
+        changed = list(form.changed_data) if change else []
+        shared = change and changed == ["visibility"]
+        action = (
+            AuditEntry.Action.CREATED
+            if not change
+            else (AuditEntry.Action.SHARED if shared else AuditEntry.Action.UPDATED)
+        )
+        audit_record(
+            workspace=obj.workspace, actor=request.user, action=action, target=obj, changes={"fields": changed}
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit_record(workspace=obj.workspace, actor=request.user, action=AuditEntry.Action.DELETED, target=obj)
+        super().delete_model(request, obj)

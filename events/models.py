@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -141,7 +141,10 @@ class SavedConfig(models.Model):
 
 class IngestKeyQuerySet(models.QuerySet["IngestKey"]):
     def active(self) -> IngestKeyQuerySet:
-        return self.filter(revoked_at__isnull=True)
+        """Keys that authenticate now: not revoked, and not past the end of a rotation's grace."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
 
 
 class IngestKey(models.Model):
@@ -161,6 +164,9 @@ class IngestKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Set by a rotation: the old key keeps working until then.")
+    )
 
     objects = IngestKeyQuerySet.as_manager()
 
@@ -177,6 +183,16 @@ class IngestKey(models.Model):
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         key = cls.objects.create(workspace=workspace, label=label, digest=cls.digest_of(raw), hint=raw[:10])
         return key, raw
+
+    def rotate(self, grace: timedelta) -> tuple[IngestKey, str]:
+        """Issue a successor with the same label; this key keeps working for ``grace`` so that every
+        sender can switch over without losing a batch."""
+        successor = IngestKey.issue(self.workspace, label=self.label)
+        deadline = timezone.now() + grace
+        if self.expires_at is None or self.expires_at > deadline:
+            self.expires_at = deadline
+            self.save(update_fields=["expires_at"])
+        return successor
 
 
 class CrmUser(models.Model):
@@ -377,3 +393,40 @@ class Session(models.Model):
     @property
     def duration_seconds(self) -> float:
         return (self.ended_at - self.started_at).total_seconds()
+
+
+class AuditEntry(models.Model):
+    """Who did what to a workspace's configuration: saved funnels and filter sets (created, shared,
+    edited, deleted), ingest keys (issued, rotated, revoked) and member roles. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Edited")
+        SHARED = "shared", _("Visibility changed")
+        DELETED = "deleted", _("Deleted")
+        KEY_ISSUED = "key_issued", _("Ingest key issued")
+        KEY_ROTATED = "key_rotated", _("Ingest key rotated")
+        KEY_REVOKED = "key_revoked", _("Ingest key revoked")
+        ROLE_CHANGED = "role_changed", _("Member role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        USER_ERASED = "user_erased", _("CRM user erased")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_entries")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, default="", help_text=_("Kept if the user is deleted."))
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_repr = models.CharField(max_length=200, blank=True, default="")
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="audit_ws_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_type} {self.target_repr}"

@@ -36,6 +36,16 @@ def celery_in_process(request: pytest.FixtureRequest) -> Any:
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Any:
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_workspace(db: Any) -> Callable[..., tuple[Workspace, str]]:
     counter = iter(range(1, 10_000))

@@ -34,9 +34,37 @@ def test_deploy_check_is_clean_with_production_variables():
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="metrics.example.com",
+        REDIS_CACHE_URL="redis://127.0.0.1:6379/1",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_when_rate_limits_would_be_per_process():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="metrics.example.com",
+    )
+    assert result.returncode != 0
+    assert "crm_usage.W001" in result.stderr
+
+
+def test_production_cookies_are_host_only_and_secure():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS >= 31536000)",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="metrics.example.com",
+    )
+    assert result.stdout.split()[-5:] == ["__Host-sessionid", "__Host-csrftoken", "True", "True", "True"]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from events.admin import SavedConfigAdmin
 from useranalysis.models import FilterSet
 
 
 @admin.register(FilterSet)
-class FilterSetAdmin(admin.ModelAdmin):
+class FilterSetAdmin(SavedConfigAdmin):
     list_display = ["name", "workspace", "owner", "visibility", "group_by", "updated_at"]
     list_filter = ["workspace", "visibility"]
     search_fields = ["name", "owner__username"]

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm_usage.throttling import IngestKeyRateThrottle
 from events.api.auth import HasIngestKey, IngestKeyAuthentication
 from events.api.serializers import (
     EventBatchResultSerializer,
@@ -34,6 +35,7 @@ INGEST_ERRORS = {
     400: OpenApiResponse(description="Malformed JSON, or no list under the expected key."),
     401: OpenApiResponse(description="Missing, unknown or revoked ingest key."),
     413: OpenApiResponse(description="Body over 1 MiB, or more than 1000 items."),
+    429: OpenApiResponse(description="Rate limited per ingest key; retry after the Retry-After seconds."),
 }
 
 
@@ -43,6 +45,7 @@ class BatchIngestView(APIView):
 
     authentication_classes = [IngestKeyAuthentication]
     permission_classes = [HasIngestKey]
+    throttle_classes = [IngestKeyRateThrottle]
     renderer_classes = [JSONRenderer]
     list_key = "events"
     max_items = 1000
