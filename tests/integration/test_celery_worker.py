@@ -9,72 +9,24 @@ read back by polling. Every wait is bounded.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from crm_usage.celery import app as celery_app
 from events.models import DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
 from events.services import workspace_create
+from tests.integration.processes import CeleryProcess, celery, celery_env, needs_services
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_READY_SECONDS = 60
 ROLLUP_WAIT_SECONDS = 30
 
-_DATABASE_URL = os.environ.get("DATABASE_URL", "")
-_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-_ON_POSTGRES = urlsplit(_DATABASE_URL).scheme in {"postgres", "postgresql", "pgsql", "postgis"}
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not (_ON_POSTGRES and _BROKER_URL),
-        reason=(
-            "integration: needs DATABASE_URL=postgres://… and CELERY_BROKER_URL=redis://… "
-            "(make test starts both for its second pass)"
-        ),
-    ),
-]
-
-
-def _test_database_url() -> str:
-    """DATABASE_URL with its database name replaced by pytest-django's test database."""
-    name = connection.settings_dict["NAME"]
-    parts = urlsplit(_DATABASE_URL)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def _celery(*args: str, env: dict[str, str], **kwargs: Any) -> Any:
-    return subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "crm_usage", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        **kwargs,
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)  # warm shutdown: finishes the task in hand
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+pytestmark = [pytest.mark.integration, needs_services]
 
 
 @pytest.fixture(scope="module")
@@ -83,57 +35,18 @@ def celery_worker(
 ) -> Iterator[Path]:
     """A real ``celery worker`` process on the test database; yields the path of its log."""
     with django_db_blocker.unblock():
-        database_url = _test_database_url()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": _BROKER_URL,
-        "DJANGO_SETTINGS_MODULE": "crm_usage.settings",
-        "PYTHONUNBUFFERED": "1",
-    }
+        env = celery_env()
     # Messages left by the other tests of this pass name workspaces that no longer exist; drop them
     # so the worker starts on an empty queue.
-    purged = _celery("purge", "-f", env=env, timeout=30)
+    purged = celery("purge", "-f", env=env)
     assert purged.returncode == 0, f"celery purge failed:\n{purged.stdout}\n{purged.stderr}"
-
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "crm_usage",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-                "-n",
-                f"integration-{os.getpid()}@%h",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = CeleryProcess.worker(env, log_path)
+    worker.start(timeout=WORKER_READY_SECONDS)
     try:
-        deadline = time.monotonic() + WORKER_READY_SECONDS
-        while True:
-            text = log_path.read_text(errors="replace")
-            if " ready." in text:
-                break
-            if process.poll() is not None:
-                pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{text}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker was not ready after {WORKER_READY_SECONDS} s:\n{text}")
-            time.sleep(0.2)
         yield log_path
     finally:
-        _stop(process)
+        worker.stop()
 
 
 @pytest.fixture
