@@ -39,6 +39,20 @@ class EventRow:
     properties: dict[str, Any] | None
 
 
+UNSTORABLE = "Contains a character that cannot be stored (NUL or an unpaired surrogate)."
+
+
+def storable(text: str) -> bool:
+    """PostgreSQL refuses NUL in text and jsonb, and no encoding takes an unpaired surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(raw: dict[str, Any], field: str, max_length: int, errors: Errors, *, required: bool) -> str:
     value = raw.get(field)
     if value is None or value == "":
@@ -49,7 +63,9 @@ def _text(raw: dict[str, Any], field: str, max_length: int, errors: Errors, *, r
         errors[field] = ["Must be a string."]
         return ""
     text = str(value).strip()
-    if not text and required:
+    if not storable(text):
+        errors[field] = [UNSTORABLE]
+    elif not text and required:
         errors[field] = ["This field may not be blank."]
     elif len(text) > max_length:
         errors[field] = [f"Ensure this field has no more than {max_length} characters."]
@@ -58,7 +74,7 @@ def _text(raw: dict[str, Any], field: str, max_length: int, errors: Errors, *, r
 
 def parse_timestamp(value: Any) -> datetime:
     """An ISO 8601 timestamp with a UTC offset; naive times are refused as ambiguous."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not storable(value):
         raise ValueError("Must be an ISO 8601 string, e.g. 2025-10-04T09:30:00+08:00.")
     try:
         moment = datetime.fromisoformat(value.strip())
@@ -97,8 +113,12 @@ def parse_event(raw: Any, *, now: datetime) -> tuple[EventRow | None, Errors]:
         properties = None
     elif not isinstance(properties, dict):
         errors["properties"] = ["Must be a JSON object."]
-    elif len(json.dumps(properties, separators=(",", ":"))) > MAX_PROPERTIES_BYTES:
-        errors["properties"] = [f"Must be at most {MAX_PROPERTIES_BYTES} bytes as JSON."]
+    else:
+        encoded = json.dumps(properties, separators=(",", ":"), ensure_ascii=False)
+        if "\\u0000" in encoded or not storable(encoded):
+            errors["properties"] = [UNSTORABLE]
+        elif len(encoded.encode("utf-8")) > MAX_PROPERTIES_BYTES:
+            errors["properties"] = [f"Must be at most {MAX_PROPERTIES_BYTES} bytes as JSON."]
 
     unknown = set(raw) - set(EVENT_FIELDS)
     if unknown:
