@@ -259,6 +259,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.sweep_dirty_days_task",
         "schedule": env_int("ROLLUP_SWEEP_SECONDS", 300),
     },
+    "apply-raw-event-retention": {"task": "events.tasks.apply_retention_task", "schedule": 6 * 3600},
 }
 
 REST_FRAMEWORK = {

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.audit import audit_record
+from events.privacy import crm_user_erase
 from events.models import AuditEntry, CrmUser, Feature, IngestKey, Membership, Workspace
 from events.tasks import rebuild_rollups_task
 
@@ -93,7 +94,7 @@ class IngestKeyInline(admin.TabularInline):
 @admin.register(Workspace)
 class WorkspaceAdmin(WorkspaceAdminScope):
     workspace_field = "pk"
-    list_display = ["name", "slug", "timezone", "session_timeout_minutes", "created_at"]
+    list_display = ["name", "slug", "timezone", "session_timeout_minutes", "raw_event_retention_days", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, IngestKeyInline]
@@ -219,6 +220,14 @@ class CrmUserAdmin(WorkspaceAdminScope):
     list_filter = ["workspace", "status", "language", "country"]
     search_fields = ["external_id", "email", "name"]
     list_per_page = 100
+    actions = ["erase"]
+
+    @admin.action(description=_("Erase the selected users (their events and rollups; cannot be undone)"))
+    def erase(self, request: HttpRequest, queryset: QuerySet[CrmUser]) -> None:
+        users = list(queryset.select_related("workspace"))
+        for crm_user in users:
+            crm_user_erase(workspace=crm_user.workspace, crm_user=crm_user, actor=request.user)
+        self.message_user(request, ngettext("%d user erased.", "%d users erased.", len(users)) % len(users))
 
 
 @admin.register(Membership)

@@ -44,6 +44,15 @@ class Workspace(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
         help_text=_("A gap longer than this between two events of a user starts a new session."),
     )
+    raw_event_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7)],
+        help_text=_(
+            "Delete raw events older than this many days (empty: keep them). Rollups are kept, so every tab "
+            "keeps its history; funnels need raw events and only reach back this far. Older events are refused."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
 
@@ -63,6 +72,12 @@ class Workspace(models.Model):
 
     def today(self) -> date:
         return self.local_date(timezone.now())
+
+    def retention_start(self) -> date | None:
+        """The first local day whose raw events are kept, or None when they all are."""
+        if not self.raw_event_retention_days:
+            return None
+        return self.today() - timedelta(days=self.raw_event_retention_days)
 
 
 class Membership(models.Model):

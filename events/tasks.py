@@ -33,3 +33,14 @@ def rebuild_rollups_task(workspace_id: int) -> int:
     """Recompute every rollup of a workspace (after its time zone or session timeout changed)."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     return rollups_rebuild(workspace=workspace) if workspace else 0
+
+
+@shared_task
+def apply_retention_task() -> int:
+    """Daily: delete raw events past each workspace's retention (rollups are kept)."""
+    from events.privacy import raw_events_apply_retention
+
+    return sum(
+        raw_events_apply_retention(workspace=w)
+        for w in Workspace.objects.filter(raw_event_retention_days__isnull=False)
+    )

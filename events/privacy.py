@@ -1,0 +1,63 @@
+"""Privacy: raw-event retention per workspace, and erasing one CRM user on request.
+
+Retention deletes raw events before the workspace's retention start and keeps the rollups, so the
+tabs keep their history. Days before the retention start are never recomputed again (their raw
+events are gone), and ingestion refuses events for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from events.audit import audit_record
+from events.models import AuditEntry, CrmUser, DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
+from events.periods import local_midnight_utc
+
+DELETE_CHUNK = 20_000
+
+
+def _delete_in_chunks(qs: Any) -> int:
+    """Delete a large selection in bounded transactions (no lock held for minutes)."""
+    deleted = 0
+    while True:
+        ids = list(qs.values_list("id", flat=True)[:DELETE_CHUNK])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            deleted += qs.model.objects.filter(id__in=ids).delete()[0]
+
+
+def raw_events_apply_retention(*, workspace: Workspace) -> int:
+    """Delete the workspace's raw events older than its retention; return how many."""
+    start = workspace.retention_start()
+    if start is None:
+        return 0
+    cutoff = local_midnight_utc(start, workspace.tzinfo)
+    DirtyDay.objects.filter(workspace=workspace, day__lt=start).delete()
+    return _delete_in_chunks(Event.objects.filter(workspace=workspace, occurred_at__lt=cutoff))
+
+
+def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None) -> dict[str, int]:
+    """Erase a CRM user: their events, their rollup rows and the user record itself.
+
+    Every rollup row is per user, so removing theirs is exactly the recomputation without them;
+    workspace totals drop by their contribution and nothing else changes. The audit entry keeps
+    counts only, not who it was.
+    """
+    counts = {
+        "events": _delete_in_chunks(Event.objects.filter(workspace=workspace, crm_user=crm_user)),
+    }
+    with transaction.atomic():
+        for name, model in (("user_days", UserDay), ("feature_days", UserFeatureDay), ("sessions", Session)):
+            counts[name] = model.objects.filter(workspace=workspace, crm_user=crm_user).delete()[0]
+        crm_user.delete()
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action=AuditEntry.Action.USER_ERASED,
+            target_type="crmuser",
+            changes=counts,
+        )
+    return counts
