@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.audit import audit_record
-from events.privacy import crm_user_erase
 from events.models import AuditEntry, CrmUser, Feature, IngestKey, Membership, Workspace
+from events.privacy import crm_user_erase
 from events.tasks import rebuild_rollups_task
 
 ROTATION_GRACE = timedelta(hours=24)
