@@ -7,7 +7,9 @@ import io
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, generics, permissions, serializers, viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -22,11 +24,23 @@ from events.models import AuditEntry, Membership, SavedConfig, Workspace
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with every error body a JSON object (``{"detail": …}`` or ``{field: [msg]}``)."""
+    """DRF's handler, with every error body a JSON object (``{"detail": …}`` or ``{field: [msg]}``),
+    rendered as JSON even when the request asked for CSV."""
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, list):
-        response.data = {"non_field_errors": response.data}
+    if response is not None:
+        if isinstance(response.data, list):
+            response.data = {"non_field_errors": response.data}
+        request = context.get("request")
+        if request is not None:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
     return response
+
+
+@csrf_exempt  # it changes nothing; without this a cookie-carrying DELETE would get an HTML 403 instead
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any /api/ path that matches no route: a JSON 404 like every other API error (not an HTML page)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def workspaces_for(user: Any) -> QuerySet[Workspace]:
@@ -55,10 +69,10 @@ class CSVRenderer(BaseRenderer):
         if rows is None:  # an error body or a view without a table: fall back to key/value lines
             rows = [{"key": k, "value": v} for k, v in (data or {}).items()] if isinstance(data, dict) else []
         buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
+        columns = list(rows[0].keys()) if rows else getattr(response, "csv_columns", None) or ["no_rows"]
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()  # even with no rows: an empty body would lose its Content-Type
+        writer.writerows(rows)
         if response is not None and response.status_code == 200:
             filename = getattr(response, "csv_filename", "export.csv")
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -152,10 +166,12 @@ class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "workspace": self.workspace, "view": self}
 
-    def table_response(self, data: Any, rows: list[dict[str, Any]]) -> Response:
-        """A JSON response whose CSV form (``format=csv``) is ``rows``."""
+    def table_response(self, data: Any, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Response:
+        """A JSON response whose CSV form (``format=csv``) is ``rows`` (``columns`` name the header
+        when there are no rows)."""
         response = Response(data)
         response.csv_rows = rows  # type: ignore[attr-defined]
+        response.csv_columns = columns  # type: ignore[attr-defined]
         response.csv_filename = f"{self.workspace.slug}-{self.csv_filename}"  # type: ignore[attr-defined]
         return response
 

@@ -302,6 +302,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm_usage.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "events.models.SavedConfig.Visibility"},
 }
 

@@ -1,11 +1,11 @@
 """URL map: pages at the root, the REST API under /api/v1/, the admin under /admin/."""
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm_usage import account_views
-from crm_usage.api import AuditLogView
+from crm_usage.api import AuditLogView, api_not_found
 from events.api.catalog import FeatureCatalogView
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -18,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"", api_not_found),  # last: anything else under /api/v1/ is a JSON 404
 ]
 
 urlpatterns = [

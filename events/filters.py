@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from events.models import CrmUser
+from events.validation import UNSTORABLE, storable
 
 
 class MultiValueField(forms.Field):
@@ -71,6 +72,9 @@ def user_filters_from(data: Any) -> dict[str, list[str]]:
     if not form.is_valid():
         raise forms.ValidationError(form.errors)
     cleaned = {k: v for k, v in form.cleaned_data.items() if v}
+    for key, values in cleaned.items():
+        if any(not storable(v) for v in values):
+            raise forms.ValidationError({key: [UNSTORABLE]})
     bad = [s for s in cleaned.get("status", []) if s not in CrmUser.Status.values]
     if bad:
         message = _("Unknown status: %(bad)s. Use one of: %(choices)s.") % {

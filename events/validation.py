@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from events.models import CrmUser
 Errors = dict[str, list[str]]
 
 MAX_FUTURE = timedelta(days=1)
+EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PROPERTIES_BYTES = 8 * 1024
 EVENT_FIELDS = ("uuid", "user", "feature", "action", "detail", "record_id", "timestamp", "properties")
 USER_FIELDS = ("external_id", "email", "name", "language", "country", "timezone", "status", "role", "created_at")
@@ -107,6 +108,8 @@ def parse_event(raw: Any, *, now: datetime) -> tuple[EventRow | None, Errors]:
         else:
             if occurred_at > now + MAX_FUTURE:
                 errors["timestamp"] = ["Must not be more than 1 day in the future."]
+            elif occurred_at < EARLIEST_EVENT:
+                errors["timestamp"] = ["Must not be before 1970-01-01."]
 
     properties = raw.get("properties")
     if properties in (None, ""):

@@ -1,4 +1,4 @@
-"""Screenshots of the Home tab for ``docs/screenshots/`` (a script, not a test: pytest does not collect it).
+"""Screenshots of the tabs for ``docs/screenshots/`` (a script, not a test: pytest does not collect it).
 
     .venv/bin/python tests/screenshots.py [--workspace zylker] [--out docs/screenshots] [--states]
 
@@ -7,9 +7,11 @@ demo one, it is created first with a modest ``manage.py seed_demo``. The script 
 ``screenshots`` (a viewer of the workspace, with a fresh random password), starts ``manage.py
 runserver`` on a free port, logs in through the login page with headless Chromium driven by Playwright
 (Debian's ``/usr/bin/chromium``; Playwright's own browser download is not used), and saves
-``home-1280.png`` and ``home-390.png`` (full page). ``--states`` also saves the login page, the form
-with an invalid value, the empty state of a workspace without events and the API token page. The run fails if the page
-logs a JavaScript error or a failed request, or if the chart does not draw.
+``<tab>-1280.png`` and ``<tab>-390.png`` (full page) for the Home, Activity, Trends and Hub tabs.
+``--states`` also saves the login page, the form with an invalid value, the empty state of a workspace
+without events, the API token page, and for the other tabs one user's activity, a grouped trend as a
+table, and an invalid Hub query. The run fails if a page logs a JavaScript error or a failed request,
+or if a chart does not draw.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -40,6 +43,12 @@ CHROMIUM_ARGS = [
 USERNAME = "screenshots"
 EMPTY_SLUG = "screenshots-empty"
 VIEWPORTS = ((1280, 900, 1), (390, 844, 1))  # width, height, device scale factor
+TABS = (("activity", "activity/"), ("trends", "trends/"), ("hub", "hub/"))  # (file name, path under /w/<slug>/)
+TAB_STATES = (
+    ("activity-user", "activity/?user=u0003"),
+    ("trends-table", "trends/?feature=Leads&action=view&interval=week&measure=users&group_by=country&view=table"),
+    ("hub-invalid", "hub/?start=2026-01-10&end=2025-01-01&buckets=10,5"),
+)
 
 
 def prepare(slug: str, with_empty: bool) -> str:
@@ -145,6 +154,11 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[
                 problems.append(f"the chart was not drawn at {width}px")
             saved.append(_save(page, out / f"home-{width}.png"))
 
+            for tab, path in TABS:
+                page.goto(f"{base}/w/{slug}/{path}")
+                _wait_for_charts(page, f"{tab} at {width}px", problems)
+                saved.append(_save(page, out / f"{tab}-{width}.png"))
+
             if states:
                 page.goto(f"{base}/w/{slug}/?as_of=2025-02-30&days=0")
                 saved.append(_save(page, out / f"invalid-{width}.png"))
@@ -153,6 +167,10 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[
                 page.goto(f"{base}/w/{slug}/")
                 page.click(".workspace-switcher summary")
                 saved.append(_save(page, out / f"switcher-{width}.png", full_page=False))
+                for name, path in TAB_STATES:
+                    page.goto(f"{base}/w/{slug}/{path}")
+                    _wait_for_charts(page, f"{name} at {width}px", problems)
+                    saved.append(_save(page, out / f"{name}-{width}.png"))
                 page.goto(f"{base}/account/tokens/")
                 page.click("form.token-form button[type=submit]")
                 page.wait_for_selector("#new-token")
@@ -164,6 +182,24 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[
     if problems:
         raise SystemExit("Problems while taking screenshots:\n  " + "\n  ".join(problems))
     return saved
+
+
+def _wait_for_charts(page: Any, where: str, problems: list[str]) -> None:
+    """Wait until no shown chart is loading; note any chart in its error state or not drawn."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => !Array.from(document.querySelectorAll('.chart-box.is-loading')).some(b => !b.closest('[hidden]'))",
+        timeout=15_000,
+    )
+    if page.locator(".chart-box.has-error").count():
+        problems.append(f"a chart shows its error state: {where}")
+    undrawn = page.evaluate(
+        """() => Array.from(document.querySelectorAll('canvas[data-chart-url]'))
+            .filter(c => !c.closest('[hidden]') && !c.closest('.is-empty') && !Chart.getChart(c))
+            .map(c => c.id)"""
+    )
+    if undrawn:
+        problems.append(f"charts not drawn ({', '.join(undrawn)}): {where}")
 
 
 def _save(page: object, path: Path, full_page: bool = True) -> Path:

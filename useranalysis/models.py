@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from events.models import SavedConfig
+from events.periods import MAX_RANGE_DAYS
 
 
 class FilterSet(SavedConfig):
@@ -13,7 +15,9 @@ class FilterSet(SavedConfig):
 
     conditions = models.JSONField(default=dict, blank=True)
     group_by = models.CharField(max_length=32, blank=True, default="")
-    default_days = models.PositiveIntegerField(default=30)
+    default_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(MAX_RANGE_DAYS)]
+    )
 
     class Meta(SavedConfig.Meta):
         indexes = [models.Index(fields=["workspace", "visibility"], name="filterset_ws_visibility")]

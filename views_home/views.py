@@ -1,9 +1,10 @@
-"""Pages of the Home tab (DESIGN.md §4).
+"""Pages of the Home, Activity, Trends and Hub tabs (DESIGN.md §4).
 
 Every figure comes from ``views_home.selectors``; this module only picks the workspace (scoped by
-``crm_usage.api.workspaces_for``, 404 otherwise), validates the query with ``HomeQueryForm`` and
-shapes selector results for the template (arrows, heat levels, the Monday-aligned calendar grid,
-links that carry the same query).
+``crm_usage.api.workspaces_for``, 404 otherwise), validates the query with the tab's form from
+``views_home.forms`` (400 with the messages in the form otherwise) and shapes selector results for
+the template (arrows, heat levels, the Monday-aligned calendar grid, bucket labels, links that carry
+the same query to the other tabs, the chart JSON and the CSV exports).
 """
 
 from __future__ import annotations
@@ -14,19 +15,28 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from crm_usage.api import workspaces_for
 from crm_usage.chrome import page_chrome, with_query
-from events.periods import Period, week_start
-from events.selectors import workspace_data_state
+from events.models import Feature, Workspace
+from events.periods import Interval, Period, week_start
+from events.selectors import UnknownStep, feature_resolve, workspace_data_state
 from views_home import selectors
-from views_home.forms import DAY_PRESETS, HomeQueryForm
+from views_home.forms import (
+    DAY_PRESETS,
+    GROUP_BY_LABELS,
+    ActivityQueryForm,
+    HomeQueryForm,
+    HubQueryForm,
+    TrendsQueryForm,
+)
 
 CALENDAR_WEEKS = 5
 WEEKLY_WEEKS = 5
@@ -206,3 +216,315 @@ def home_tab(request: HttpRequest, slug: str) -> HttpResponse:
         }
     )
     return render(request, "views_home/home.html", context)
+
+
+# --- shared by the Activity, Trends and Hub tabs ----------------------------------------------------
+
+ACTIVITY_DEFAULT_LINES = 5  # features drawn on the Activity chart when none are chosen
+ACTIVITY_PRESETS = (7, 30, 60, 90)  # quick periods of the Activity tab, in days
+PALETTE_SIZE = 7  # Chart.js 4's default colours (charts.CHARTJS_COLORS; .swatch--N in app.css)
+
+
+def _workspace(request: HttpRequest, slug: str) -> Workspace:
+    return get_object_or_404(workspaces_for(request.user), slug=slug)
+
+
+def _url(name: str, slug: str, query: QueryDict | None = None) -> str:
+    """A URL of the workspace (page, chart JSON or API endpoint) with a query."""
+    return with_query(reverse(name, kwargs={"slug": slug}), query)
+
+
+def _no_events(request: HttpRequest, workspace: Workspace, context: dict[str, Any]) -> bool:
+    """Fill the context for a workspace without events (the Home empty state); True if so."""
+    state = workspace_data_state(workspace=workspace)
+    context["rollups_pending"] = state.rollups_pending
+    if state.has_events:
+        return False
+    context["no_events"] = True
+    context["batch_url"] = request.build_absolute_uri(reverse("api-events-batch"))
+    return True
+
+
+def trends_link(slug: str, feature: str, period: Period, filters: dict[str, list[str]], **extra: str) -> str:
+    """The Trends tab for one feature over ``period``, with the same user filters."""
+    query = QueryDict(mutable=True)
+    query["feature"] = feature
+    for key, value in extra.items():
+        if value:
+            query[key] = value
+    query["start"], query["end"] = period.start.isoformat(), period.end.isoformat()
+    for name, values in filters.items():
+        query.setlist(name, values)
+    return with_query(reverse("trends-tab", kwargs={"slug": slug}), query)
+
+
+def measure_label(measure: selectors.Measure) -> Promise:
+    return _("Distinct users") if measure is selectors.Measure.USERS else _("Events")
+
+
+def group_label(group: str | None, default: str | Promise) -> str | Promise:
+    """A series' name: the group's value, "(not set)" for users without one, ``default`` ungrouped."""
+    if group is None:
+        return default
+    return group or _("(not set)")
+
+
+def bucket_range_label(bucket: selectors.FrequencyBucket) -> str:
+    """1–10, 11–100, 101+ (a bucket of one number is that number)."""
+    if bucket.max is None:
+        return f"{bucket.min}+"
+    if bucket.max == bucket.min:
+        return str(bucket.min)
+    return f"{bucket.min}–{bucket.max}"
+
+
+def frequency_feature(workspace: Workspace, q: dict[str, Any]) -> Feature | None:
+    """The feature whose frequency the Hub shows: the one chosen, else the most popular of the range
+    (among the chosen set, with the same filters); None when nobody used any."""
+    if q.get("frequency_feature") is not None:
+        feature: Feature = q["frequency_feature"]
+        return feature
+    popular = selectors.feature_popularity(
+        workspace=workspace, period=q["period"], features=q["feature_set"], filters=q["filters"]
+    )
+    if not popular or popular[0].users == 0:
+        return None
+    try:
+        return feature_resolve(workspace=workspace, key=popular[0].feature)
+    except UnknownStep:  # deleted meanwhile
+        return None
+
+
+def _bucket_label(bucket: date, interval: Interval) -> str:
+    if interval is Interval.MONTH:
+        return date_format(bucket, "F Y")
+    if interval is Interval.WEEK:
+        return str(_("Week of %(day)s") % {"day": date_format(bucket, "M j, Y")})
+    return date_format(bucket, "D, M j, Y")
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    feature: str
+    interactions: int
+    rank: int
+    color: int  # index in the palette: the line's colour on the chart
+    on_chart: bool
+    trends_url: str
+
+
+@dataclass(frozen=True)
+class BucketRow:
+    bucket: date
+    label: str
+    partial: bool  # the bucket begins before the range or ends after it
+    values: list[int]
+
+
+@dataclass(frozen=True)
+class PopularityRow:
+    rank: int
+    feature: str
+    users: int
+    interactions: int
+    trends_url: str
+    frequency_url: str
+
+
+@dataclass(frozen=True)
+class FrequencyRow:
+    label: str
+    min: int
+    max: int | None
+    users: int
+
+
+def _base_context(request: HttpRequest, workspace: Workspace, form: Any, active: str) -> dict[str, Any]:
+    return {**page_chrome(request, workspace, active=active), "form": form, "day_presets": DAY_PRESETS}
+
+
+@require_safe
+@login_required
+def activity_tab(request: HttpRequest, slug: str) -> HttpResponse:
+    """Summary metrics and per-feature interactions for a period (60 days by default), for the whole
+    workspace or one CRM user, as a table and a daily line chart."""
+    workspace = _workspace(request, slug)
+    form = ActivityQueryForm(request.GET, workspace=workspace)
+    context = _base_context(request, workspace, form, "activity-tab")
+    template = "views_home/activity.html"
+    if _no_events(request, workspace, context):  # nothing to query: how to send events
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+
+    q = form.cleaned_data
+    period, filters, crm_user = q["period"], q["filters"], q["crm_user"]
+    rows = selectors.activity_features(
+        workspace=workspace, period=period, filters=filters, features=q["features"], crm_user=crm_user
+    )
+    chosen = set(q["lines"]) if q["lines"] else {row.feature for row in rows[:ACTIVITY_DEFAULT_LINES]}
+    feature_rows = [
+        FeatureRow(
+            feature=row.feature,
+            interactions=row.interactions,
+            rank=rank + 1,
+            color=rank % PALETTE_SIZE,
+            on_chart=row.feature in chosen,
+            trends_url=trends_link(slug, row.feature, period, filters),
+        )
+        for rank, row in enumerate(rows)
+    ]
+    summary = None if crm_user else selectors.home_summary(workspace=workspace, period=period, filters=filters)
+    lines_hidden = [(key, value) for key, values in form.query(lines=None).lists() for value in values]
+    context.update(
+        {
+            "period": period,
+            "crm_user": crm_user,
+            "summary": summary,
+            "cards": metric_cards(summary) if summary else [],
+            "feature_rows": feature_rows,
+            "has_data": any(row.interactions for row in rows),
+            "lines_hidden": lines_hidden,
+            "presets": [
+                {
+                    "days": days,
+                    "url": with_query(request.path, form.query(days=days)),
+                    "active": days == q["days"],
+                }
+                for days in ACTIVITY_PRESETS
+            ],
+            "clear_user_url": with_query(request.path, form.query(user=None)),
+            "chart_url": _url("activity-chart-features", slug, form.query()),
+            "csv": {
+                "summary": _url("api-home-summary", slug, form.query(user=None, feature=None, lines=None, format="csv"))
+                if summary
+                else "",
+                "features": _url("api-activity-features", slug, form.api_query(format="csv")),
+            },
+        }
+    )
+    return render(request, template, context)
+
+
+@require_safe
+@login_required
+def trends_tab(request: HttpRequest, slug: str) -> HttpResponse:
+    """One feature (+ action + detail) per day, week or month, as a line chart and a table."""
+    workspace = _workspace(request, slug)
+    form = TrendsQueryForm(request.GET, workspace=workspace)
+    context = _base_context(request, workspace, form, "trends-tab")
+    context["catalog"] = form.catalog_data()
+    template = "views_home/trends.html"
+    if _no_events(request, workspace, context):  # nothing to query: how to send events
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+
+    q = form.cleaned_data
+    period, interval, measure = q["period"], q["interval"], q["measure"]
+    series = selectors.trend_series(
+        workspace=workspace,
+        feature=q["feature_obj"],
+        period=period,
+        interval=interval,
+        measure=measure,
+        action=q["action"],
+        detail=q["detail"],
+        group_by=q["group_by"] or None,
+        filters=q["filters"],
+    )
+    buckets = period.buckets(interval)
+    label = measure_label(measure)
+    rows = []  # buckets × series
+    for index, bucket in enumerate(buckets):
+        partial = bucket < period.start or _bucket_end(bucket, interval) > period.end
+        rows.append(
+            BucketRow(bucket, _bucket_label(bucket, interval), partial, [s.points[index].value for s in series])
+        )
+    context.update(
+        {
+            "period": period,
+            "series": series,
+            "series_labels": [group_label(s.group, label) for s in series],
+            "measure_label": label,
+            "group_by_label": GROUP_BY_LABELS.get(q["group_by"], q["group_by"]),
+            "bucket_rows": rows,
+            "has_data": any(s.total for s in series),
+            "show_totals": measure is selectors.Measure.EVENTS,
+            "view": q["view"],
+            "view_urls": {view: with_query(request.path, form.query(view=view)) for view in ("chart", "table")},
+            "chart_url": _url("trends-chart", slug, form.api_query()),
+            "csv": {"trends": _url("api-trends", slug, form.api_query(format="csv"))},
+        }
+    )
+    return render(request, template, context)
+
+
+def _bucket_end(bucket: date, interval: Interval) -> date:
+    """The last day of the day, ISO week or month named ``bucket``."""
+    if interval is Interval.DAY:
+        return bucket
+    if interval is Interval.WEEK:
+        return bucket + timedelta(days=6)
+    return (bucket.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@require_safe
+@login_required
+def hub_tab(request: HttpRequest, slug: str) -> HttpResponse:
+    """Popularity (distinct users per feature) and frequency (users per bucket of their number of
+    events on one feature) for a range and an optional set of features."""
+    workspace = _workspace(request, slug)
+    form = HubQueryForm(request.GET, workspace=workspace)
+    context = _base_context(request, workspace, form, "hub-tab")
+    template = "views_home/hub.html"
+    if _no_events(request, workspace, context):  # nothing to query: how to send events
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+
+    q = form.cleaned_data
+    period, filters = q["period"], q["filters"]
+    popularity = selectors.feature_popularity(
+        workspace=workspace, period=period, features=q["feature_set"], filters=filters
+    )
+    feature = frequency_feature(workspace, q)
+    buckets = (
+        selectors.feature_frequency(
+            workspace=workspace, period=period, feature=feature, bounds=q["bounds"], filters=filters
+        )
+        if feature is not None
+        else []
+    )
+    frequency_query = form.frequency_query(feature.key) if feature is not None else None
+    if feature is not None:
+        form.show_frequency_feature(feature.key)
+    context.update(
+        {
+            "period": period,
+            "popularity_rows": [
+                PopularityRow(
+                    rank=rank + 1,
+                    feature=row.feature,
+                    users=row.users,
+                    interactions=row.interactions,
+                    trends_url=trends_link(slug, row.feature, period, filters, measure="users"),
+                    frequency_url=with_query(request.path, form.query(feature=row.feature)) + "#frequency",
+                )
+                for rank, row in enumerate(popularity)
+            ],
+            "has_data": any(row.users for row in popularity),
+            "frequency_feature": feature,
+            "frequency_rows": [FrequencyRow(bucket_range_label(b), b.min, b.max, b.users) for b in buckets],
+            "frequency_trends_url": trends_link(slug, feature.key, period, filters) if feature else "",
+            "popularity_chart_url": _url("hub-chart-popularity", slug, form.popularity_query()),
+            "frequency_chart_url": _url("hub-chart-frequency", slug, frequency_query) if frequency_query else "",
+            "csv": {
+                "popularity": _url("api-hub-popularity", slug, form.popularity_query(format="csv")),
+                "frequency": _url("api-hub-frequency", slug, form.frequency_query(feature.key, format="csv"))
+                if feature is not None
+                else "",
+            },
+        }
+    )
+    return render(request, template, context)

@@ -46,4 +46,4 @@ class FeatureCatalogView(WorkspaceAPIView):
             for action, details in f["actions"].items()
             for detail in details
         ]
-        return self.table_response({"features": features}, rows)
+        return self.table_response({"features": features}, rows, ["feature", "type", "action", "detail"])

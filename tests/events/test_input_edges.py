@@ -100,3 +100,37 @@ def test_dst_days_bucket_correctly(make_workspace, member_client, day, hours):
     assert days["series"][0]["points"] == [{"bucket": day, "value": 4}]
     assert sum(UserDay.objects.filter(day=date.fromisoformat(day)).values_list("events", flat=True)) == 4
     assert not UserDay.objects.exclude(day=date.fromisoformat(day)).exists()
+
+
+def test_events_before_1970_are_refused(make_workspace):
+    _, key = make_workspace("acme")
+    body = post(
+        key, [event(1, timestamp="0261-05-17T08:16:06+00:00"), event(2, timestamp="1970-01-01T00:00:00Z")]
+    ).json()
+    assert body["accepted"] == 1
+    assert body["rejected"] == [{"index": 0, "errors": {"timestamp": ["Must not be before 1970-01-01."]}}]
+
+
+def test_a_nul_in_a_user_filter_is_a_400(workspace, member_client):
+    response = member_client(workspace).get(f"/api/v1/workspaces/{workspace.slug}/home/summary", {"country": "C\x00N"})
+    assert response.status_code == 400
+    assert "country" in response.json()
+
+
+def test_an_empty_csv_still_has_its_header_and_content_type(workspace, member_client):
+    response = member_client(workspace).get(f"/api/v1/workspaces/{workspace.slug}/home/top-users", {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode().strip() == "external_id,email,name,value"
+
+
+def test_unknown_api_paths_and_errors_in_csv_requests_answer_json(workspace, member_client):
+    client = member_client(workspace)
+    missing = client.get(f"/api/v1/workspaces/{workspace.slug}/filter-sets/%C2%84/")
+    assert (missing.status_code, missing["Content-Type"], missing.json()) == (
+        404,
+        "application/json",
+        {"detail": "Not found."},
+    )
+    bad = client.get(f"/api/v1/workspaces/{workspace.slug}/home/summary", {"days": "0", "format": "csv"})
+    assert (bad.status_code, bad["Content-Type"]) == (400, "application/json")
+    assert "days" in bad.json()

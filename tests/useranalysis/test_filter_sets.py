@@ -243,3 +243,10 @@ def test_saving_checks_conditions_too(sh, member_client):
     response = member_client(sh, role="analyst").post(BASE, bad, format="json")
     assert response.status_code == 400
     assert "feature" in response.json()["conditions"]["features"]["0"]
+
+
+@pytest.mark.parametrize("days", [0, 732])
+def test_default_days_out_of_range_is_refused(sh, member_client, days):
+    response = member_client(sh, role="analyst").post(BASE, {**DEFINITION, "default_days": days}, format="json")
+    assert response.status_code == 400
+    assert "default_days" in response.json()

@@ -150,6 +150,13 @@ class UserRowSerializer(serializers.Serializer):
     features_used = serializers.IntegerField()
 
 
+class PaginatedUserRowsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = UserRowSerializer(many=True)
+
+
 class GroupSerializer(serializers.Serializer):
     group = serializers.CharField()
     matched = serializers.IntegerField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q
@@ -18,6 +19,8 @@ from useranalysis import selectors
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet
 
+USER_COLUMNS = list(s.UserRowSerializer().fields)
+
 FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads every row.")
 
 
@@ -27,9 +30,20 @@ class UsersPagination(PageNumberPagination):
     max_page_size = 500
 
 
+def iso_timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in the workspace's offset, or in UTC when that offset is not whole minutes
+    (local mean time before 1900), which RFC 3339 cannot express."""
+    if moment is None:
+        return None
+    offset = moment.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()
+
+
 def row_json(row: selectors.UserRow) -> dict[str, Any]:
     data = row.as_dict()
-    data["last_seen"] = row.last_seen.isoformat() if row.last_seen else None
+    data["last_seen"] = iso_timestamp(row.last_seen)
     return data
 
 
@@ -39,7 +53,7 @@ class UsersView(WorkspaceAPIView):
 
     @extend_schema(
         parameters=[s.UsersQuerySerializer, FORMAT_PARAM],
-        responses={200: s.UserRowSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: s.PaginatedUserRowsSerializer, **ERROR_RESPONSES},
         summary="One row of metrics per CRM user for the period; sortable, searchable, paginated",
         tags=["users"],
     )
@@ -53,7 +67,7 @@ class UsersView(WorkspaceAPIView):
         rows = selectors.user_rows(workspace=self.workspace, period=period, filters=q["filters"], users=users)
         rows = selectors.sort_rows(rows, q["ordering"])
         if isinstance(request.accepted_renderer, CSVRenderer):  # every matching row, not one page
-            return self.table_response({}, [row_json(r) for r in rows])
+            return self.table_response({}, [row_json(r) for r in rows], USER_COLUMNS)
         paginator = UsersPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response([row_json(r) for r in page or []])
@@ -102,7 +116,7 @@ class FilterSetQueryView(WorkspaceAPIView):
         as_of, days = body.validated_data.get("as_of") or q["as_of"], body.validated_data.get("days") or q["days"]
         period = Period.ending(as_of, days, self.workspace.tzinfo)
         result = run_filter_set(self.workspace, body.validated_data, period)
-        return self.table_response(result_json(result), [row_json(r) for r in result.users])
+        return self.table_response(result_json(result), [row_json(r) for r in result.users], USER_COLUMNS)
 
 
 @extend_schema_view(
@@ -137,5 +151,6 @@ class FilterSetViewSet(SavedConfigViewSet):
         result = run_filter_set(self.workspace, {**definition, "conditions": validated.validated_data}, period)
         response = Response(result_json(result))
         response.csv_rows = [row_json(r) for r in result.users]  # type: ignore[attr-defined]
+        response.csv_columns = USER_COLUMNS  # type: ignore[attr-defined]
         response.csv_filename = f"{self.workspace.slug}-filter-set-{filter_set.pk}.csv"  # type: ignore[attr-defined]
         return response

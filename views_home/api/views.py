@@ -81,7 +81,7 @@ class TopUsersView(WorkspaceAPIView):
             workspace=self.workspace, period=period, by=q["by"], limit=q["limit"], filters=q["filters"]
         )
         rows = [asdict(u) for u in users]
-        return self.table_response({"users": rows}, rows)
+        return self.table_response({"users": rows}, rows, ["external_id", "email", "name", "value"])
 
 
 class ActivityFeaturesView(WorkspaceAPIView):
@@ -117,7 +117,7 @@ class ActivityFeaturesView(WorkspaceAPIView):
             for f in features
             for p in f.series
         ]
-        return self.table_response({"features": data}, rows)
+        return self.table_response({"features": data}, rows, ["feature", "date", "interactions"])
 
 
 class TrendsView(WorkspaceAPIView):
@@ -176,7 +176,7 @@ class HubPopularityView(WorkspaceAPIView):
             workspace=self.workspace, period=q["period"], features=q["features"], filters=q["filters"]
         )
         rows = [asdict(p) for p in popularity]
-        return self.table_response({"features": rows}, rows)
+        return self.table_response({"features": rows}, rows, ["feature", "users", "interactions"])
 
 
 class HubFrequencyView(WorkspaceAPIView):
