@@ -1,0 +1,84 @@
+"""Browser tests: Playwright driving Debian's Chromium (``/usr/bin/chromium``, installed by
+``make test``; Playwright's own browser download is not used) against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from events.models import Membership, Workspace
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the test
+# itself (setting up data) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "browser-Tests-pass-2026"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (make test installs the Debian package 'chromium')")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def demo(transactional_db: Any, django_user_model: Any) -> Workspace:
+    """A small demo workspace (the seed_demo generator, anchored on today) and an admin member."""
+    call_command("seed_demo", "--users", "25", "--days", "40", "--events", "6000", stdout=open(os.devnull, "w"))
+    workspace = Workspace.objects.get(slug="zylker")
+    user = django_user_model.objects.create_user("alex", password=PASSWORD, first_name="Alex")
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.ADMIN)
+    return workspace
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A logged-out page at desktop width that fails the test on any JavaScript error or 5xx."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 500 else None)
+    page.base_url = live_server.url
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def log_in(page: Any, username: str = "alex", password: str = PASSWORD) -> None:
+    page.goto(f"{page.base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/w/**")
+
+
+def charts_drawn(page: Any) -> int:
+    """Wait for every chart on the page to finish loading; return how many Chart.js drew."""
+    page.wait_for_function("() => document.querySelectorAll('.chart-box.is-loading').length === 0", timeout=15_000)
+    assert page.locator(".chart-box.has-error").count() == 0, "a chart shows its error state"
+    return page.evaluate(
+        "() => [...document.querySelectorAll('canvas')].filter(c => window.Chart && Chart.getChart(c)).length"
+    )

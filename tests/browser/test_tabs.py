@@ -1,0 +1,70 @@
+"""A new admin in a real browser: log in, open every tab, check the charts drew and the tables hold
+the numbers the API returns, download a CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import charts_drawn, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_log_in_and_every_tab_draws_its_charts(page: Any, demo: Any) -> None:
+    log_in(page)
+    assert "/w/zylker/" in page.url
+    assert charts_drawn(page) >= 1  # Home: interactions per week
+    tabs = page.locator("nav.tab-bar a.tab")
+    names = [tabs.nth(i).inner_text().strip() for i in range(tabs.count())]
+    assert names[:1] == ["Home"] and {"Activity", "Trends", "Hub"} <= set(names)
+    for name in names[1:]:
+        page.click(f"nav.tab-bar a.tab:text-is('{name}')")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("nav.tab-bar a.tab.is-active").inner_text().strip() == name
+        if page.locator("canvas").count():
+            assert charts_drawn(page) >= 1, f"no chart drew on {name}"
+
+
+def test_home_cards_and_tables_hold_the_api_numbers(page: Any, demo: Any) -> None:
+    log_in(page)
+    charts_drawn(page)
+    api = page.request.get(f"{page.base_url}/api/v1/workspaces/zylker/home/summary").json()
+    for metric, values in api["metrics"].items():
+        shown = page.locator(f'[data-metric="{metric}"] .metric__value').inner_text()
+        assert int(shown.replace(",", "")) == values["value"], metric
+    assert api["metrics"]["interactions"]["value"] > 0
+    weeks = page.request.get(f"{page.base_url}/api/v1/workspaces/zylker/home/weekly-interactions").json()["weeks"]
+    body = page.locator("table", has_text="Interactions").first.inner_text()
+    for week in weeks:
+        assert f"{week['interactions']:,}" in body
+
+
+def test_hub_popularity_table_matches_the_api(page: Any, demo: Any) -> None:
+    log_in(page)
+    page.goto(f"{page.base_url}/w/zylker/hub/")
+    charts_drawn(page)
+    api = page.request.get(f"{page.base_url}/api/v1/workspaces/zylker/hub/popularity").json()["features"]
+    text = page.locator("main").inner_text()
+    for row in api[:5]:
+        assert row["feature"] in text and f"{row['interactions']:,}" in text
+
+
+def test_csv_download(page: Any, demo: Any) -> None:
+    log_in(page)
+    with page.expect_download() as info:
+        page.locator("a.csv-link").first.click()
+    path = info.value.path()
+    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8").read())))
+    assert rows and "metric" in rows[0] and {r["metric"] for r in rows} >= {"interactions", "active_users"}
+
+
+def test_phone_width_has_no_horizontal_scroll(page: Any, demo: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page)
+    charts_drawn(page)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1
