@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -45,7 +46,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def demo(transactional_db: Any, django_user_model: Any) -> Workspace:
     """A small demo workspace (the seed_demo generator, anchored on today) and an admin member."""
-    call_command("seed_demo", "--users", "25", "--days", "40", "--events", "6000", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", "--users", "25", "--days", "40", "--events", "6000", stdout=io.StringIO())
     workspace = Workspace.objects.get(slug="zylker")
     user = django_user_model.objects.create_user("alex", password=PASSWORD, first_name="Alex")
     Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.ADMIN)

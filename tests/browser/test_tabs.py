@@ -58,7 +58,7 @@ def test_csv_download(page: Any, demo: Any) -> None:
     with page.expect_download() as info:
         page.locator("a.csv-link").first.click()
     path = info.value.path()
-    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert rows and "metric" in rows[0] and {r["metric"] for r in rows} >= {"interactions", "active_users"}
 
 
