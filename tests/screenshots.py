@@ -43,11 +43,25 @@ CHROMIUM_ARGS = [
 USERNAME = "screenshots"
 EMPTY_SLUG = "screenshots-empty"
 VIEWPORTS = ((1280, 900, 1), (390, 844, 1))  # width, height, device scale factor
-TABS = (("activity", "activity/"), ("trends", "trends/"), ("hub", "hub/"))  # (file name, path under /w/<slug>/)
+TABS = (
+    ("activity", "activity/"),
+    ("trends", "trends/"),
+    ("hub", "hub/"),
+    ("users", "users/"),
+)  # (file name, path under /w/<slug>/)
 TAB_STATES = (
     ("activity-user", "activity/?user=u0003"),
     ("trends-table", "trends/?feature=Leads&action=view&interval=week&measure=users&group_by=country&view=table"),
     ("hub-invalid", "hub/?start=2026-01-10&end=2025-01-01&buckets=10,5"),
+    ("users-detail", "users/u0003/"),
+    ("filter-sets", "users/filter-sets/"),
+    (
+        "filter-set-run",
+        "users/filter-sets/new/?group_by=country&activity-TOTAL_FORMS=2&activity-INITIAL_FORMS=0"
+        "&activity-0-metric=last_seen_days&activity-0-op=%3C%3D&activity-0-value=3&activity-1-metric=session_minutes"
+        "&activity-1-op=%3E&activity-1-value=60&features-TOTAL_FORMS=1&features-INITIAL_FORMS=0"
+        "&features-0-used=false&features-0-feature=Leads&features-0-action=create&features-0-min_count=1",
+    ),
 )
 
 
