@@ -14,7 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from crm_usage.api import workspaces_for
-from events.models import Workspace
+from events.models import Membership, Workspace
 
 # (label, URL name taking the workspace slug)
 TABS: tuple[tuple[Promise, str], ...] = (
@@ -58,4 +58,5 @@ def page_chrome(request: HttpRequest, workspace: Workspace | None, active: str =
     for label, name in TABS:
         url = _tab_url(name, workspace.slug) if workspace else ""
         tabs.append({"label": label, "url": with_query(url, keep) if url else "", "active": name == active})
-    return {"workspace": workspace, "workspaces": workspaces, "tabs": tabs}
+    is_admin = workspace is not None and Membership.role_of(request.user, workspace) == Membership.Role.ADMIN
+    return {"workspace": workspace, "workspaces": workspaces, "tabs": tabs, "is_workspace_admin": is_admin}

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from crm_usage import account_views
 from crm_usage.api import AuditLogView, api_not_found
+from events import views as events_views
 from events.api.catalog import FeatureCatalogView
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/tokens/", account_views.api_tokens, name="api-tokens"),
+    path("w/<slug:slug>/ingest-keys/new/", events_views.ingest_key_create, name="ingest-key-create"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("views_home.urls")),
     path("", include("funnels.urls")),

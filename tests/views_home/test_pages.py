@@ -328,3 +328,32 @@ def test_empty_state_without_events(client: Client, make_workspace: Any) -> None
     assert "Authorization: Bearer <ingest key>" in text
     assert "manage.py import_events events.csv --workspace fresh" in text
     assert "data-chart-url" not in response.content.decode()
+
+
+def test_top_users_link_to_their_user_page(client: Client, shanghai: Workspace) -> None:
+    login(client, workspace=shanghai)
+    html = client.get(home_url(), QUERY).content.decode()
+    assert f'href="/w/{shanghai.slug}/users/alice/?as_of={AS_OF}&amp;days=7"' in html
+    detail = client.get(f"/w/{shanghai.slug}/users/alice/", QUERY)
+    assert detail.status_code == 200
+
+
+def test_an_admin_creates_an_ingest_key_from_the_empty_state(client: Client, make_workspace: Any) -> None:
+    from events.models import AuditEntry, IngestKey
+
+    empty = make_workspace("empty")[0]
+    user = login(client, workspace=empty)
+    Membership.objects.filter(user=user).update(role=Membership.Role.ADMIN)
+    html = client.get(f"/w/{empty.slug}/").content.decode()
+    assert f'action="/w/{empty.slug}/ingest-keys/new/"' in html
+    page = client.post(f"/w/{empty.slug}/ingest-keys/new/").content.decode()
+    raw = re.search(r'<code id="ingest-key">([^<]+)</code>', page).group(1)
+    assert IngestKey.objects.filter(workspace=empty, digest=IngestKey.digest_of(raw)).exists()
+    assert AuditEntry.objects.filter(workspace=empty, action="key_issued").exists()
+
+
+def test_a_viewer_gets_no_key_button_and_a_403(client: Client, make_workspace: Any) -> None:
+    empty = make_workspace("empty")[0]
+    login(client, workspace=empty)
+    assert "ingest-keys/new" not in client.get(f"/w/{empty.slug}/").content.decode()
+    assert client.post(f"/w/{empty.slug}/ingest-keys/new/").status_code == 403
