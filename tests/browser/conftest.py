@@ -72,7 +72,7 @@ def log_in(page: Any, username: str = "alex", password: str = PASSWORD) -> None:
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.press("input[name=password]", "Enter")
     page.wait_for_url("**/w/**")
 
 

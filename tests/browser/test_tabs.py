@@ -68,3 +68,29 @@ def test_phone_width_has_no_horizontal_scroll(page: Any, demo: Any) -> None:
     charts_drawn(page)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1
+
+
+def test_build_run_and_save_a_filter_set(page: Any, demo: Any) -> None:
+    from useranalysis.models import FilterSet
+
+    log_in(page)
+    page.goto(f"{page.base_url}/w/zylker/users/filter-sets/new/")
+    page.fill("input[name=name]", "Lead creators")
+    page.click("button[data-add-row=features]")
+    page.select_option("select[name=features-0-feature]", "Leads")
+    page.select_option("select[name=features-0-action]", "create")
+    page.locator("button.button--primary:text-is('Run')").click()
+    page.wait_for_load_state("networkidle")
+    shown = page.locator("main").inner_text()
+    api = page.request.post(
+        f"{page.base_url}/api/v1/workspaces/zylker/filter-sets/query",
+        data={"conditions": {"features": [{"feature": "Leads", "action": "create"}]}},
+        headers={"X-CSRFToken": next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")},
+    ).json()
+    assert api["matched"] > 0
+    assert f"{api['matched']} of {api['total_users']}" in shown.replace(",", "")
+    page.locator("button.button--secondary:text-is('Save')").click()
+    page.wait_for_load_state("networkidle")
+    saved = FilterSet.objects.get(name="Lead creators")
+    assert saved.conditions["features"][0]["action"] == "create"
+    assert f"/filter-sets/{saved.pk}/" in page.url
