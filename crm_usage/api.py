@@ -19,7 +19,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from events.audit import audit_record, saved_config_changes
+from events.audit import audit_saved_config, field_values
 from events.models import AuditEntry, Membership, SavedConfig, Workspace
 
 
@@ -116,27 +116,15 @@ class SavedConfigViewSet(WorkspaceScopedMixin, viewsets.ModelViewSet):
         if not self.model.can_create(self.request.user, self.workspace):
             raise exceptions.PermissionDenied("Only workspace admins and analysts create saved configurations.")
         instance = serializer.save(workspace=self.workspace, owner=self.request.user)
-        audit_record(
-            workspace=self.workspace,
-            actor=self.request.user,
-            action=AuditEntry.Action.CREATED,
-            target=instance,
-            changes={"visibility": instance.visibility},
-        )
+        audit_saved_config(actor=self.request.user, instance=instance, before=None)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        before = self.get_serializer(serializer.instance).data
+        before = field_values(serializer.instance)
         instance = serializer.save()
-        changes = saved_config_changes(before, self.get_serializer(instance).data)
-        changes.pop("updated_at", None)
-        shared = "visibility" in changes and len(changes) == 1
-        action = AuditEntry.Action.SHARED if shared else AuditEntry.Action.UPDATED
-        audit_record(workspace=self.workspace, actor=self.request.user, action=action, target=instance, changes=changes)
+        audit_saved_config(actor=self.request.user, instance=instance, before=before)
 
     def perform_destroy(self, instance: Any) -> None:
-        audit_record(
-            workspace=self.workspace, actor=self.request.user, action=AuditEntry.Action.DELETED, target=instance
-        )
+        audit_saved_config(actor=self.request.user, instance=instance, before=None, deleted=True)
         instance.delete()
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:

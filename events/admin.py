@@ -282,6 +282,8 @@ class SavedConfigAdmin(admin.ModelAdmin):
     what they own, or anything in a workspace they administer. Changes are audited."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        if request.user.is_superuser:  # the admin site is where superusers manage everything
+            return self.model._default_manager.all()
         return self.model._default_manager.all().visible_to(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -32,6 +32,29 @@ def audit_record(
     )
 
 
-def saved_config_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """{field: [old, new]} for the fields that differ."""
-    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+def audit_saved_config(*, actor: Any, instance: Any, before: dict[str, Any] | None, deleted: bool = False) -> None:
+    """Record a create, edit, share or delete of a saved funnel or filter set.
+
+    ``before`` is the field values before an edit (None for a creation); sharing is an edit that
+    changes only the visibility.
+    """
+    if deleted:
+        action = AuditEntry.Action.DELETED
+        changes: dict[str, Any] = {}
+    elif before is None:
+        action, changes = AuditEntry.Action.CREATED, {"visibility": instance.visibility}
+    else:
+        after = {f.name: f.value_from_object(instance) for f in instance._meta.concrete_fields}
+        changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v and k != "updated_at"}
+        action = AuditEntry.Action.SHARED if set(changes) == {"visibility"} else AuditEntry.Action.UPDATED
+        changes = {k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()}
+    audit_record(workspace=instance.workspace, actor=actor, action=action, target=instance, changes=changes)
+
+
+def _plain(value: Any) -> Any:
+    """A value the audit's JSON column can hold (dates and the like as text)."""
+    return value if isinstance(value, str | int | float | bool | list | dict | type(None)) else str(value)
+
+
+def field_values(instance: Any) -> dict[str, Any]:
+    return {f.name: f.value_from_object(instance) for f in instance._meta.concrete_fields}

@@ -111,11 +111,10 @@ class SavedConfigQuerySet(models.QuerySet):
         workspaces they belong to (superusers: everything)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(workspace__memberships__user=user).filter(
-            models.Q(owner=user) | models.Q(visibility=SavedConfig.Visibility.WORKSPACE)
-        )
+        mine_or_shared = models.Q(owner=user) | models.Q(visibility=SavedConfig.Visibility.WORKSPACE)
+        if user.is_superuser:  # every workspace, but a private config stays its owner's
+            return self.filter(mine_or_shared)
+        return self.filter(workspace__memberships__user=user).filter(mine_or_shared)
 
 
 class SavedConfig(models.Model):
@@ -145,13 +144,25 @@ class SavedConfig(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    CREATOR_ROLES = (Membership.Role.ADMIN, Membership.Role.ANALYST)
+
     @classmethod
     def can_create(cls, user: Any, workspace: Workspace) -> bool:
-        return Membership.role_of(user, workspace) in (Membership.Role.ADMIN, Membership.Role.ANALYST)
+        return saved_config_can_create(user, workspace)
 
     def can_edit(self, user: Any) -> bool:
-        owner_id: int = self.owner_id  # abstract model: the FK column comes with each subclass
-        return owner_id == user.pk or Membership.role_of(user, self.workspace) == Membership.Role.ADMIN
+        owner_id = self.owner_id  # the FK column comes with each subclass
+        return saved_config_can_edit(owner_id, self.workspace, user)
+
+
+def saved_config_can_create(user: Any, workspace: Workspace) -> bool:
+    """Workspace admins and analysts create saved funnels and filter sets."""
+    return Membership.role_of(user, workspace) in SavedConfig.CREATOR_ROLES
+
+
+def saved_config_can_edit(owner_id: int | None, workspace: Workspace, user: Any) -> bool:
+    """The owner or a workspace admin (superusers act as admins) changes or deletes one."""
+    return owner_id == user.pk or Membership.role_of(user, workspace) == Membership.Role.ADMIN
 
 
 class IngestKeyQuerySet(models.QuerySet["IngestKey"]):

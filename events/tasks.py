@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from events.models import DirtyDay, Workspace
 from events.rollups import rollups_rebuild, rollups_refresh_dirty
@@ -16,7 +16,14 @@ def refresh_rollups_task(workspace_id: int) -> int:
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:  # deleted since the task was queued
         return 0
-    return len(rollups_refresh_dirty(workspace=workspace))
+    days = rollups_refresh_dirty(workspace=workspace)
+    if days:
+        # Saved funnels whose range holds these days recompute once (debounced by the stale flag).
+        from funnels.tasks import refresh_stale_funnels_task
+
+        day_list = [d.isoformat() for d in days]
+        transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, day_list))
+    return len(days)
 
 
 @shared_task
@@ -32,7 +39,14 @@ def sweep_dirty_days_task() -> int:
 def rebuild_rollups_task(workspace_id: int) -> int:
     """Recompute every rollup of a workspace (after its time zone or session timeout changed)."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
-    return rollups_rebuild(workspace=workspace) if workspace else 0
+    if workspace is None:
+        return 0
+    days = rollups_rebuild(workspace=workspace)
+    # New day boundaries or sessions without new events: every cached funnel result is stale.
+    from funnels.tasks import refresh_stale_funnels_task
+
+    transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, everything=True))
+    return days
 
 
 @shared_task

@@ -39,6 +39,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from crm_usage.api import workspaces_for
 from crm_usage.chrome import page_chrome, with_query
+from events.audit import audit_saved_config, field_values
 from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser, Membership, Session, Workspace
 from events.periods import Period
@@ -759,12 +760,14 @@ def _save(request: HttpRequest, workspace: Workspace, filter_set: FilterSet | No
             context={"workspace": workspace, "request": request},
         )
         if serializer.is_valid():
+            before = field_values(filter_set) if filter_set is not None else None
             if filter_set is None:
                 saved = serializer.save(workspace=workspace, owner=request.user)
                 messages.success(request, _("Filter set “%(name)s” created.") % {"name": saved.name})
             else:
                 saved = serializer.save()
                 messages.success(request, _("Filter set “%(name)s” saved.") % {"name": saved.name})
+            audit_saved_config(actor=request.user, instance=saved, before=before)
             query = QueryDict(mutable=True)
             query["as_of"] = q["as_of"].isoformat()
             return redirect(
@@ -923,6 +926,7 @@ def filter_set_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     keep = _keep_period(request, workspace)
     if request.method == "POST":
         name = filter_set.name
+        audit_saved_config(actor=request.user, instance=filter_set, before=None, deleted=True)
         filter_set.delete()
         messages.success(request, _("Filter set “%(name)s” deleted.") % {"name": name})
         return redirect(_url("users-filter-sets", keep, slug=slug))

@@ -1,0 +1,195 @@
+"""Writes of the Funnels area: saved funnels and their cached results.
+
+Saving a funnel enqueues the computation of its result after the commit, so the page has numbers by
+the time someone opens it. New events make results *stale* (``funnels_mark_stale``, called by the
+refresh task after the rollups of the days concerned were rebuilt); ``funnels_refresh_stale`` then
+recomputes each stale result once, however many batches arrived in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from events.audit import audit_saved_config, field_values
+from events.models import Event, Workspace
+from events.periods import Period
+from funnels.models import Funnel, FunnelResult
+from funnels.selectors import FunnelData, FunnelSpec, funnel_cached_result, funnel_compute
+
+logger = logging.getLogger(__name__)
+
+FUNNEL_FIELDS = (
+    "name",
+    "steps",
+    "unit",
+    "window_days",
+    "order",
+    "range_start",
+    "range_end",
+    "range_days",
+    "filters",
+    "breakdown",
+    "visibility",
+)
+
+
+def _enqueue_refresh(funnel_id: int) -> None:
+    from funnels.tasks import refresh_funnel_results_task
+
+    def enqueue() -> None:
+        try:
+            refresh_funnel_results_task.delay(funnel_id)
+        except Exception:  # noqa: BLE001 - a broker outage must not fail the save; results compute on demand
+            logger.warning("Could not enqueue the results of funnel %s; they compute on demand.", funnel_id)
+
+    transaction.on_commit(enqueue)
+
+
+def funnel_create(*, workspace: Workspace, owner: Any, data: dict[str, Any]) -> Funnel:
+    """Create a funnel from validated data (``funnels.api.serializers``) and queue its results."""
+    with transaction.atomic():
+        funnel = Funnel(workspace=workspace, owner=owner, **{k: v for k, v in data.items() if k in FUNNEL_FIELDS})
+        funnel.full_clean()
+        funnel.save()
+        audit_saved_config(actor=owner, instance=funnel, before=None)
+        _enqueue_refresh(funnel.pk)
+    return funnel
+
+
+def funnel_update(*, funnel: Funnel, data: dict[str, Any], actor: Any = None) -> Funnel:
+    """Change a funnel; if what its numbers depend on changed, its cached result is recomputed."""
+    with transaction.atomic():
+        values = field_values(funnel)
+        before = (funnel.signature(), funnel.default_period())
+        for key, value in data.items():
+            if key in FUNNEL_FIELDS:
+                setattr(funnel, key, value)
+        funnel.full_clean()
+        funnel.save()
+        audit_saved_config(actor=actor, instance=funnel, before=values)
+        if (funnel.signature(), funnel.default_period()) != before:
+            FunnelResult.objects.filter(funnel=funnel).update(stale=True)
+            _enqueue_refresh(funnel.pk)
+    return funnel
+
+
+def funnel_delete(*, funnel: Funnel, actor: Any = None) -> None:
+    with transaction.atomic():
+        audit_saved_config(actor=actor, instance=funnel, before=None, deleted=True)
+        funnel.delete()
+
+
+def funnel_results_refresh(*, funnel: Funnel) -> FunnelResult:
+    """Compute the funnel over its default range now and store it as its cached result.
+
+    The stale mark is cleared *before* computing, so a mark made by events arriving meanwhile
+    survives the save and the next refresh picks it up.
+    """
+    FunnelResult.objects.filter(funnel=funnel, stale=True).update(stale=False)
+    return _compute_and_store(funnel)
+
+
+def _compute_and_store(funnel: Funnel) -> FunnelResult:
+    period = funnel.default_period()
+    signature = funnel.signature()
+    started = time.monotonic()
+    data = funnel_compute(
+        workspace=funnel.workspace, spec=FunnelSpec.of(funnel), period=period, filters=funnel.filters or None
+    )
+    duration_ms = int((time.monotonic() - started) * 1000)
+    result, _created = FunnelResult.objects.update_or_create(
+        funnel=funnel,
+        defaults={
+            "range_start": period.start,
+            "range_end": period.end,
+            "signature": signature,
+            "payload": data.as_dict(),
+            "computed_at": timezone.now(),
+            "duration_ms": duration_ms,
+        },
+    )
+    return result
+
+
+def funnel_saved_results(*, funnel: Funnel) -> tuple[FunnelData, FunnelResult, bool]:
+    """The saved funnel over its default range: the cached result when fresh, else computed now (and
+    stored). The flag says whether it came from the cache."""
+    result = funnel_cached_result(funnel=funnel)
+    cached = result is not None
+    if result is None:
+        result = funnel_results_refresh(funnel=funnel)
+    return FunnelData.from_dict(result.payload), result, cached
+
+
+def funnel_period_results(*, funnel: Funnel, period: Period, filters: dict[str, list[str]] | None) -> FunnelData:
+    """The saved funnel over another range or filters: computed on demand, not stored."""
+    return funnel_compute(workspace=funnel.workspace, spec=FunnelSpec.of(funnel), period=period, filters=filters)
+
+
+def _affected_by(result: FunnelResult, window_days: int, days: Iterable[date]) -> bool:
+    """Whether events on these local days can change the result: its range up to the end + window."""
+    last = result.range_end + timedelta(days=window_days)
+    return any(result.range_start <= day <= last for day in days)
+
+
+def funnels_mark_stale(*, workspace: Workspace, days: Iterable[date] | None = None, everything: bool = False) -> int:
+    """Mark stale the cached results that events on ``days`` can change; return how many.
+
+    Without ``days`` (the caller does not know which days changed), a result is stale when an event
+    it covers was received after it was computed; with ``everything``, every result is.
+    """
+    results = list(
+        FunnelResult.objects.filter(funnel__workspace=workspace, stale=False).select_related("funnel__workspace")
+    )
+    stale: list[int] = []
+    if everything:
+        stale = [r.pk for r in results]
+    elif days is not None:
+        days = set(days)
+        stale = [r.pk for r in results if _affected_by(r, r.funnel.window_days, days)]
+    else:
+        for r in results:
+            period = Period(r.range_start, r.range_end, workspace.tzinfo)
+            window = timedelta(days=r.funnel.window_days)
+            if Event.objects.filter(
+                workspace=workspace,
+                occurred_at__gte=period.start_utc,
+                occurred_at__lt=period.end_utc + window,
+                received_at__gt=r.computed_at,
+            ).exists():
+                stale.append(r.pk)
+    return FunnelResult.objects.filter(pk__in=stale, stale=False).update(stale=True) if stale else 0
+
+
+def funnel_refresh_if_stale(*, funnel_id: int) -> bool:
+    """Recompute one stale result, unless another worker already claimed it; return whether this did.
+
+    The claim is a conditional update (stale → not stale), so of two tasks racing for the same result
+    exactly one computes it. Events arriving during the computation mark it stale again, for the next
+    refresh. If the computation fails the mark is put back.
+    """
+    if not FunnelResult.objects.filter(funnel_id=funnel_id, stale=True).update(stale=False):
+        return False
+    funnel = Funnel.objects.select_related("workspace").filter(pk=funnel_id).first()
+    if funnel is None:
+        return False
+    try:
+        _compute_and_store(funnel)
+    except Exception:
+        FunnelResult.objects.filter(funnel_id=funnel_id).update(stale=True)
+        raise
+    return True
+
+
+def funnels_refresh_stale(*, workspace: Workspace, days: Iterable[date] | None = None, everything: bool = False) -> int:
+    """Mark what ``days`` made stale, then recompute every stale result of the workspace once."""
+    funnels_mark_stale(workspace=workspace, days=days, everything=everything)
+    ids = FunnelResult.objects.filter(funnel__workspace=workspace, stale=True).values_list("funnel_id", flat=True)
+    return sum(funnel_refresh_if_stale(funnel_id=funnel_id) for funnel_id in list(ids))

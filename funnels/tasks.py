@@ -1,0 +1,38 @@
+"""Celery tasks of the Funnels area: thin wrappers that take ids and call ``funnels.services``.
+
+Both are safe to retry and to run twice: a result is recomputed from the events and replaced.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.db import OperationalError
+
+from events.models import Workspace
+from funnels.models import Funnel
+from funnels.services import funnel_results_refresh, funnels_refresh_stale
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+def refresh_funnel_results_task(funnel_id: int) -> bool:
+    """Compute and cache the results of one saved funnel over its default range."""
+    funnel = Funnel.objects.select_related("workspace").filter(pk=funnel_id).first()
+    if funnel is None:  # deleted since the task was queued
+        return False
+    funnel_results_refresh(funnel=funnel)
+    return True
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+def refresh_stale_funnels_task(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> int:
+    """After the rollups of a workspace were refreshed: recompute, once each, the cached funnel results
+    that events on those local days (ISO dates) can change. Without ``days``, the results for which
+    an event was received after they were computed; with ``everything`` (after a full rebuild, e.g. a
+    new time zone), all of them. Returns how many were recomputed."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0
+    parsed = [date.fromisoformat(day) for day in days] if days is not None else None
+    return funnels_refresh_stale(workspace=workspace, days=parsed, everything=everything)
