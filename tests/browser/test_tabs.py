@@ -94,3 +94,27 @@ def test_build_run_and_save_a_filter_set(page: Any, demo: Any) -> None:
     saved = FilterSet.objects.get(name="Lead creators")
     assert saved.conditions["features"][0]["action"] == "create"
     assert f"/filter-sets/{saved.pk}/" in page.url
+
+
+def test_build_and_save_a_funnel_and_see_its_result(page: Any, demo: Any) -> None:
+    from funnels.models import Funnel
+
+    log_in(page)
+    page.goto(f"{page.base_url}/w/zylker/funnels/new")
+    page.fill("input[name=name]", "Lead to conversion")
+    # The dependent pickers: choosing a feature offers only the actions seen for it.
+    page.select_option("#id_steps-0-feature", "Leads")
+    assert "convert" in page.locator("#id_steps-0-action option").all_inner_texts()
+    page.select_option("#id_steps-0-action", "create")
+    page.select_option("#id_steps-1-feature", "Leads")
+    page.select_option("#id_steps-1-action", "convert")
+    page.locator("button.button--primary:text-is('Save funnel')").click()
+    page.wait_for_url("**/funnels/*/")
+    funnel = Funnel.objects.get(name="Lead to conversion")
+    assert [s["action"] for s in funnel.steps] == ["create", "convert"]
+    assert charts_drawn(page) >= 1
+    api = page.request.get(f"{page.base_url}/api/v1/workspaces/zylker/funnels/{funnel.pk}/results").json()
+    first, last = api["steps"][0], api["steps"][-1]
+    assert first["count"] > 0
+    text = page.locator("main").inner_text().replace(",", "")
+    assert str(first["count"]) in text and str(last["count"]) in text
