@@ -33,6 +33,9 @@ PASSWORD = "browser-Tests-pass-2026"
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        # They drive the pages, which are the same on either database: once per `make test` is enough.
+        pytest.skip("browser tests run in the SQLite pass of make test")
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (make test installs the Debian package 'chromium')")
     from playwright.sync_api import sync_playwright
