@@ -297,10 +297,10 @@ def frequency_feature(workspace: Workspace, q: dict[str, Any]) -> Feature | None
 
 def _bucket_label(bucket: date, interval: Interval) -> str:
     if interval is Interval.MONTH:
-        return date_format(bucket, "F Y")
+        return date_format(bucket, str(_("F Y")))
     if interval is Interval.WEEK:
-        return str(_("Week of %(day)s") % {"day": date_format(bucket, "M j, Y")})
-    return date_format(bucket, "D, M j, Y")
+        return str(_("Week of %(day)s") % {"day": date_format(bucket, str(_("M j, Y")))})
+    return date_format(bucket, str(_("D, M j, Y")))
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,34 @@
     });
   });
 })();
+
+/* Forms marked data-autosubmit (the language switcher) submit as soon as their <select> changes, so
+   their submit button is hidden; without JavaScript the button stays and does the same. */
+(function () {
+  "use strict";
+
+  function setUp() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-autosubmit]"), function (form) {
+      var button = form.querySelector("button[type=submit]");
+      if (button) {
+        button.hidden = true;
+      }
+      form.addEventListener("change", function (event) {
+        if (!(event.target instanceof HTMLSelectElement)) {
+          return;
+        }
+        if (typeof form.requestSubmit === "function") {
+          form.requestSubmit();
+        } else {
+          form.submit();
+        }
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();
