@@ -207,6 +207,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["crm_usage.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 # The dates a request may name. Far enough apart for any CRM's history, and far enough from
 # date.min/date.max that a period and its previous period (2 × two years back) stay in the calendar.
 EARLIEST_DATE = date(1970, 1, 1)
@@ -127,9 +129,10 @@ def period_between(start: date, end: date, tz: zoneinfo.ZoneInfo) -> Period:
     """A Period from two local dates, checked as every tab checks them (raises ``RangeError``)."""
     for field, value in (("start", start), ("end", end)):
         if not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise RangeError(field, f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+            message = _("Must be between %(first)s and %(last)s.") % {"first": EARLIEST_DATE, "last": LATEST_DATE}
+            raise RangeError(field, message)
     if start > end:
-        raise RangeError("start", "Must not be after end.")
+        raise RangeError("start", _("Must not be after end."))
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise RangeError("end", f"The range may span at most {MAX_RANGE_DAYS} days (2 years).")
+        raise RangeError("end", _("The range may span at most %(days)s days (2 years).") % {"days": MAX_RANGE_DAYS})
     return Period(start, end, tz)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis servers for the test suite (used by `make test`).
 #
-#   tests/services.sh packages      install the Debian packages postgresql, redis-server and chromium if missing
+#   tests/services.sh packages      install the Debian packages postgresql, redis-server, chromium and gettext if missing
 #   tests/services.sh start [DIR]   start both servers with their files in DIR (default .tmp/services);
 #                                   writes DIR/env (shell exports) and prints it
 #   tests/services.sh stop [DIR]    stop both servers and delete DIR
@@ -45,6 +45,8 @@ missing_packages() {
     { command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; } || missing+=(redis-server)
     # The browser tests drive Debian's Chromium with Playwright (its own browser download is not used).
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    # gettext's msgfmt/xgettext: the test that the Chinese catalog covers every UI string needs them.
+    command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
     printf '%s\n' "${missing[@]}"
 }
 

@@ -118,3 +118,17 @@ def test_build_and_save_a_funnel_and_see_its_result(page: Any, demo: Any) -> Non
     assert first["count"] > 0
     text = page.locator("main").inner_text().replace(",", "")
     assert str(first["count"]) in text and str(last["count"]) in text
+
+
+def test_switch_to_chinese_and_back(page: Any, demo: Any) -> None:
+    log_in(page)
+    charts_drawn(page)
+    with page.expect_navigation():  # the switcher submits itself on change
+        page.locator("header select[name=language]").select_option("zh-hans")
+    tabs = page.locator("nav.tab-bar a.tab").all_inner_texts()
+    assert "首页" in [t.strip() for t in tabs]
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert charts_drawn(page) >= 1  # the charts still draw in Chinese
+    with page.expect_navigation():
+        page.locator("header select[name=language]").select_option("en")
+    assert "Home" in [t.strip() for t in page.locator("nav.tab-bar a.tab").all_inner_texts()]
