@@ -46,6 +46,7 @@ VIEWPORTS = ((1280, 900, 1), (390, 844, 1))  # width, height, device scale facto
 TABS = (
     ("activity", "activity/"),
     ("trends", "trends/"),
+    ("funnels", "funnels/"),
     ("hub", "hub/"),
     ("users", "users/"),
 )  # (file name, path under /w/<slug>/)

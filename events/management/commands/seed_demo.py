@@ -7,11 +7,14 @@ time zone) and goes in through the same services as real data: ``crm_users_upser
 
 from __future__ import annotations
 
+import contextlib
+
 import secrets
 import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import reset_queries, transaction
 from django.utils import timezone
@@ -21,6 +24,7 @@ from events.models import (
     DirtyDay,
     Event,
     Feature,
+    FeatureAction,
     Membership,
     Session,
     UserDay,
@@ -76,6 +80,7 @@ class Command(BaseCommand):
         else:
             workspace = self._generate(options["users"], options["days"], options["events"], started)
         password = self._admin(workspace)
+        self._saved_examples(workspace)
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
         self.stdout.write(
             self.style.SUCCESS(f"Admin login: http://127.0.0.1:8000/  user: {ADMIN_USERNAME}  password: {password}")
@@ -138,6 +143,37 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Ingest key of {demo.SLUG} (for POST /api/v1/events/batch; not shown again): {ingest_key}")
         return workspace
+
+    def _saved_examples(self, workspace: Workspace) -> None:
+        """A shared funnel and filter set, so the Funnels and User analysis tabs open on something."""
+        from funnels.models import Funnel
+        from funnels.services import funnel_create
+        from useranalysis.models import FilterSet
+
+        owner = get_user_model()._default_manager.get(**{get_user_model().USERNAME_FIELD: ADMIN_USERNAME})
+        if not Funnel.objects.filter(workspace=workspace).exists():
+            steps = [
+                {"feature": "Leads", "action": "create", "detail": ""},
+                {"feature": "Leads", "action": "view", "detail": "detail_view"},
+                {"feature": "Leads", "action": "convert", "detail": ""},
+            ]
+            data = {"name": "Lead conversion", "steps": steps, "unit": "record", "window_days": 14}
+            with contextlib.suppress(ValidationError):  # a demo too small to have converted a lead yet
+                funnel_create(workspace=workspace, owner=owner, data={**data, "visibility": "workspace"})
+        if not FeatureAction.objects.filter(workspace=workspace, feature__key="Leads", action="create").exists():
+            return
+        if not FilterSet.objects.filter(workspace=workspace).exists():
+            FilterSet.objects.create(
+                workspace=workspace,
+                owner=owner,
+                name="Daily users who never create leads",
+                visibility="workspace",
+                group_by="country",
+                conditions={
+                    "activity": [{"metric": "last_seen_days", "op": "<=", "value": 1}],
+                    "features": [{"feature": "Leads", "action": "create", "used": False, "min_count": 1}],
+                },
+            )
 
     def _admin(self, workspace: Workspace) -> str:
         """The superuser ``admin`` with a fresh random password, an admin member of the workspace."""
