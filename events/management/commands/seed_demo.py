@@ -8,7 +8,6 @@ time zone) and goes in through the same services as real data: ``crm_users_upser
 from __future__ import annotations
 
 import contextlib
-
 import secrets
 import time
 from typing import Any
