@@ -34,7 +34,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from crm_usage.api import workspaces_for
@@ -71,7 +71,7 @@ COLUMNS: tuple[tuple[str, Promise, bool], ...] = (
     ("name", _("User"), False),  # name, email and external ID; the ID sorts from a second link
     ("status", _("Status"), False),
     ("attendance_days", _("Attendance"), True),
-    ("attendance_change_pct", _("Change"), True),
+    ("attendance_change_pct", pgettext_lazy("difference from the previous period", "Change"), True),
     ("last_seen", _("Last seen"), True),
     ("session_count", _("Sessions"), True),
     ("session_minutes", _("Session minutes"), True),
