@@ -1,0 +1,88 @@
+"""Steps of ``make bench`` that run inside Django (one process per step, so each step's peak RSS is
+its own). Called by ``bench/run.py``; prints one JSON object on its last line.
+
+    python bench/django_steps.py setup SLUG TZ USERS_CSV      workspace + ingest key, users, superuser + token
+    python bench/django_steps.py rebuild SLUG                 rollups_rebuild (the --full path), timed
+    python bench/django_steps.py refresh SLUG                 rollups_refresh_dirty, timed
+    python bench/django_steps.py count SLUG                   events and rollup rows of the workspace
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
+
+from events.models import Event, Session, UserDay, UserFeatureDay, Workspace  # noqa: E402
+from events.rollups import rollups_rebuild, rollups_refresh_dirty  # noqa: E402
+from events.services import workspace_create  # noqa: E402
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (VmHWM: unlike ru_maxrss, only since exec)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
+def setup(slug: str, tz: str, users_csv: str) -> dict:
+    workspace, key = workspace_create(slug=slug, name=slug, timezone_name=tz)
+    with redirect_stdout(io.StringIO()):
+        call_command("import_users", users_csv, workspace=slug, stdout=io.StringIO())
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_superuser": True, "is_staff": True}
+    )
+    _, token = AuthToken.objects.create(user, expiry=timezone.timedelta(days=1))
+    return {"workspace_id": workspace.pk, "ingest_key": key, "token": token}
+
+
+def rebuild(slug: str) -> dict:
+    workspace = Workspace.objects.get(slug=slug)
+    started = time.perf_counter()
+    days = rollups_rebuild(workspace=workspace)
+    return {"seconds": time.perf_counter() - started, "days": days, "peak_rss_mib": peak_rss_mib()}
+
+
+def refresh(slug: str) -> dict:
+    workspace = Workspace.objects.get(slug=slug)
+    started = time.perf_counter()
+    days = rollups_refresh_dirty(workspace=workspace)
+    return {
+        "seconds": time.perf_counter() - started,
+        "days": [d.isoformat() for d in days],
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def count(slug: str) -> dict:
+    workspace = Workspace.objects.get(slug=slug)
+    return {
+        "workspace_id": workspace.pk,
+        "events": Event.objects.filter(workspace=workspace).count(),
+        "user_feature_days": UserFeatureDay.objects.filter(workspace=workspace).count(),
+        "user_days": UserDay.objects.filter(workspace=workspace).count(),
+        "sessions": Session.objects.filter(workspace=workspace).count(),
+    }
+
+
+STEPS = {"setup": setup, "rebuild": rebuild, "refresh": refresh, "count": count}
+
+if __name__ == "__main__":
+    result = STEPS[sys.argv[1]](*sys.argv[2:])
+    print(json.dumps(result))
