@@ -29,6 +29,17 @@ def _delete_in_chunks(qs: Any) -> int:
             deleted += qs.model.objects.filter(id__in=ids).delete()[0]
 
 
+def retention_check(workspace: Workspace) -> Any:
+    """A function giving the errors of an event older than the raw events the workspace keeps (or
+    none). Such an event would re-open a day whose other events are gone and corrupt its rollups."""
+    start = workspace.retention_start()
+    if start is None:
+        return lambda row: {}
+    cutoff = local_midnight_utc(start, workspace.tzinfo)
+    message = f"Older than the {workspace.raw_event_retention_days} days of raw events this workspace keeps."
+    return lambda row: {"timestamp": [message]} if row.occurred_at < cutoff else {}
+
+
 def raw_events_apply_retention(*, workspace: Workspace) -> int:
     """Delete the workspace's raw events older than its retention; return how many."""
     start = workspace.retention_start()

@@ -22,7 +22,7 @@ from events.api.serializers import (
     UserBatchResultSerializer,
     UserBatchSerializer,
 )
-from events.periods import local_midnight_utc
+from events.privacy import retention_check
 from events.services import crm_users_upsert, events_ingest
 from events.validation import parse_event, parse_user
 
@@ -117,20 +117,12 @@ class EventBatchView(BatchIngestView):
 
     def ingest(self, workspace: Any, items: list[Any]) -> dict[str, Any]:
         now = timezone.now()
-        retention_start = workspace.retention_start()
-        cutoff = local_midnight_utc(retention_start, workspace.tzinfo) if retention_start else None
+        too_old = retention_check(workspace)
         rows, rejected = [], []
         for index, raw in enumerate(items):
             row, errors = parse_event(raw, now=now)
-            if row is not None and cutoff is not None and row.occurred_at < cutoff:
-                row, errors = (
-                    None,
-                    {
-                        "timestamp": [
-                            f"Older than the {workspace.raw_event_retention_days} days of raw events this workspace keeps."
-                        ]
-                    },
-                )
+            if row is not None and (old := too_old(row)):
+                row, errors = None, old
             if row is None:
                 rejected.append({"index": index, "errors": errors})
             else:

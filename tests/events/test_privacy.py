@@ -92,3 +92,20 @@ def test_erase_command(workspace):
     call_command("erase_crm_user", "gone", "--workspace", workspace.slug, stdout=out)
     assert out.getvalue().strip() == "erased events=1 user_days=1 feature_days=1 sessions=1"
     assert not CrmUser.objects.exists()
+
+
+def test_import_refuses_events_older_than_the_retention_with_their_line(workspace, tmp_path):
+    from io import StringIO
+
+    workspace.raw_event_retention_days = 30
+    workspace.save()
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "uuid,user,feature,action,detail,record_id,timestamp\n"
+        f"a,u1,Leads,view,,,{days_ago(workspace, 31)}\n"
+        f"b,u1,Leads,view,,,{days_ago(workspace, 2)}\n"
+    )
+    out, err = StringIO(), StringIO()
+    call_command("import_events", str(path), "--workspace", workspace.slug, stdout=out, stderr=err)
+    assert out.getvalue().strip().splitlines()[-1] == "imported=1 duplicates=0 rejected=1"
+    assert "line 2: timestamp: Older than the 30 days" in err.getvalue()

@@ -21,6 +21,7 @@ from events.management.commands._importing import (
     read_error_message,
     workspace_get,
 )
+from events.privacy import retention_check
 from events.rollups import rollups_refresh_dirty
 from events.services import IngestResult, events_ingest
 from events.validation import EVENT_FIELDS, EventRow, parse_event
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         pending: list[EventRow] = []
         failure: str | None = None
         started = time.monotonic()
+        too_old = retention_check(workspace)
 
         def flush() -> None:
             if pending:
@@ -75,6 +77,8 @@ class Command(BaseCommand):
                     row: EventRow | None = None
                     if raw is not None:
                         row, errors = parse_event(raw, now=now)
+                        if row is not None and (old := too_old(row)):
+                            row, errors = None, old
                     if row is None:
                         rejected += 1
                         for message in format_errors(line, errors):
