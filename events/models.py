@@ -309,10 +309,21 @@ action_validator = RegexValidator(r"^[A-Za-z0-9_.:-]+$", _("Letters, digits, _ .
 class Event(models.Model):
     """One interaction of a CRM user with a feature. The system of record: rollups derive from it."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No database-level foreign keys and no single-column indexes on the three references: checking
+    # three keys per row at commit cost 44 % of a bulk import (bench/README.md). Every event is
+    # written by events_ingest, which resolves the user and feature ids in the same transaction;
+    # Django still applies on_delete itself. The composite indexes below lead with workspace and
+    # crm_user, so the single-column ones were never used.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     uuid = models.CharField(max_length=64, help_text=_("Client-chosen idempotency key, unique per workspace."))
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
-    feature = models.ForeignKey(Feature, on_delete=models.PROTECT, related_name="+")
+    crm_user = models.ForeignKey(
+        CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    feature = models.ForeignKey(
+        Feature, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     action = models.CharField(max_length=64)
     detail = models.CharField(max_length=128, blank=True, default="")
     record_id = models.CharField(max_length=128, blank=True, default="")
@@ -373,6 +384,64 @@ class UserFeatureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} user {self.crm_user_id} feature {self.feature_id} {self.action}: {self.events}"
+
+
+class UserFeatureDayTotal(models.Model):
+    """Per (workspace, local day, user, feature): events over every action and detail.
+
+    A third the rows of ``UserFeatureDay`` on realistic data; what per-user feature questions read
+    (Hub frequency, trends of distinct users by week or month, filtered tabs, filter sets)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "crm_user", "feature"], name="ufdt_unique")]
+        indexes = [models.Index(fields=["workspace", "feature", "day"], name="ufdt_feature_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} user {self.crm_user_id} feature {self.feature_id}: {self.events}"
+
+
+class FeatureDay(models.Model):
+    """Per (workspace, local day, feature): events and distinct users. Features × days rows, however
+    many events: what Home, Activity and Trends read when no user filter narrows them."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    events = models.PositiveIntegerField()
+    users = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "feature"], name="featureday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} feature {self.feature_id}: {self.events} events, {self.users} users"
+
+
+class UserFeatureMonth(models.Model):
+    """Per (workspace, local month, user, feature): which days of the month the user used the
+    feature, as a bitmask (bit 0 = the 1st).
+
+    "How many distinct users (or features) in this period" cannot be summed from daily rows; this
+    answers it from users × features × months rows, so the cost does not grow with the events:
+    a pair counts if any of its days in the period is set (``days & mask <> 0``)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField(help_text=_("First day of the local month."))
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    days = models.IntegerField(help_text=_("Bit d−1 set if used on day d of the month."))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "month", "crm_user", "feature"], name="ufm_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} user {self.crm_user_id} feature {self.feature_id}: {self.days:#x}"
 
 
 class UserDay(models.Model):
