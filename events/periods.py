@@ -136,3 +136,27 @@ def period_between(start: date, end: date, tz: zoneinfo.ZoneInfo) -> Period:
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise RangeError("end", _("The range may span at most %(days)s days (2 years).") % {"days": MAX_RANGE_DAYS})
     return Period(start, end, tz)
+
+
+def month_end(month: date) -> date:
+    """The last day of the month that ``month`` is in."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """The first day of every month that first..last touches, in order."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + timedelta(days=1)
+    return months
+
+
+def month_mask(month: date, first: date, last: date) -> int:
+    """The days of ``month`` inside first..last as bits (bit d−1 for day d), as UserFeatureMonth
+    stores them; 0 if none."""
+    low, high = max(first, month.replace(day=1)), min(last, month_end(month))
+    if low > high:
+        return 0
+    return ((1 << high.day) - 1) & ~((1 << (low.day - 1)) - 1)

@@ -10,10 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max, Min
 
 from events.audit import audit_record
-from events.models import AuditEntry, CrmUser, DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
+from events.models import (
+    AuditEntry,
+    CrmUser,
+    DirtyDay,
+    Event,
+    Session,
+    UserDay,
+    UserFeatureDay,
+    UserFeatureDayTotal,
+    UserFeatureMonth,
+    Workspace,
+)
 from events.periods import local_midnight_utc
+from events.rollups import feature_days_recompute
 
 DELETE_CHUNK = 20_000
 
@@ -53,7 +66,8 @@ def raw_events_apply_retention(*, workspace: Workspace) -> int:
 def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None) -> dict[str, int]:
     """Erase a CRM user: their events, their rollup rows and the user record itself.
 
-    Every rollup row is per user, so removing theirs is exactly the recomputation without them;
+    Every rollup row but the per-feature totals is per user, so removing theirs is exactly the
+    recomputation without them (the per-feature totals of their days are recounted);
     workspace totals drop by their contribution and nothing else changes. The audit entry keeps
     counts only, not who it was.
     """
@@ -61,8 +75,20 @@ def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None
         "events": _delete_in_chunks(Event.objects.filter(workspace=workspace, crm_user=crm_user)),
     }
     with transaction.atomic():
-        for name, model in (("user_days", UserDay), ("feature_days", UserFeatureDay), ("sessions", Session)):
+        span = UserFeatureDayTotal.objects.filter(workspace=workspace, crm_user=crm_user).aggregate(
+            first=Min("day"), last=Max("day")
+        )
+        for name, model in (
+            ("user_days", UserDay),
+            ("feature_days", UserFeatureDay),
+            ("feature_day_totals", UserFeatureDayTotal),
+            ("feature_months", UserFeatureMonth),
+            ("sessions", Session),
+        ):
             counts[name] = model.objects.filter(workspace=workspace, crm_user=crm_user).delete()[0]
+        if span["first"] is not None:
+            # Per-feature totals mix every user: recount the days this user had.
+            feature_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
         crm_user.delete()
         audit_record(
             workspace=workspace,

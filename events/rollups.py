@@ -1,10 +1,15 @@
 """Rollups: the precomputed aggregates every tab reads (DESIGN.md §1).
 
-Two grains are maintained from raw events, always per *local day* of the workspace:
+Rollups are maintained from raw events, always per *local day* of the workspace:
 
 * ``UserFeatureDay`` — events per (day, user, feature, action, detail), built in SQL;
 * ``Session`` and ``UserDay`` — sessions by the workspace's timeout and logout rule, counted on the
-  day they start, and per (day, user) interactions, session count/seconds, first and last event.
+  day they start, and per (day, user) interactions, session count/seconds, first and last event;
+* coarser grains built from ``UserFeatureDay`` in the same transaction, because the finest grain
+  grows with the events and the tabs must not (DESIGN.md §1): ``UserFeatureDayTotal`` (no action
+  or detail), ``FeatureDay`` (events and distinct users per feature and day) and
+  ``UserFeatureMonth`` (the days of each month a user used a feature, as a bitmask, for "distinct
+  users or features in a period").
 
 Every recompute is *replace*: delete the rows of the days concerned and insert them again from the
 events, in one transaction, so running it twice gives the same rows (idempotent) and readers never
@@ -14,6 +19,10 @@ Sessions cross midnight: an event on day D can change a session that started on 
 it) or one that would have started on D+1 (by joining it to a session of D). So a dirty day D
 recomputes sessions for D−1, D and D+1. A session that runs on, with no gap over the timeout, for
 more than a whole day before reaching D is only corrected by a ``--full`` rebuild.
+
+Concurrency: a recompute locks its days (PostgreSQL advisory locks, in day order), so refreshes of
+disjoint days of one workspace run in parallel on several workers; the month bitmasks, shared by
+the days of a month, take a lock per month for the short statement that updates them.
 
 How: on PostgreSQL each chunk of days is a handful of set statements (one ``INSERT … SELECT`` per
 table, sessions with window functions); on SQLite the user·feature·day rows are one statement per day
@@ -33,14 +42,24 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
-from events.models import DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
-from events.periods import local_midnight_utc
+from events.models import (
+    DirtyDay,
+    Event,
+    FeatureDay,
+    Session,
+    UserDay,
+    UserFeatureDay,
+    UserFeatureDayTotal,
+    UserFeatureMonth,
+    Workspace,
+)
+from events.periods import local_midnight_utc, month_end, month_mask, months_between
 
 logger = logging.getLogger(__name__)
 
 # Days recomputed per transaction: keeps SQLite's single writer lock short during big refreshes.
 CHUNK_DAYS = 7
-_ADVISORY_LOCK_NAMESPACE = 7_201_301
+_LOCK_DAY, _LOCK_MONTH = 1, 2
 
 
 def _runs(days: Iterable[date], max_len: int = CHUNK_DAYS) -> list[tuple[date, date]]:
@@ -54,11 +73,26 @@ def _runs(days: Iterable[date], max_len: int = CHUNK_DAYS) -> list[tuple[date, d
     return runs
 
 
-def _lock_workspace(workspace_id: int) -> None:
-    """Serialise rollup writers of one workspace on PostgreSQL (SQLite has a single writer anyway)."""
+def _advisory_key(kind: int, workspace_id: int, ordinal: int) -> int:
+    # One signed 64-bit key: 4 bits of kind, 36 of workspace, 24 of day (or month) ordinal.
+    return (kind << 60) | ((workspace_id & 0xF_FFFF_FFFF) << 24) | (ordinal & 0xFF_FFFF)
+
+
+def _lock_days(workspace_id: int, first: date, last: date) -> None:
+    """Serialise rollup writers of the same days on PostgreSQL, taking the locks in day order so two
+    overlapping ranges cannot deadlock (SQLite has a single writer anyway)."""
+    if connection.vendor == "postgresql":
+        keys = [_advisory_key(_LOCK_DAY, workspace_id, first.toordinal() + n) for n in range((last - first).days + 1)]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [keys])
+
+
+def _lock_month(workspace_id: int, month: date) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_LOCK_NAMESPACE, workspace_id])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [_advisory_key(_LOCK_MONTH, workspace_id, month.toordinal())]
+            )
 
 
 def _day_bounds(workspace: Workspace, first: date, last: date) -> list[datetime]:
@@ -74,6 +108,11 @@ _LOCAL_DAY = "(%(first)s::date + width_bucket({column}, %(bounds)s::timestamptz[
 
 
 def _rebuild_feature_days(workspace: Workspace, first: date, last: date) -> None:
+    _rebuild_finest_days(workspace, first, last)
+    _rebuild_coarse_days(workspace.id, first, last)
+
+
+def _rebuild_finest_days(workspace: Workspace, first: date, last: date) -> None:
     UserFeatureDay.objects.filter(workspace=workspace, day__range=(first, last)).delete()
     source, target = Event._meta.db_table, UserFeatureDay._meta.db_table
     ops = connection.ops
@@ -109,6 +148,109 @@ def _rebuild_feature_days(workspace: Workspace, first: date, last: date) -> None
                 ],
             )
             day += timedelta(days=1)
+
+
+def _day_of_month_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "CAST(EXTRACT(DAY FROM day) AS integer)"
+    return "CAST(strftime('%%d', day) AS integer)"
+
+
+def _rebuild_coarse_days(workspace_id: int, first: date, last: date) -> None:
+    """The coarse grains of the local days first..last, from their UserFeatureDay rows."""
+    UserFeatureDayTotal.objects.filter(workspace_id=workspace_id, day__range=(first, last)).delete()
+    totals = UserFeatureDayTotal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {totals} (workspace_id, day, crm_user_id, feature_id, events) "
+            f"SELECT workspace_id, day, crm_user_id, feature_id, SUM(events) FROM {UserFeatureDay._meta.db_table} "
+            "WHERE workspace_id = %s AND day >= %s AND day <= %s "
+            "GROUP BY workspace_id, day, crm_user_id, feature_id ORDER BY day, crm_user_id, feature_id",
+            _day_params(workspace_id, first, last),
+        )
+    feature_days_recompute(workspace_id=workspace_id, first=first, last=last)
+    for month in months_between(first, last):
+        _set_month_bits(workspace_id, month, first, last)
+
+
+def _day_params(workspace_id: int, first: date, last: date) -> list[Any]:
+    ops = connection.ops
+    return [workspace_id, ops.adapt_datefield_value(first), ops.adapt_datefield_value(last)]
+
+
+def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> None:
+    """Replace the FeatureDay rows of first..last from UserFeatureDayTotal (also after an erasure)."""
+    FeatureDay.objects.filter(workspace_id=workspace_id, day__range=(first, last)).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FeatureDay._meta.db_table} (workspace_id, day, feature_id, events, users) "
+            f"SELECT workspace_id, day, feature_id, SUM(events), COUNT(*) FROM {UserFeatureDayTotal._meta.db_table} "
+            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, day, feature_id",
+            _day_params(workspace_id, first, last),
+        )
+
+
+def _set_month_bits(workspace_id: int, month: date, first: date, last: date) -> None:
+    """Rewrite the bits of the days first..last (those inside ``month``) in UserFeatureMonth from
+    UserFeatureDayTotal, leaving the month's other days as they are."""
+    mask = month_mask(month, first, last)
+    if not mask:
+        return
+    table = UserFeatureMonth._meta.db_table
+    low, high = max(first, month), min(last, month_end(month))
+    _lock_month(workspace_id, month)
+    month_value = connection.ops.adapt_datefield_value(month)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET days = days & ~%s WHERE workspace_id = %s AND month = %s AND (days & %s) <> 0",
+            [mask, workspace_id, month_value, mask],
+        )
+        # Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR.
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days) "
+            f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)) "
+            f"FROM {UserFeatureDayTotal._meta.db_table} "
+            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id "
+            f"ON CONFLICT (workspace_id, month, crm_user_id, feature_id) DO UPDATE SET days = {table}.days | excluded.days",
+            [month_value, *_day_params(workspace_id, low, high)],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s AND days = 0", [workspace_id, month_value]
+        )
+
+
+def _clear_month_bits(workspace_id: int, month: date, first: date, last: date) -> None:
+    """Clear the bits of days first..last of ``month`` (days that no longer have any event)."""
+    mask = month_mask(month, first, last)
+    if not mask:
+        return
+    table = UserFeatureMonth._meta.db_table
+    _lock_month(workspace_id, month)
+    month_value = connection.ops.adapt_datefield_value(month)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET days = days & ~%s WHERE workspace_id = %s AND month = %s AND (days & %s) <> 0",
+            [mask, workspace_id, month_value, mask],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s AND days = 0", [workspace_id, month_value]
+        )
+
+
+def coarse_rollups_backfill(*, workspace_id: int) -> int:
+    """Build every coarse grain of a workspace from its UserFeatureDay rows (the migration that
+    introduced them); return the number of days."""
+    bounds = UserFeatureDay.objects.filter(workspace_id=workspace_id).aggregate(first=Min("day"), last=Max("day"))
+    if bounds["first"] is None:
+        return 0
+    first, last = bounds["first"], bounds["last"]
+    day = first
+    while day <= last:
+        chunk_last = min(day + timedelta(days=CHUNK_DAYS - 1), last)
+        with transaction.atomic():
+            _rebuild_coarse_days(workspace_id, day, chunk_last)
+        day = chunk_last + timedelta(days=1)
+    return (last - first).days + 1
 
 
 @dataclass(slots=True)
@@ -354,13 +496,46 @@ def _rebuild_sessions_python(workspace: Workspace, first: date, last: date) -> N
     )
 
 
+# The per-day rollup tables (UserFeatureMonth is per month).
+DAILY_ROLLUPS = (UserFeatureDay, UserFeatureDayTotal, FeatureDay, UserDay, Session)
+
+
+def rebuild_chunks(first: date, last: date) -> list[tuple[date, date]]:
+    """first..last cut into the chunks a full rebuild recomputes, one transaction (or task) each."""
+    return _runs((first + timedelta(days=n) for n in range((last - first).days + 1)), CHUNK_DAYS)
+
+
+def rollups_rebuild_days(*, workspace: Workspace, first: date, last: date) -> None:
+    """Recompute every rollup row of the local days first..last, in one transaction, as a full
+    rebuild does: the sessions of the neighbouring days are rebuilt by their own chunks. Chunks of
+    one workspace run in parallel (each locks only its days)."""
+    with transaction.atomic():
+        _lock_days(workspace.id, first, last)
+        _rebuild_feature_days(workspace, first, last)
+        _rebuild_sessions(workspace, first, last)
+
+
+def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> None:
+    """Delete the rollup rows of the days before ``first`` and after ``last`` (days that no longer
+    have any event), before a full rebuild of first..last."""
+    with transaction.atomic():
+        for model in DAILY_ROLLUPS:
+            model.objects.filter(workspace=workspace).exclude(day__range=(first, last)).delete()
+        first_month, last_month = first.replace(day=1), last.replace(day=1)
+        UserFeatureMonth.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
+        if first > first_month:
+            _clear_month_bits(workspace.id, first_month, first_month, first - timedelta(days=1))
+        if last < month_end(last_month):
+            _clear_month_bits(workspace.id, last_month, last + timedelta(days=1), month_end(last_month))
+
+
 def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
     """Replace every rollup row of these local days (and the neighbouring days' sessions)."""
     days = set(days)
     session_days = {day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
     for first, last in _runs(session_days):
         with transaction.atomic():
-            _lock_workspace(workspace.id)
+            _lock_days(workspace.id, first, last)
             for feature_first, feature_last in _runs(d for d in days if first <= d <= last):
                 _rebuild_feature_days(workspace, feature_first, feature_last)
             _rebuild_sessions(workspace, first, last)
@@ -392,22 +567,14 @@ def rollups_rebuild(*, workspace: Workspace) -> int:
     marks = dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
     if bounds["first"] is None:
         with transaction.atomic():
-            for model in (UserFeatureDay, UserDay, Session, DirtyDay):
+            for model in (*DAILY_ROLLUPS, UserFeatureMonth, DirtyDay):
                 model.objects.filter(workspace=workspace).delete()
         return 0
     tz = workspace.tzinfo
     first, last = bounds["first"].astimezone(tz).date(), bounds["last"].astimezone(tz).date()
-    with transaction.atomic():  # rows of days that no longer have any event
-        for model in (UserFeatureDay, UserDay, Session):
-            model.objects.filter(workspace=workspace).exclude(day__range=(first, last)).delete()
-    day = first
-    while day <= last:
-        chunk_last = min(day + timedelta(days=CHUNK_DAYS - 1), last)
-        with transaction.atomic():
-            _lock_workspace(workspace.id)
-            _rebuild_feature_days(workspace, day, chunk_last)
-            _rebuild_sessions(workspace, day, chunk_last)
-        day = chunk_last + timedelta(days=1)
+    rollups_drop_outside(workspace=workspace, first=first, last=last)
+    for chunk_first, chunk_last in rebuild_chunks(first, last):
+        rollups_rebuild_days(workspace=workspace, first=chunk_first, last=chunk_last)
     condition = Q(pk__in=[])
     for mark_day, token in marks.items():
         condition |= Q(day=mark_day, token=token)
