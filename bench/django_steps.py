@@ -30,7 +30,16 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
-from events.models import Event, Session, UserDay, UserFeatureDay, Workspace  # noqa: E402
+from events.models import (  # noqa: E402
+    Event,
+    FeatureDay,
+    Session,
+    UserDay,
+    UserFeatureDay,
+    UserFeatureDayTotal,
+    UserFeatureMonth,
+    Workspace,
+)
 from events.rollups import rollups_rebuild, rollups_refresh_dirty  # noqa: E402
 from events.services import workspace_create  # noqa: E402
 
@@ -76,6 +85,9 @@ def count(slug: str) -> dict:
         "workspace_id": workspace.pk,
         "events": Event.objects.filter(workspace=workspace).count(),
         "user_feature_days": UserFeatureDay.objects.filter(workspace=workspace).count(),
+        "user_feature_day_totals": UserFeatureDayTotal.objects.filter(workspace=workspace).count(),
+        "feature_days": FeatureDay.objects.filter(workspace=workspace).count(),
+        "user_feature_months": UserFeatureMonth.objects.filter(workspace=workspace).count(),
         "user_days": UserDay.objects.filter(workspace=workspace).count(),
         "sessions": Session.objects.filter(workspace=workspace).count(),
     }

@@ -16,8 +16,8 @@ Steps (see bench/README.md for what each figure means and the targets):
 4. SQLite import: ``import_events`` into a fresh SQLite database vs ``executemany`` of the same rows
    into a copy of the events table's DDL (same indexes), one transaction, same PRAGMAs.
 5. rollups: ``rollups_rebuild`` vs plain ``INSERT … SELECT … GROUP BY`` / window statements building
-   the same three tables; the product's rows are checked equal to the reference's. Then one more day
-   is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
+   the same six tables (three from events, three coarser ones from the finest); the product's rows
+   are checked equal to the reference's. Then one more day is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
 6. HTTP: gunicorn (4 sync workers) on 127.0.0.1; 4 client threads post 1000-event batches of a second
    workspace, bounded in count and time; every event must be accepted and stored.
 7. reads: p50/p95 over ``--reads`` requests of every read endpoint through gunicorn; the 10M run
@@ -392,9 +392,20 @@ def sqlite_reference(db_path: Path, ref_csv: Path) -> float:
 # --- 5. rollups -------------------------------------------------------------------------------------
 
 
+REFERENCE_TABLES = (
+    ("ufd", "userfeatureday"),
+    ("ufdt", "userfeaturedaytotal"),
+    ("featureday", "featureday"),
+    ("ufm", "userfeaturemonth"),
+    ("userday", "userday"),
+    ("session", "session"),
+)
+
+
 def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes: int = 15) -> float:
-    """The same three tables built with plain INSERT … SELECT statements, one per table."""
-    for name, model in (("ufd", "userfeatureday"), ("userday", "userday"), ("session", "session")):
+    """The same six tables built with plain INSERT … SELECT statements, one per table (the coarse
+    grains from the finest, as the product builds them)."""
+    for name, model in REFERENCE_TABLES:
         # "The same tables": same indexes and the same (deferred) foreign keys, checked at commit.
         clone_table(conn, f"events_{model}", f"bench_ref_{name}", foreign_keys=True)
     conn.execute("CHECKPOINT")
@@ -406,6 +417,19 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "SELECT workspace_id, (occurred_at AT TIME ZONE %(tz)s)::date, crm_user_id, feature_id, action, "
             "detail, count(*) FROM events_event WHERE workspace_id = %(w)s GROUP BY 1, 2, 3, 4, 5, 6",
             params,
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_ufdt (workspace_id, day, crm_user_id, feature_id, events) "
+            "SELECT workspace_id, day, crm_user_id, feature_id, sum(events) FROM bench_ref_ufd GROUP BY 1, 2, 3, 4"
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_featureday (workspace_id, day, feature_id, events, users) "
+            "SELECT workspace_id, day, feature_id, sum(events), count(*) FROM bench_ref_ufdt GROUP BY 1, 2, 3"
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days) "
+            "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id, feature_id,"
+            "  bit_or(1 << (extract(day FROM day)::int - 1)) FROM bench_ref_ufdt GROUP BY 1, 2, 3, 4"
         )
         conn.execute(
             "INSERT INTO bench_ref_session (workspace_id, crm_user_id, day, started_at, ended_at, events) "
@@ -437,6 +461,9 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
 
 COMPARE = {
     "ufd": ("events_userfeatureday", "day, crm_user_id, feature_id, action, detail, events"),
+    "ufdt": ("events_userfeaturedaytotal", "day, crm_user_id, feature_id, events"),
+    "featureday": ("events_featureday", "day, feature_id, events, users"),
+    "ufm": ("events_userfeaturemonth", "month, crm_user_id, feature_id, days"),
     "userday": (
         "events_userday",
         "day, crm_user_id, events, first_event_at, last_event_at, sessions, session_seconds",
@@ -852,8 +879,10 @@ def build_report(r: dict[str, Any], previous_1m: dict[str, Any] | None) -> str:
     )
     lines += [
         "",
-        f"Rollup rows: {ro['counts']['user_feature_days']:,} user·feature·day, {ro['counts']['user_days']:,} "
-        f"user·day, {ro['counts']['sessions']:,} sessions. HTTP: {h['batches']} batches in {h['seconds']:.1f} s, "
+        f"Rollup rows: {ro['counts']['user_feature_days']:,} user·feature·action·detail·day, "
+        f"{ro['counts'].get('user_feature_day_totals', 0):,} user·feature·day, "
+        f"{ro['counts'].get('feature_days', 0):,} feature·day, {ro['counts'].get('user_feature_months', 0):,} "
+        f"user·feature·month, {ro['counts']['user_days']:,} user·day, {ro['counts']['sessions']:,} sessions. HTTP: {h['batches']} batches in {h['seconds']:.1f} s, "
         f"p95 batch latency {h['p95_batch_ms']:.0f} ms. Whole run: {r['total_seconds'] / 60:.1f} min.",
         "",
     ]
