@@ -151,7 +151,8 @@ def _rebuild_finest_days(workspace: Workspace, first: date, last: date) -> None:
 
 
 def _day_of_month_sql() -> str:
-    if connection.vendor == "postgresql":
+    # The engine, not ``vendor``: tests relabel the vendor to run the SQLite statements on PostgreSQL.
+    if "postgresql" in connection.settings_dict["ENGINE"]:
         return "CAST(EXTRACT(DAY FROM day) AS integer)"
     return "CAST(strftime('%%d', day) AS integer)"
 

@@ -1,0 +1,148 @@
+"""The coarse rollups (user·feature·day totals, feature·day, user·feature·month day bitmasks) always
+equal what the raw events say, however they were reached: refresh after refresh, across a month end
+and a DST change, after a full rebuild, and after days lose their events."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from events import rollups
+from events.models import CrmUser, Event, FeatureDay, UserFeatureDayTotal, UserFeatureMonth
+from events.periods import local_midnight_utc, month_end, month_mask, months_between
+from tests.conftest import journeys
+
+pytestmark = pytest.mark.django_db
+
+
+def from_raw_events(workspace):
+    """The three coarse tables computed straight from the events, in Python."""
+    tz = workspace.tzinfo
+    totals: Counter = Counter()
+    for user_id, feature_id, moment in Event.objects.filter(workspace=workspace).values_list(
+        "crm_user_id", "feature_id", "occurred_at"
+    ):
+        totals[(moment.astimezone(tz).date(), user_id, feature_id)] += 1
+    per_feature: dict = defaultdict(lambda: [0, 0])
+    months: dict = defaultdict(int)
+    for (day, user_id, feature_id), n in totals.items():
+        per_feature[(day, feature_id)][0] += n
+        per_feature[(day, feature_id)][1] += 1
+        months[(day.replace(day=1), user_id, feature_id)] |= 1 << (day.day - 1)
+    return (
+        sorted((day, u, f, n) for (day, u, f), n in totals.items()),
+        sorted((day, f, e, u) for (day, f), (e, u) in per_feature.items()),
+        sorted((m, u, f, bits) for (m, u, f), bits in months.items()),
+    )
+
+
+def stored(workspace):
+    return (
+        sorted(
+            UserFeatureDayTotal.objects.filter(workspace=workspace).values_list(
+                "day", "crm_user_id", "feature_id", "events"
+            )
+        ),
+        sorted(FeatureDay.objects.filter(workspace=workspace).values_list("day", "feature_id", "events", "users")),
+        sorted(
+            UserFeatureMonth.objects.filter(workspace=workspace).values_list(
+                "month", "crm_user_id", "feature_id", "days"
+            )
+        ),
+    )
+
+
+def test_a_hand_checked_month_end():
+    assert month_end(date(2024, 2, 10)) == date(2024, 2, 29)
+    assert months_between(date(2025, 3, 30), date(2025, 5, 1)) == [date(2025, 3, 1), date(2025, 4, 1), date(2025, 5, 1)]
+    assert month_mask(date(2025, 3, 1), date(2025, 3, 30), date(2025, 4, 2)) == (1 << 29) | (1 << 30)
+    assert month_mask(date(2025, 4, 1), date(2025, 3, 30), date(2025, 4, 2)) == 0b11
+    assert month_mask(date(2025, 5, 1), date(2025, 3, 30), date(2025, 4, 2)) == 0
+
+
+def test_two_users_across_a_month_end(workspace):
+    journeys(
+        workspace,
+        [
+            ("ann", "2025-03-31T09:00:00+00:00", "Leads", "view"),
+            ("ann", "2025-03-31T09:01:00+00:00", "Leads", "create"),
+            ("ann", "2025-04-01T09:00:00+00:00", "Leads", "view"),
+            ("bob", "2025-03-31T10:00:00+00:00", "Leads", "view", "kanban"),
+            ("bob", "2025-03-31T10:00:00+00:00", "Deals", "view"),
+        ],
+    )
+    ann, bob = (CrmUser.objects.get(external_id=x).id for x in ("ann", "bob"))
+    rows = {
+        (r.day.isoformat(), r.feature.key): (r.events, r.users)
+        for r in FeatureDay.objects.filter(workspace=workspace).select_related("feature")
+    }
+    # Leads on the 31st: ann's two actions and bob's one, two distinct users.
+    assert rows == {("2025-03-31", "Leads"): (3, 2), ("2025-03-31", "Deals"): (1, 1), ("2025-04-01", "Leads"): (1, 1)}
+    months = {
+        (r.month.isoformat(), r.crm_user_id, r.feature.key): r.days
+        for r in UserFeatureMonth.objects.filter(workspace=workspace).select_related("feature")
+    }
+    assert months == {
+        ("2025-03-01", ann, "Leads"): 1 << 30,
+        ("2025-04-01", ann, "Leads"): 1,
+        ("2025-03-01", bob, "Leads"): 1 << 30,
+        ("2025-03-01", bob, "Deals"): 1 << 30,
+    }
+    assert stored(workspace) == from_raw_events(workspace)
+
+
+@pytest.mark.parametrize(("seed", "tz"), [(1, "Europe/Berlin"), (2, "America/New_York"), (3, "Asia/Kolkata")])
+def test_refresh_after_refresh_rebuild_and_lost_days_agree_with_the_events(make_workspace, seed, tz):
+    rng = random.Random(seed)
+    workspace = make_workspace("w", tz=tz)[0]
+    zone = ZoneInfo(tz)
+    start = datetime(2025, 2, 24, tzinfo=zone)  # a month end, a DST change (Europe and America) and another month end
+    events = [
+        (
+            rng.choice(["a", "b", "c", "d"]),
+            start + timedelta(hours=rng.uniform(0, 24 * 45)),
+            rng.choice(["Leads", "Deals", "Home"]),
+            rng.choice(["view", "create", "click"]),
+            rng.choice(["", "x"]),
+        )
+        for _ in range(400)
+    ]
+    # Arrive out of order, in batches, each followed by an incremental refresh.
+    rng.shuffle(events)
+    for first in range(0, len(events), 57):
+        journeys(workspace, events[first : first + 57])
+        assert stored(workspace) == from_raw_events(workspace)
+    incremental = stored(workspace)
+    rollups.rollups_rebuild(workspace=workspace)
+    assert stored(workspace) == incremental
+    # The first and last days lose their events (as retention or an erasure would): a rebuild
+    # clears their bits in months that keep other days.
+    local_days = sorted({e.occurred_at.astimezone(zone).date() for e in Event.objects.filter(workspace=workspace)})
+    for day in (local_days[0], local_days[1], local_days[-1]):
+        Event.objects.filter(
+            workspace=workspace,
+            occurred_at__gte=local_midnight_utc(day, zone),
+            occurred_at__lt=local_midnight_utc(day + timedelta(days=1), zone),
+        ).delete()
+    rollups.rollups_rebuild(workspace=workspace)
+    assert stored(workspace) == from_raw_events(workspace)
+    assert UserFeatureMonth.objects.filter(workspace=workspace, days=0).count() == 0
+
+
+def test_the_migration_backfill_builds_them_from_the_finest_rollup(workspace):
+    journeys(
+        workspace,
+        [
+            ("ann", "2025-03-31T09:00:00+00:00", "Leads", "view"),
+            ("bob", "2025-04-02T10:00:00+00:00", "Deals", "view"),
+        ],
+    )
+    expected = stored(workspace)
+    for model in (UserFeatureDayTotal, FeatureDay, UserFeatureMonth):
+        model.objects.all().delete()
+    assert rollups.coarse_rollups_backfill(workspace_id=workspace.id) == 3
+    assert stored(workspace) == expected
