@@ -1,29 +1,107 @@
-"""Celery tasks of the events area: thin wrappers that take ids and call the rollup services."""
+"""Celery tasks of the events area: thin wrappers that take ids and call the rollup services.
+
+A full rebuild and a refresh of many dirty days are spread over the workers as a chord: one task per
+piece of disjoint days (``events/refresh_plan.py`` cuts them; each piece locks only its own days),
+then one callback that deletes the dirty marks read at the start (by token) and enqueues the funnel
+refresh. A chord needs a result backend (``CELERY_RESULT_BACKEND``, e.g. the broker's Redis); without
+one the pieces run one after the other in the task itself. In eager mode (no broker) the chord runs
+in-process, pieces in order.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from datetime import date
+from typing import Any
+
+from celery import Task, chord, shared_task
+from celery.backends.base import DisabledBackend
 from django.db import OperationalError, transaction
 
 from events.models import DirtyDay, Workspace
-from events.rollups import rollups_rebuild, rollups_refresh_dirty
+from events.refresh_plan import (
+    Piece,
+    dirty_marks,
+    marks_clear,
+    marks_from_json,
+    marks_to_json,
+    rebuild_prepare,
+    refresh_pieces,
+)
+from events.rollups import rollups_rebuild, rollups_rebuild_days, rollups_recompute_days, rollups_refresh_dirty
 
+logger = logging.getLogger(__name__)
 
 # A refresh is idempotent (recompute-and-replace), so retrying after a lost connection or a lock
 # timeout is always safe.
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
-def refresh_rollups_task(workspace_id: int) -> int:
+RETRY: dict[str, Any] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+}
+
+
+def _can_fan_out(task: Task) -> bool:
+    """A chord works eagerly, or through a broker with a result backend (it counts the pieces)."""
+    return bool(task.app.conf.task_always_eager) or not isinstance(task.app.backend, DisabledBackend)
+
+
+def _enqueue_funnel_refresh(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> None:
+    # Saved funnels whose range holds these days recompute once (debounced by the stale flag).
+    from funnels.tasks import refresh_stale_funnels_task
+
+    if everything:
+        transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, everything=True))
+    else:
+        transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, days))
+
+
+def _piece_signature(workspace_id: int, piece: Piece) -> Any:
+    if piece.days:
+        return refresh_rollup_days_task.si(workspace_id, [d.isoformat() for d in piece.days])
+    assert piece.first is not None and piece.last is not None
+    return rebuild_rollup_chunk_task.si(workspace_id, piece.first.isoformat(), piece.last.isoformat())
+
+
+@shared_task(bind=True, **RETRY)
+def refresh_rollups_task(self: Task, workspace_id: int) -> int:
+    """Recompute the dirty days of a workspace: in this task when they make one piece (the usual
+    case: a batch touches a day or two), else one task per piece and a final callback."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:  # deleted since the task was queued
         return 0
+    marks = dirty_marks(workspace=workspace)
+    if not marks:
+        return 0
+    pieces = refresh_pieces(marks)
+    if len(pieces) > 1 and _can_fan_out(self):
+        header = [_piece_signature(workspace_id, piece) for piece in pieces]
+        day_list = [d.isoformat() for d in sorted(marks)]
+        chord(header)(finish_refresh_task.si(workspace_id, marks_to_json(marks), day_list))
+        return len(marks)
     days = rollups_refresh_dirty(workspace=workspace)
     if days:
-        # Saved funnels whose range holds these days recompute once (debounced by the stale flag).
-        from funnels.tasks import refresh_stale_funnels_task
-
-        day_list = [d.isoformat() for d in days]
-        transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, day_list))
+        _enqueue_funnel_refresh(workspace_id, [d.isoformat() for d in days])
     return len(days)
+
+
+@shared_task(**RETRY)
+def refresh_rollup_days_task(workspace_id: int, days: list[str]) -> int:
+    """One piece of a dirty refresh: these days (and their ±1 session days)."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0
+    rollups_recompute_days(workspace=workspace, days=[date.fromisoformat(d) for d in days])
+    return len(days)
+
+
+@shared_task(**RETRY)
+def finish_refresh_task(workspace_id: int, marks: list[list[str]], days: list[str]) -> int:
+    """After every piece of a dirty refresh: delete the marks read at the start (by token)."""
+    cleared = marks_clear(workspace_id=workspace_id, marks=marks_from_json(marks))
+    _enqueue_funnel_refresh(workspace_id, days)
+    return cleared
 
 
 @shared_task
@@ -35,17 +113,50 @@ def sweep_dirty_days_task() -> int:
     return len(workspace_ids)
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def rebuild_rollups_task(workspace_id: int) -> int:
-    """Recompute every rollup of a workspace (after its time zone or session timeout changed)."""
+# The result is stored when a result backend is configured: it names the callback's task, whose
+# result says when the whole rebuild is done (``bench/celery_rebuild.py`` waits on it).
+@shared_task(bind=True, ignore_result=False, **RETRY)
+def rebuild_rollups_task(self: Task, workspace_id: int) -> dict[str, Any]:
+    """Recompute every rollup of a workspace (after its time zone or session timeout changed, or on
+    demand): drop the days outside the events' span, then one task per chunk of days, spread over
+    the workers, and a callback that clears the dirty marks and refreshes the funnels."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return {"days": 0, "chunks": 0, "finish_task_id": None}
+    plan = rebuild_prepare(workspace=workspace)
+    if plan is None:  # no events: clear every rollup and mark
+        rollups_rebuild(workspace=workspace)
+        _enqueue_funnel_refresh(workspace_id, everything=True)
+        return {"days": 0, "chunks": 0, "finish_task_id": None}
+    marks = marks_to_json(plan.marks)
+    if _can_fan_out(self):
+        header = [_piece_signature(workspace_id, Piece(first=first, last=last)) for first, last in plan.chunks]
+        result = chord(header)(finish_rebuild_task.si(workspace_id, marks, plan.day_count))
+        return {"days": plan.day_count, "chunks": len(plan.chunks), "finish_task_id": result.id}
+    logger.info("rebuild of workspace %s: no result backend, so its %s chunks run here", workspace_id, len(plan.chunks))
+    for first, last in plan.chunks:
+        rollups_rebuild_days(workspace=workspace, first=first, last=last)
+    finish_rebuild_task(workspace_id, marks, plan.day_count)
+    return {"days": plan.day_count, "chunks": len(plan.chunks), "finish_task_id": None}
+
+
+@shared_task(**RETRY)
+def rebuild_rollup_chunk_task(workspace_id: int, first: str, last: str) -> int:
+    """One chunk of a full rebuild: every rollup of the local days first..last (ISO dates)."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:
         return 0
-    days = rollups_rebuild(workspace=workspace)
-    # New day boundaries or sessions without new events: every cached funnel result is stale.
-    from funnels.tasks import refresh_stale_funnels_task
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    rollups_rebuild_days(workspace=workspace, first=start, last=end)
+    return (end - start).days + 1
 
-    transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, everything=True))
+
+@shared_task(ignore_result=False, **RETRY)
+def finish_rebuild_task(workspace_id: int, marks: list[list[str]], days: int) -> int:
+    """After every chunk of a full rebuild: delete the marks read at the start (by token); new day
+    boundaries or sessions without new events make every cached funnel result stale."""
+    marks_clear(workspace_id=workspace_id, marks=marks_from_json(marks))
+    _enqueue_funnel_refresh(workspace_id, everything=True)
     return days
 
 
