@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Max
+from django.db.models import Case, F, IntegerField, Max, QuerySet, Value, When
 
-from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, UserDay, Workspace
+from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, UserDay, UserFeatureMonth, Workspace
+from events.periods import Period, month_end, month_mask, months_between
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,27 @@ def crm_user_find(*, workspace: Workspace, query: str) -> CrmUser | None:
     if len(by_email) > 1:
         raise UnknownStep("user", f"Several users have the email {query!r}; use the external id.")
     return by_email[0] if by_email else None
+
+
+def feature_use_in_period(*, workspace: Workspace, period: Period) -> QuerySet[UserFeatureMonth]:
+    """The (user, feature) pairs with a day of use inside the period, from the month bitmasks.
+
+    A pair can appear once per month the period touches, so count it with ``distinct``. The rows
+    read are users × features × months, whatever the number of events: this is how "distinct users
+    of a feature" or "features a user used" in any period stay cheap.
+    """
+    months = months_between(period.start, period.end)
+    qs = UserFeatureMonth.objects.filter(workspace=workspace, month__in=months)
+    partial = [
+        (month, mask)
+        for month in months
+        if (mask := month_mask(month, period.start, period.end)) != month_mask(month, month, month_end(month))
+    ]
+    if not partial:  # whole months: every stored row has a day in the period
+        return qs
+    hit = Case(
+        *[When(month=month, then=F("days").bitand(mask)) for month, mask in partial],
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return qs.alias(hit=hit).exclude(hit=0)

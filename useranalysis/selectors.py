@@ -1,7 +1,8 @@
 """Reads of the User analysis tab: one row of metrics per CRM user, and filter-set results.
 
-Every figure comes from the rollups (UserDay for attendance, sessions and interactions;
-UserFeatureDay for features and feature-usage conditions): one grouped query per metric for the
+Every figure comes from the rollups (UserDay for attendance, sessions and interactions; the month
+bitmasks for features used; per-user feature totals, or the finest grain for an action, for
+feature-usage conditions): one grouped query per metric for the
 whole workspace, so the cost follows the number of users and days, not the number of events.
 """
 
@@ -15,8 +16,9 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from events.filters import filter_crm_users
-from events.models import CrmUser, Feature, UserDay, UserFeatureDay, Workspace
+from events.models import CrmUser, Feature, UserDay, UserFeatureDay, UserFeatureDayTotal, Workspace
 from events.periods import Period, change_pct
+from events.selectors import feature_use_in_period
 
 UserFilters = dict[str, list[str]]
 
@@ -112,8 +114,7 @@ def user_rows(
     before = _grouped(days.filter(day__range=(previous.start, previous.end)), attendance=Count("id"))
     seen = _grouped(days.filter(day__lte=period.end), last=Max("last_event_at"))
     features = _grouped(
-        UserFeatureDay.objects.filter(narrowed, workspace=workspace, day__range=(period.start, period.end)),
-        n=Count("feature", distinct=True),
+        feature_use_in_period(workspace=workspace, period=period).filter(narrowed), n=Count("feature", distinct=True)
     )
     tz = workspace.tzinfo
     for user_id, row in rows.items():
@@ -209,7 +210,9 @@ def _activity_holds(row: UserRow, condition: ActivityCondition, as_of: date, tz:
 
 
 def _feature_counts(workspace: Workspace, period: Period, condition: FeatureCondition) -> dict[int, int]:
-    qs = UserFeatureDay.objects.filter(
+    # Per-user totals over every action unless the condition names one (then the finest grain).
+    model = UserFeatureDay if condition.action else UserFeatureDayTotal
+    qs: QuerySet[Any] = model.objects.filter(
         workspace=workspace, feature=condition.feature, day__range=(period.start, period.end)
     )
     if condition.action:
@@ -256,7 +259,9 @@ def filter_set_result(
 def features_of_user(*, workspace: Workspace, crm_user: CrmUser, period: Period) -> tuple[dict[str, int], list[str]]:
     """The user's interactions per feature in the period, and the catalog features they did not use."""
     used = dict(
-        UserFeatureDay.objects.filter(workspace=workspace, crm_user=crm_user, day__range=(period.start, period.end))
+        UserFeatureDayTotal.objects.filter(
+            workspace=workspace, crm_user=crm_user, day__range=(period.start, period.end)
+        )
         .values("feature__key")
         .annotate(n=Sum("events"))
         .order_by("-n", "feature__key")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from events.models import CrmUser, Feature, Workspace
 from events.periods import Period
-from views_home.selectors.common import UserFilters, feature_days
+from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,13 @@ def activity_features(
 ) -> list[FeatureActivity]:
     """Each feature with interactions in the period (or each feature asked for, even at zero):
     its total and its daily series with every day present; most interactions first."""
-    rows = (
-        feature_days(workspace=workspace, period=period, filters=filters, features=features, crm_user=crm_user)
-        .values("feature__key", "day")
-        .annotate(n=Sum("events"))
-    )
+    if filters or crm_user is not None:
+        source: QuerySet[Any] = user_feature_totals(
+            workspace=workspace, period=period, filters=filters, features=features, crm_user=crm_user
+        )
+    else:
+        source = feature_day_totals(workspace=workspace, period=period, features=features)
+    rows = source.values("feature__key", "day").annotate(n=Sum("events")).order_by()
     per_feature: dict[str, dict[date, int]] = {f.key: {} for f in features or ()}
     for row in rows:
         per_feature.setdefault(row["feature__key"], {})[row["day"]] = row["n"]

@@ -10,8 +10,9 @@ from typing import Literal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from events.filters import filter_crm_users
-from events.models import CrmUser, UserDay, UserFeatureDay, Workspace
+from events.models import CrmUser, FeatureDay, UserDay, Workspace
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
+from events.selectors import feature_use_in_period
 
 UserFilters = dict[str, list[str]]
 
@@ -75,11 +76,15 @@ def _period_figures(workspace: Workspace, period: Period, filters: UserFilters |
     totals = user_days(workspace=workspace, period=period, filters=filters).aggregate(
         interactions=Sum("events"), attendance_days=Count("id"), active_users=Count("crm_user", distinct=True)
     )
-    features = _restrict_to_users(
-        UserFeatureDay.objects.filter(workspace=workspace, day__range=(period.start, period.end)),
-        workspace=workspace,
-        filters=filters,
-    ).aggregate(n=Count("feature", distinct=True))["n"]
+    if filters:  # features used by the filtered users: the month bitmasks of their (user, feature) pairs
+        pairs = _restrict_to_users(
+            feature_use_in_period(workspace=workspace, period=period), workspace=workspace, filters=filters
+        )
+        features = pairs.aggregate(n=Count("feature", distinct=True))["n"]
+    else:
+        features = FeatureDay.objects.filter(workspace=workspace, day__range=(period.start, period.end)).aggregate(
+            n=Count("feature", distinct=True)
+        )["n"]
     active_ids = user_days(workspace=workspace, period=period, filters=filters).values("crm_user")
     # Inactive: not deactivated, registered by the end of the period, and no event in it.
     inactive = (

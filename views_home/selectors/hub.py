@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 
-from events.models import Feature, Workspace
+from events.filters import filter_crm_users
+from events.models import CrmUser, Feature, Workspace
 from events.periods import Period
-from views_home.selectors.common import UserFilters, feature_days
+from events.selectors import feature_use_in_period
+from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
 
@@ -58,12 +61,30 @@ def feature_popularity(
 ) -> list[FeaturePopularity]:
     """Distinct users and interactions per feature; most users first (then interactions, key).
     Features asked for by name are listed even when nobody used them."""
-    rows = (
-        feature_days(workspace=workspace, period=period, filters=filters, features=features)
-        .values("feature__key")
-        .annotate(users=Count("crm_user", distinct=True), interactions=Sum("events"))
+    # Distinct users from the month bitmasks, interactions from the daily totals: neither read grows
+    # with the number of events.
+    pairs = feature_use_in_period(workspace=workspace, period=period)
+    if features is not None:
+        pairs = pairs.filter(feature__in=[f.pk for f in features])
+    if filters:
+        pairs = pairs.filter(
+            crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id")
+        )
+        totals: QuerySet[Any] = user_feature_totals(
+            workspace=workspace, period=period, filters=filters, features=features
+        )
+    else:
+        totals = feature_day_totals(workspace=workspace, period=period, features=features)
+    users = dict(
+        pairs.values("feature__key")
+        .annotate(n=Count("crm_user", distinct=True))
+        .order_by()
+        .values_list("feature__key", "n")
     )
-    found = {r["feature__key"]: FeaturePopularity(r["feature__key"], r["users"], r["interactions"]) for r in rows}
+    interactions = dict(
+        totals.values("feature__key").annotate(n=Sum("events")).order_by().values_list("feature__key", "n")
+    )
+    found = {key: FeaturePopularity(key, users.get(key, 0), n) for key, n in interactions.items()}
     for feature in features or ():
         found.setdefault(feature.key, FeaturePopularity(feature.key, 0, 0))
     return sorted(found.values(), key=lambda p: (-p.users, -p.interactions, p.feature))
@@ -83,7 +104,7 @@ def feature_frequency(
     the first bound are in no bucket.
     """
     per_user = (
-        feature_days(workspace=workspace, period=period, filters=filters, features=[feature])
+        user_feature_totals(workspace=workspace, period=period, filters=filters, features=[feature])
         .values("crm_user")
         .annotate(n=Sum("events"))
         .values_list("n", flat=True)

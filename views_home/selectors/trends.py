@@ -6,13 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Count, DateField, F, Sum
+from django.db.models import Count, DateField, F, QuerySet, Sum
 from django.db.models.functions import Trunc
 
 from events.models import Feature, Workspace
 from events.periods import Interval, Period
-from views_home.selectors.common import UserFilters, feature_days
+from views_home.selectors.common import UserFilters, feature_day_totals, feature_days, user_feature_totals
 
 # User attributes a trend can be grouped by.
 GROUP_BY_ATTRIBUTES = ("language", "country", "timezone", "status", "role")
@@ -58,16 +59,26 @@ def trend_series(
     bucket (not once per day). With ``group_by`` there is one series per attribute value seen, the
     busiest first; without it a single series whose group is None.
     """
-    qs = feature_days(workspace=workspace, period=period, filters=filters, features=[feature])
-    if action:
-        qs = qs.filter(action=action)
-        if detail:
-            qs = qs.filter(detail=detail)
     if group_by is not None and group_by not in GROUP_BY_ATTRIBUTES:
         raise ValueError(f"Cannot group by {group_by!r}.")
+    # The coarsest grain that answers: per feature and day when no user is singled out (a day's
+    # distinct users too), per user without actions when users matter, the finest for an action.
+    qs: QuerySet[Any]
+    per_feature_day = not (action or filters or group_by) and (measure is Measure.EVENTS or interval is Interval.DAY)
+    if per_feature_day:
+        qs = feature_day_totals(workspace=workspace, period=period, features=[feature])
+    elif not action:
+        qs = user_feature_totals(workspace=workspace, period=period, filters=filters, features=[feature])
+    else:
+        qs = feature_days(workspace=workspace, period=period, filters=filters, features=[feature]).filter(action=action)
+        if detail:
+            qs = qs.filter(detail=detail)
     bucket = Trunc("day", interval.value, output_field=DateField())
     keys = {"bucket": bucket, **({"group": F(f"crm_user__{group_by}")} if group_by else {})}
-    value = Sum("events") if measure is Measure.EVENTS else Count("crm_user", distinct=True)
+    if measure is Measure.EVENTS:
+        value: Any = Sum("events")
+    else:
+        value = Sum("users") if per_feature_day else Count("crm_user", distinct=True)
     rows = qs.annotate(**keys).values(*keys).annotate(value=value).order_by()
 
     values: dict[str | None, dict[date, int]] = defaultdict(dict)
