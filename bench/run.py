@@ -18,6 +18,8 @@ Steps (see bench/README.md for what each figure means and the targets):
 5. rollups: ``rollups_rebuild`` vs plain ``INSERT … SELECT … GROUP BY`` / window statements building
    the same six tables (three from events, three coarser ones from the finest); the product's rows
    are checked equal to the reference's. Then one more day is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
+5b. scale-out: the same full rebuild through Celery (``rebuild_rollups_task``: a chord of one task per
+   7 days) with 1 worker process, then 2; rows checked equal to a serial rebuild; the speed-up.
 6. HTTP: gunicorn (4 sync workers) on 127.0.0.1; 4 client threads post 1000-event batches of a second
    workspace, bounded in count and time; every event must be accepted and stored.
 7. reads: p50/p95 over ``--reads`` requests of every read endpoint through gunicorn; the 10M run
@@ -486,6 +488,134 @@ def compare_rollups(conn: Any, workspace_id: int) -> dict[str, int]:
     return diff
 
 
+# --- 5b. scale-out: the full rebuild through Celery, 1 worker process vs 2 -------------------------
+
+# The rollup tables of the product (all six), with the columns compared (everything but the ids).
+SCALE_OUT_TABLES = {
+    "events_userfeatureday": "day, crm_user_id, feature_id, action, detail, events",
+    "events_userfeaturedaytotal": "day, crm_user_id, feature_id, events",
+    "events_featureday": "day, feature_id, events, users",
+    "events_userfeaturemonth": "month, crm_user_id, feature_id, days",
+    "events_userday": "day, crm_user_id, events, first_event_at, last_event_at, sessions, session_seconds",
+    "events_session": "crm_user_id, day, started_at, ended_at, events",
+}
+
+
+class CeleryWorkers:
+    """``count`` worker processes, each ``--pool=solo`` (one task at a time, like ``-c 1``), on the
+    bench's PostgreSQL and Redis; their logs are kept to count who ran which chunk."""
+
+    def __init__(self, env: dict[str, str], count: int) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Path] = []
+        for index in range(count):
+            log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the worker's log, read after the run
+                prefix=f"crm-bench-worker{index}.", suffix=".log", delete=False
+            )
+            self.logs.append(Path(log_file.name))
+            args = [PY, "-m", "celery", "-A", "crm_usage", "worker", "--pool=solo", "--concurrency=1",
+                    "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
+                    "-n", f"bench{index}-{os.getpid()}@%h"]  # fmt: skip
+            self.procs.append(
+                subprocess.Popen(
+                    args, env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
+        deadline = time.monotonic() + 120
+        for proc, path in zip(self.procs, self.logs, strict=True):
+            while " ready." not in path.read_text(errors="replace"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"celery worker did not start:\n{path.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.2)
+
+    def chunks_run(self) -> list[int]:
+        pattern = r"Task events\.tasks\.rebuild_rollup_chunk_task\[[^\]]+\] succeeded"
+        return [len(re.findall(pattern, path.read_text(errors="replace"))) for path in self.logs]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # warm shutdown: finishes the task in hand
+        for proc in self.procs:
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def empty_rollups(conn: Any) -> None:
+    """Every rebuild measured here starts from empty rollup tables (only the bench workspace has
+    rollups at this point), after a checkpoint."""
+    conn.execute(f"TRUNCATE {', '.join(SCALE_OUT_TABLES)}")
+    conn.execute("CHECKPOINT")
+
+
+def rollups_differ_from_snapshot(conn: Any, workspace_id: int) -> int:
+    """Rows that differ between the product's rollups and ``bench_serial_*`` (0 = identical)."""
+    total = 0
+    for table, columns in SCALE_OUT_TABLES.items():
+        product = f"SELECT {columns} FROM {table} WHERE workspace_id = {workspace_id}"
+        snapshot = f"SELECT {columns} FROM bench_serial_{table}"
+        total += conn.execute(
+            f"SELECT (SELECT count(*) FROM ({product} EXCEPT ALL {snapshot}) a)"
+            f" + (SELECT count(*) FROM ({snapshot} EXCEPT ALL {product}) b)"
+        ).fetchone()[0]
+    return int(total)
+
+
+def measure_celery_rebuild(conn: Any, env: dict[str, str], workspace_id: int, rounds: int) -> dict[str, Any]:
+    """The full rebuild as ``rebuild_rollups_task`` runs it (one chunk task per 7 days, spread over
+    the workers by a chord): with 1 worker process, then with 2 (solo pool each), alternated,
+    ``rounds`` times, best of; each from empty tables, each checked row for row against a serial
+    in-process ``rollups_rebuild`` of the same data."""
+    broker = env["CELERY_BROKER_URL"]
+    celery_env = {**env, "CELERY_RESULT_BACKEND": broker.rsplit("/", 1)[0] + "/1"}
+    empty_rollups(conn)
+    serial = step(env, "rebuild", SLUG)
+    for table, columns in SCALE_OUT_TABLES.items():
+        conn.execute(f"DROP TABLE IF EXISTS bench_serial_{table}")
+        conn.execute(
+            f"CREATE TABLE bench_serial_{table} AS SELECT {columns} FROM {table} WHERE workspace_id = {workspace_id}"
+        )
+    log(f"  serial in-process rebuild (the rows to match): {serial['seconds']:.2f} s")
+    times: dict[int, list[float]] = {1: [], 2: []}
+    chunks: dict[int, list[int]] = {}
+    differing = 0
+    plan: dict[str, Any] = {}
+    for _ in range(rounds):
+        for count in (1, 2):
+            subprocess.run([PY, "-m", "celery", "-A", "crm_usage", "purge", "-f"], env=celery_env, cwd=ROOT,
+                           check=True, capture_output=True)  # fmt: skip
+            workers = CeleryWorkers(celery_env, count)
+            try:
+                empty_rollups(conn)
+                out, _, _ = run_rss([str(BENCH / "celery_rebuild.py"), SLUG], celery_env)
+                plan = json.loads(out.strip().splitlines()[-1])
+                times[count].append(plan["seconds"])
+                chunks[count] = workers.chunks_run()
+            finally:
+                workers.stop()
+            diff = rollups_differ_from_snapshot(conn, workspace_id)
+            differing += diff
+            log(f"  {count} Celery worker(s): {plan['seconds']:.2f} s, chunks per worker {chunks[count]}, "
+                f"rows differing from the serial rebuild: {diff}")  # fmt: skip
+    for table in SCALE_OUT_TABLES:
+        conn.execute(f"DROP TABLE bench_serial_{table}")
+    return {
+        "serial_seconds": serial["seconds"],
+        "one_worker_seconds": min(times[1]),
+        "two_workers_seconds": min(times[2]),
+        "all_seconds": times,
+        "chunks": plan.get("chunks"),
+        "days": plan.get("days"),
+        "chunks_per_worker": chunks,
+        "differing_rows": differing,
+        "rounds": rounds,
+    }
+
+
 # --- 6. HTTP ingestion ------------------------------------------------------------------------------
 
 
@@ -877,6 +1007,21 @@ def build_report(r: dict[str, Any], previous_1m: dict[str, Any] | None) -> str:
         "≤ 1 GiB",
         ro["full_peak_rss_mib"] <= limit,
     )
+    if "celery_rebuild" in r:
+        c = r["celery_rebuild"]
+        speedup = c["one_worker_seconds"] / c["two_workers_seconds"]
+        per_worker = c["chunks_per_worker"].get(2) or c["chunks_per_worker"].get("2")
+        row(
+            f"rollup rebuild with 2 Celery workers vs 1: speed-up (`rebuild_rollups_task`, a chord of "
+            f"{c['chunks']} chunk tasks of 7 days; one solo-pool process per worker; chunks run per worker "
+            f"{per_worker}; serial in-process {c['serial_seconds']:.2f} s; best of {c['rounds']}; rows "
+            f"differing from the serial rebuild: {c['differing_rows']})",
+            f"{c['two_workers_seconds']:.2f} s",
+            f"{c['one_worker_seconds']:.2f} s",
+            speedup,
+            "> 1 (≤ 2 on 2 cores)",
+            speedup > 1 and c["differing_rows"] == 0,
+        )
     lines += [
         "",
         f"Rollup rows: {ro['counts']['user_feature_days']:,} user·feature·action·detail·day, "
@@ -903,6 +1048,7 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=0, help="rollup rounds, best of (default: 2 up to 2M, else 1)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-celery", action="store_true", help="skip the 1-vs-2 Celery worker rebuild")
     parser.add_argument("--keep", action="store_true", help="leave the servers running (prints where)")
     args = parser.parse_args()
     n = args.rows
@@ -974,6 +1120,11 @@ def main() -> int:
             "incremental_seconds": incremental["seconds"],
             "incremental_days": incremental["days"],
         }
+
+        # 5b. scale-out: the same full rebuild through Celery, 1 worker process vs 2.
+        if not args.skip_celery:
+            log("rollups through Celery: 1 worker process vs 2")
+            r["celery_rebuild"] = measure_celery_rebuild(conn, env, workspace_id, 2 if n <= 2_000_000 else 1)
 
         # 6 + 7 + 8: through gunicorn.
         gunicorn = Gunicorn(env)
