@@ -338,6 +338,9 @@ class Event(models.Model):
             models.Index(fields=["workspace", "occurred_at"], name="event_ws_time"),
             # Sessions and funnels walk one user's events in time order.
             models.Index(fields=["crm_user", "occurred_at"], name="event_user_time"),
+            # Funnels read only their steps' events: one range per (feature, action), index-only (the
+            # user is the last key column rather than INCLUDE'd, which SQLite does not support).
+            models.Index(fields=["workspace", "feature", "action", "occurred_at", "crm_user"], name="event_step_time"),
         ]
 
     def __str__(self) -> str:

@@ -30,12 +30,17 @@ How a funnel is computed (DESIGN.md §3 "Funnels", the semantics of ClickHouse's
   after the event matched to step k−1 (ordered by time, then arrival): any other event of that
   feature in between (another action or detail) ends the attempt.
 
-How it runs: the database returns only the events that can matter — in [range start, range end +
-window), matching some step (strict: on some step's feature), of filtered users — ordered by unit and
-time, with a bit mask of the steps each event matches computed in SQL. They are streamed
-(``values_list(...).iterator()``, a server-side cursor on PostgreSQL), never as model instances, and
-each unit is evaluated in one pass over its own events: per attempt, one binary search per step into
-the unit's per-step event times. Memory holds one unit's events plus, per step, one number per
+How it runs. An ordered funnel whose steps no single event can match twice (the usual case) walks
+its windows inside the database: one statement reads only the step events (per step, one range of
+the ``event_step_time`` index: workspace, feature, action, time, user), finds every attempt's step
+times with n − 1 running-minimum window passes and returns one row per unit, its best attempt
+(``_sql_walk_bests``). Otherwise (strict order, or overlapping steps, where which event serves which
+step matters) the database returns only the events that can matter — in [range start, range end +
+window), matching some step (strict: on some step's feature), of filtered users — ordered by unit
+and time, with a bit mask of the steps each event matches computed in SQL. They are streamed
+(``values_list(...).iterator()``, a server-side cursor on PostgreSQL), never as model instances,
+and each unit is evaluated in one pass over its own events: per attempt, one binary search per step
+into the unit's per-step event times. Memory holds one unit's events plus, per step, one number per
 converted unit (for the medians).
 
 Equal timestamps: the events of one instant are matched as a set. Greedily taking, at the earliest
@@ -57,7 +62,8 @@ from operator import itemgetter, or_
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import BigIntegerField, Case, Func, IntegerField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import BigIntegerField, Case, F, Func, IntegerField, Q, QuerySet, Value, When
 
 from events.filters import filter_crm_users
 from events.models import CrmUser, Event, Feature, Workspace
@@ -188,7 +194,6 @@ def funnel_compute(
     """The funnel over ``period`` (see the module docstring for the exact semantics)."""
     n = len(spec.steps)
     window = timedelta(days=spec.window_days)
-    evaluate = _ordered_unit if spec.order != Order.STRICT else _strict_unit
     ctx = _Context(n=n, start=period.start_utc, end=period.end_utc, window=window, step_features=[])
 
     attribute: dict[int, str] = {}
@@ -202,11 +207,7 @@ def funnel_compute(
 
     total = _Tally(n)
     groups: dict[str, _Tally] = {}
-    rows = _event_rows(workspace=workspace, spec=spec, period=period, filters=filters, ctx=ctx)
-    for _unit, unit_rows in groupby(rows, key=itemgetter(0)):
-        best = evaluate(list(unit_rows), ctx, group_of)
-        if not best:
-            continue
+    for best in _unit_bests(workspace=workspace, spec=spec, period=period, filters=filters, ctx=ctx, group_of=group_of):
         overall = max(best.values(), key=lambda b: (b[0], -b[1]))
         total.add(overall[0], overall[2])
         if spec.breakdown:
@@ -296,11 +297,13 @@ class _Tally:
         return steps
 
 
-def _event_rows(
-    *, workspace: Workspace, spec: FunnelSpec, period: Period, filters: UserFilters | None, ctx: _Context
-) -> Iterator[tuple[Any, ...]]:
-    """(unit, occurred_at in epoch microseconds, crm_user_id, step mask, feature_id) of the events
-    that can matter, ordered by unit, time and arrival."""
+# Best attempt per breakdown group: group → (level, position of its step-1 event (or its time), step times).
+_Best = dict[str | None, tuple[int, int, list[int]]]
+
+
+def _step_matches(*, workspace: Workspace, spec: FunnelSpec, ctx: _Context) -> list[Q | None]:
+    """Per step, the condition an event must meet to match it (None: its feature does not exist in
+    the workspace, so the step matches nothing). Sets ``ctx.step_features``."""
     keys = {s.feature for s in spec.steps}
     feature_ids = dict(Feature.objects.filter(workspace=workspace, key__in=keys).values_list("key", "id"))
     step_q: list[Q | None] = []
@@ -314,20 +317,59 @@ def _event_rows(
             q &= Q(detail=step.detail)
         step_q.append(q)
     ctx.step_features = [feature_ids.get(s.feature) for s in spec.steps]
-    if step_q[0] is None:
-        return iter(())
+    return step_q
 
-    unit_field = "crm_user_id" if spec.unit == Unit.USER else "record_id"
+
+def _candidate_events(
+    *, workspace: Workspace, spec: FunnelSpec, filters: UserFilters | None, ctx: _Context
+) -> QuerySet:
+    """The events of the units that count (filtered users; records only with a record id) in
+    [range start, range end + window)."""
     base = Event.objects.filter(workspace=workspace)
     if spec.unit == Unit.RECORD:
         base = base.exclude(record_id="")
     if filters:
         users = filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters)
         base = base.filter(crm_user_id__in=users.values("id"))
+    return base.filter(occurred_at__gte=ctx.start, occurred_at__lt=ctx.end + ctx.window)
+
+
+def _unit_bests(
+    *,
+    workspace: Workspace,
+    spec: FunnelSpec,
+    period: Period,
+    filters: UserFilters | None,
+    ctx: _Context,
+    group_of: Callable[[int], str | None],
+) -> Iterator[_Best]:
+    """Per unit that entered the funnel, its best attempt per breakdown group."""
+    step_q = _step_matches(workspace=workspace, spec=spec, ctx=ctx)
+    if step_q[0] is None:
+        return
+    if SQL_WALK and _steps_disjoint(spec):
+        yield from _sql_walk_bests(
+            workspace=workspace, spec=spec, filters=filters, ctx=ctx, step_q=step_q, group_of=group_of
+        )
+        return
+    evaluate = _ordered_unit if spec.order != Order.STRICT else _strict_unit
+    rows = _event_rows(workspace=workspace, spec=spec, filters=filters, ctx=ctx, step_q=step_q)
+    for _unit, unit_rows in groupby(rows, key=itemgetter(0)):
+        best = evaluate(list(unit_rows), ctx, group_of)
+        if best:
+            yield best
+
+
+def _event_rows(
+    *, workspace: Workspace, spec: FunnelSpec, filters: UserFilters | None, ctx: _Context, step_q: list[Q | None]
+) -> Iterator[tuple[Any, ...]]:
+    """(unit, occurred_at in epoch microseconds, crm_user_id, step mask, feature_id) of the events
+    that can matter, ordered by unit, time and arrival."""
+    unit_field = "crm_user_id" if spec.unit == Unit.USER else "record_id"
     # One pass over the time range. (Restricting it to the units with a step-1 event in the range, by
     # a semi-join, measured slower: a second scan costs more than streaming the units that never
     # enter, which are dropped at once.)
-    qs = base.filter(occurred_at__gte=ctx.start, occurred_at__lt=ctx.end + ctx.window)
+    qs = _candidate_events(workspace=workspace, spec=spec, filters=filters, ctx=ctx)
     known = [q for q in step_q if q is not None]
     if spec.order == Order.STRICT:
         qs = qs.filter(feature_id__in={f for f in ctx.step_features if f is not None})
@@ -345,8 +387,118 @@ def _event_rows(
     )
 
 
-# Best attempt per breakdown group: group → (level, position of its step-1 event, step times).
-_Best = dict[str | None, tuple[int, int, list[int]]]
+# --- the window walk in SQL ------------------------------------------------------------------------
+
+# Whether ordered funnels whose steps no event can match twice walk their windows in the database
+# (``_sql_walk_bests``); the tests turn it off to compare both paths.
+SQL_WALK = True
+
+
+def _steps_disjoint(spec: FunnelSpec) -> bool:
+    """Ordered funnel whose steps no single event can match twice (no two steps with the same feature
+    and action whose details are equal or one of them empty)."""
+    if spec.order == Order.STRICT:
+        return False
+    for i, a in enumerate(spec.steps):
+        for b in spec.steps[i + 1 :]:
+            if (a.feature, a.action) == (b.feature, b.action) and (
+                not a.detail or not b.detail or a.detail == b.detail
+            ):
+                return False
+    return True
+
+
+def _sql_walk_bests(
+    *,
+    workspace: Workspace,
+    spec: FunnelSpec,
+    filters: UserFilters | None,
+    ctx: _Context,
+    step_q: list[Q | None],
+    group_of: Callable[[int], str | None],
+) -> Iterator[_Best]:
+    """The best attempts, with the window walk done by one SQL statement (ordered, disjoint steps).
+
+    When no event matches two steps, an attempt's greedy walk depends only on its start time t0:
+    t(1) = t0 and t(k) = the first time ≥ t(k−1) of an event matching step k (equal timestamps
+    are distinct events, one per step); its level is the longest prefix with t(k) ≤ t0 + window.
+    With N_k(t) = min{time of a step-k event ≥ t}, t(k) = N_k(… N_2(t0)), and because every N_k is
+    non-decreasing, N_j(N_k(t)) = min over step-k events at or after t of N_j(their time): a
+    running ``MIN(...) FILTER (WHERE s = k) OVER (PARTITION BY unit ORDER BY time DESC, s DESC)``.
+    n − 1 such passes, from the last step back, give every step-1 event the times of its whole
+    attempt; the database then keeps per unit (and per step-1 user, for a record breakdown) the
+    best attempt: highest level, then earliest. Only those rows come back (one per unit), not the
+    events. Attempts with the same start have the same times, so ties between them do not matter.
+
+    The same statement runs on SQLite (times as integer microseconds there).
+    """
+    n = ctx.n
+    postgres = connection.vendor == "postgresql"
+    unit_field = "crm_user_id" if spec.unit == Unit.USER else "record_id"
+    # The user of each attempt's step-1 event: only a record funnel's breakdown needs it (a user
+    # funnel's unit is its user; without a breakdown the group is None whoever the user is).
+    by_user = spec.unit == Unit.RECORD and bool(spec.breakdown)
+    fields = [unit_field, "ts", "s", *(["crm_user_id"] if by_user else [])]
+    carry = "u, ts, s, uid" if by_user else "u, ts, s"
+    qs = _candidate_events(workspace=workspace, spec=spec, filters=filters, ctx=ctx)
+    # PostgreSQL compares timestamps; SQLite integers (its timestamps are text).
+    moment: Any = F("occurred_at") if postgres else EpochMicroseconds("occurred_at")
+    branches, params = [], []
+    for k, step_match in enumerate(step_q, start=1):
+        if step_match is None:
+            continue
+        # One branch per step (each can read an index on feature and action alone); no event is in two.
+        branch = (
+            qs.filter(step_match)
+            .annotate(ts=moment, s=Value(k, output_field=IntegerField()))
+            .order_by()
+            .values_list(*fields)
+        )
+        sql, branch_params = branch.query.sql_with_params()
+        branches.append(sql)
+        params.extend(branch_params)
+
+    # Each pass reads, at a row of step k, the rows of step k+1 at or after it: sorted by time
+    # descending, and at equal times by step descending, those are exactly the rows before it (a
+    # ROWS frame: cheaper than RANGE, which looks for the peers of every row).
+    window = "WINDOW w AS (PARTITION BY u ORDER BY ts DESC, s DESC ROWS UNBOUNDED PRECEDING)"
+    ctes = [f"e({carry}) AS ({' UNION ALL '.join(branches)})"]
+    source = "e"
+    for k in range(n - 1, 0, -1):  # pass k: times of steps k+1..n of a walk that is at step k at ts
+        columns = [f"MIN(ts) FILTER (WHERE s = {k + 1}) OVER w AS v{k + 1}"]
+        columns += [f"MIN(v{j}) FILTER (WHERE s = {k + 1}) OVER w AS v{j}" for j in range(k + 2, n + 1)]
+        ctes.append(f"p{k} AS (SELECT {carry}, {', '.join(columns)} FROM {source} {window})")
+        source = f"p{k}"
+    later = [f"v{j}" for j in range(2, n + 1)]
+    level = " + ".join(["1", *(f"CASE WHEN v{j} <= ts + %s THEN 1 ELSE 0 END" for j in range(2, n + 1))])
+    bounds: list[Any] = [ctx.window, ctx.start, ctx.end] if postgres else [ctx.window_us, ctx.start_us, ctx.end_us]
+    params += [bounds[0]] * (n - 1) + bounds[1:]
+    ctes.append(
+        f"a AS (SELECT {carry}, {', '.join([*later, level])} AS lvl FROM {source} WHERE s = 1 AND ts >= %s AND ts < %s)"
+    )
+    per = "u, uid" if by_user else "u"
+    # Times come back as integer microseconds (cheaper to load than aware datetimes).
+    epoch = "CAST(ROUND(EXTRACT(EPOCH FROM {}) * 1000000) AS BIGINT)" if postgres else "{}"
+    time_columns = ", ".join(epoch.format(column) for column in ["ts", *later])
+    sql = (
+        f"WITH {', '.join(ctes)} "
+        f"SELECT u, {'uid' if by_user else 'u'}, lvl, {time_columns} FROM ("
+        f"SELECT a.*, ROW_NUMBER() OVER (PARTITION BY {per} ORDER BY lvl DESC, ts) AS rn FROM a) r "
+        "WHERE rn = 1 ORDER BY u"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for _unit, unit_rows in groupby(rows, key=itemgetter(0)):
+        best: _Best = {}
+        for row in unit_rows:
+            level = row[2]
+            times = list(row[3 : 3 + level])
+            group = group_of(row[1])
+            current = best.get(group)
+            if current is None or (level, -times[0]) > (current[0], -current[1]):
+                best[group] = (level, times[0], times)
+        yield best
 
 
 def _ordered_unit(events: list[tuple[Any, ...]], ctx: _Context, group_of: Callable[[int], str | None]) -> _Best:

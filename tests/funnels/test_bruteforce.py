@@ -1,7 +1,10 @@
 """The funnel computation agrees with a brute-force reference (tests/funnels/reference.py) on
 randomized data: seeded random events in a UTC+8 workspace, with many same-instant events, steps
 that overlap (a step without detail and one with; the same step twice), records touched by several
-users, events around the range edges and the window's end, user filters and breakdowns."""
+users, events around the range edges and the window's end, user filters and breakdowns.
+
+Ordered funnels whose steps no event can match twice walk their windows in SQL
+(``funnels.selectors._sql_walk_bests``); every comparison runs on both paths."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 
 from events.models import Event
 from events.periods import Period
+from funnels import selectors
 from funnels.selectors import FunnelSpec, Step, funnel_compute
 from tests.conftest import crm_users, journeys
 from tests.funnels.reference import reference_funnel
@@ -93,8 +97,35 @@ def random_specs(rng: random.Random) -> list[dict]:
     return specs
 
 
+def disjoint_specs(rng: random.Random) -> list[dict]:
+    """Specs the SQL walk takes: ordered, no event can match two steps (drawn from the same pool)."""
+    specs: list[dict] = []
+    while len(specs) < 6:
+        spec = random_specs(rng)[0]
+        spec["order"] = "ordered"
+        if selectors._steps_disjoint(_spec(spec)):
+            specs.append(spec)
+    return specs
+
+
+def _spec(spec: dict) -> FunnelSpec:
+    return FunnelSpec(
+        steps=tuple(Step(**s) for s in spec["steps"]),
+        unit=spec["unit"],
+        window_days=spec["window_days"],
+        order=spec["order"],
+        breakdown=spec["breakdown"],
+    )
+
+
+@pytest.fixture(params=[True, False], ids=["sql-walk", "python-walk"])
+def sql_walk(request, monkeypatch):
+    monkeypatch.setattr(selectors, "SQL_WALK", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", range(12))
-def test_agrees_with_the_reference(make_workspace, seed):
+def test_agrees_with_the_reference(make_workspace, seed, sql_walk):
     rng = random.Random(seed)
     workspace = random_workspace(make_workspace, rng)
     period = Period(START, END, workspace.tzinfo)
@@ -116,6 +147,30 @@ def test_agrees_with_the_reference(make_workspace, seed):
         assert got.as_dict() == expected, spec
         converted += got.steps[1].count
     assert converted  # not a comparison of empty funnels
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_sql_walk_agrees_with_the_reference(make_workspace, seed, monkeypatch):
+    """Only specs the SQL walk takes; it must have run, and agree with the reference and with the
+    Python walk."""
+    rng = random.Random(1000 + seed)
+    workspace = random_workspace(make_workspace, rng)
+    period = Period(START, END, workspace.tzinfo)
+    walks = []
+    original = selectors._sql_walk_bests
+    monkeypatch.setattr(selectors, "_sql_walk_bests", lambda **kw: walks.append(1) or original(**kw))
+    converted = 0
+    for spec in disjoint_specs(rng):
+        expected = reference_funnel(workspace=workspace, start=START, end=END, **spec)
+        arguments = {"workspace": workspace, "spec": _spec(spec), "period": period, "filters": spec["filters"]}
+        monkeypatch.setattr(selectors, "SQL_WALK", True)
+        got = funnel_compute(**arguments)
+        assert got.as_dict() == expected, spec
+        monkeypatch.setattr(selectors, "SQL_WALK", False)
+        assert funnel_compute(**arguments).as_dict() == expected, spec
+        converted += got.steps[-1].count
+    assert len(walks) == 6
+    assert converted
 
 
 def test_random_data_exercises_the_tricky_cases(make_workspace):
