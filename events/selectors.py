@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Case, F, IntegerField, Max, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
 
 from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, UserDay, UserFeatureMonth, Workspace
 from events.periods import Period, month_end, month_mask, months_between
@@ -127,3 +128,22 @@ def feature_use_in_period(*, workspace: Workspace, period: Period) -> QuerySet[U
         output_field=IntegerField(),
     )
     return qs.alias(hit=hit).exclude(hit=0)
+
+
+def feature_use_counts(*, workspace: Workspace, period: Period, per: str, narrow: Q | None = None) -> dict[int, int]:
+    """How many distinct (user, feature) pairs with a day of use in the period there are per
+    ``per``: "feature_id" gives users per feature, "crm_user_id" features per user. ``narrow``
+    filters the pairs (e.g. to the users of a filter).
+
+    Within one month every pair is one row; over several, pairs are de-duplicated first and counted
+    after (a hash aggregate; ``COUNT(DISTINCT …)`` per group sorts every group instead).
+    """
+    pairs = feature_use_in_period(workspace=workspace, period=period)
+    if narrow is not None:
+        pairs = pairs.filter(narrow)
+    if len(months_between(period.start, period.end)) == 1:
+        return dict(pairs.values(per).annotate(n=Count("*")).order_by().values_list(per, "n"))
+    sql, params = pairs.values_list("feature_id", "crm_user_id").distinct().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {per}, COUNT(*) FROM ({sql}) AS pairs GROUP BY {per}", params)
+        return dict(cursor.fetchall())

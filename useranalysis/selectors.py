@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from events.filters import filter_crm_users
 from events.models import CrmUser, Feature, UserDay, UserFeatureDay, UserFeatureDayTotal, Workspace
 from events.periods import Period, change_pct
-from events.selectors import feature_use_in_period
+from events.selectors import feature_use_counts
 
 UserFilters = dict[str, list[str]]
 
@@ -93,10 +93,14 @@ def user_rows(
     """Every CRM user of the workspace (whatever their status or registration), narrowed by the user
     filters (and ``users``, e.g. a search), with their metrics for the period, by external id."""
     scope = filter_crm_users(users if users is not None else CrmUser.objects.filter(workspace=workspace), filters or {})
-    rows = {
-        u["id"]: UserRow(**u)
-        for u in scope.values("id", "external_id", "email", "name", "language", "country", "timezone", "status", "role")
-    }
+    # Last seen: the last event of each user's latest active day up to the period's end, one probe of
+    # the (user, day) index per user rather than a scan of every day of every user.
+    latest_day = UserDay.objects.filter(crm_user=OuterRef("pk"), day__lte=period.end).order_by("-day")
+    columns = ("id", "external_id", "email", "name", "language", "country", "timezone", "status", "role")
+    rows, seen = {}, {}
+    for u in scope.annotate(seen=Subquery(latest_day.values("last_event_at")[:1])).values(*columns, "seen"):
+        seen[u["id"]] = u.pop("seen")
+        rows[u["id"]] = UserRow(**u)
     if not rows:
         return []
     # Narrow the rollup queries to the scope only when it is narrower than the workspace.
@@ -112,10 +116,7 @@ def user_rows(
         seconds=Sum("session_seconds"),
     )
     before = _grouped(days.filter(day__range=(previous.start, previous.end)), attendance=Count("id"))
-    seen = _grouped(days.filter(day__lte=period.end), last=Max("last_event_at"))
-    features = _grouped(
-        feature_use_in_period(workspace=workspace, period=period).filter(narrowed), n=Count("feature", distinct=True)
-    )
+    features = feature_use_counts(workspace=workspace, period=period, per="crm_user_id", narrow=narrowed)
     tz = workspace.tzinfo
     for user_id, row in rows.items():
         figures = current.get(user_id)
@@ -127,9 +128,8 @@ def user_rows(
             row.session_minutes = round(row.session_seconds / 60, 1)
         row.previous_attendance_days = before.get(user_id, {}).get("attendance", 0)
         row.attendance_change_pct = change_pct(row.attendance_days, row.previous_attendance_days)
-        last = seen.get(user_id, {}).get("last")
-        row.last_seen = last.astimezone(tz) if last else None
-        row.features_used = features.get(user_id, {}).get("n", 0)
+        row.last_seen = seen[user_id].astimezone(tz) if seen.get(user_id) else None
+        row.features_used = features.get(user_id, 0)
     return sorted(rows.values(), key=lambda r: r.external_id)
 
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from events.filters import filter_crm_users
 from events.models import CrmUser, Feature, Workspace
 from events.periods import Period
-from events.selectors import feature_use_in_period
+from events.selectors import feature_use_counts
 from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
@@ -63,28 +63,22 @@ def feature_popularity(
     Features asked for by name are listed even when nobody used them."""
     # Distinct users from the month bitmasks, interactions from the daily totals: neither read grows
     # with the number of events.
-    pairs = feature_use_in_period(workspace=workspace, period=period)
+    narrow = Q()
     if features is not None:
-        pairs = pairs.filter(feature__in=[f.pk for f in features])
+        narrow &= Q(feature__in=[f.pk for f in features])
     if filters:
-        pairs = pairs.filter(
-            crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id")
-        )
+        narrow &= Q(crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id"))
         totals: QuerySet[Any] = user_feature_totals(
             workspace=workspace, period=period, filters=filters, features=features
         )
     else:
         totals = feature_day_totals(workspace=workspace, period=period, features=features)
-    users = dict(
-        pairs.values("feature__key")
-        .annotate(n=Count("crm_user", distinct=True))
-        .order_by()
-        .values_list("feature__key", "n")
-    )
-    interactions = dict(
-        totals.values("feature__key").annotate(n=Sum("events")).order_by().values_list("feature__key", "n")
-    )
-    found = {key: FeaturePopularity(key, users.get(key, 0), n) for key, n in interactions.items()}
+    users = feature_use_counts(workspace=workspace, period=period, per="feature_id", narrow=narrow)
+    interactions = totals.values("feature_id", "feature__key").annotate(n=Sum("events")).order_by()
+    found = {
+        r["feature__key"]: FeaturePopularity(r["feature__key"], users.get(r["feature_id"], 0), r["n"])
+        for r in interactions
+    }
     for feature in features or ():
         found.setdefault(feature.key, FeaturePopularity(feature.key, 0, 0))
     return sorted(found.values(), key=lambda p: (-p.users, -p.interactions, p.feature))
