@@ -383,7 +383,9 @@ class UserFeatureDay(models.Model):
                 fields=["workspace", "day", "crm_user", "feature", "action", "detail"], name="ufd_unique"
             )
         ]
-        indexes = [models.Index(fields=["workspace", "feature", "day"], name="ufd_feature_day")]
+        # The coarser grains answer every question without an action; this table is read only to
+        # narrow by action (and detail): a trend of one action, a filter-set condition on one.
+        indexes = [models.Index(fields=["workspace", "feature", "action", "day"], name="ufd_feature_action_day")]
 
     def __str__(self) -> str:
         return f"{self.day} user {self.crm_user_id} feature {self.feature_id} {self.action}: {self.events}"
