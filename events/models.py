@@ -366,13 +366,18 @@ class DirtyDay(models.Model):
         return f"{self.day} of workspace {self.workspace_id}"
 
 
+# Rollup rows are derived data, written only by events.rollups from rows whose keys exist, and
+# removed by Django's own on_delete handling: database foreign keys on them would only add a check
+# per row at every refresh's commit (most of an incremental refresh's commit time).
+
+
 class UserFeatureDay(models.Model):
     """Finest rollup: events per (workspace, local day, user, feature, action, detail)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     day = models.DateField()
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
-    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     action = models.CharField(max_length=64)
     detail = models.CharField(max_length=128, blank=True, default="")
     events = models.PositiveIntegerField()
@@ -397,10 +402,12 @@ class UserFeatureDayTotal(models.Model):
     A third the rows of ``UserFeatureDay`` on realistic data; what per-user feature questions read
     (Hub frequency, trends of distinct users by week or month, filtered tabs, filter sets)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     day = models.DateField()
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
-    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     events = models.PositiveIntegerField()
 
     class Meta:
@@ -415,9 +422,11 @@ class FeatureDay(models.Model):
     """Per (workspace, local day, feature): events and distinct users. Features × days rows, however
     many events: what Home, Activity and Trends read when no user filter narrows them."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     day = models.DateField()
-    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     events = models.PositiveIntegerField()
     users = models.PositiveIntegerField()
 
@@ -436,10 +445,12 @@ class UserFeatureMonth(models.Model):
     answers it from users × features × months rows, so the cost does not grow with the events:
     a pair counts if any of its days in the period is set (``days & mask <> 0``)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     month = models.DateField(help_text=_("First day of the local month."))
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
-    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     days = models.IntegerField(help_text=_("Bit d−1 set if used on day d of the month."))
 
     class Meta:
@@ -452,9 +463,9 @@ class UserFeatureMonth(models.Model):
 class UserDay(models.Model):
     """Per (workspace, local day, user): interactions, and the sessions that *start* that day."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     day = models.DateField()
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     events = models.PositiveIntegerField(default=0, help_text=_("Interactions on this day."))
     sessions = models.PositiveIntegerField(default=0, help_text=_("Sessions starting on this day."))
     session_seconds = models.FloatField(default=0, help_text=_("Total duration of those sessions."))
@@ -472,8 +483,8 @@ class UserDay(models.Model):
 class Session(models.Model):
     """One session (DESIGN.md §3); ``day`` is the local day it starts on, even if it crosses midnight."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     day = models.DateField()
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
