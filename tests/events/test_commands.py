@@ -386,6 +386,219 @@ def test_import_events_shows_progress_on_a_terminal(tmp_path: Path, workspace: W
     assert lines[-1] == "imported=4 duplicates=1 rejected=3"
 
 
+# --- import_events: the bulk path (column checks, optimistic batches) -------------------------------
+
+BULK_HEADER = "uuid,user,feature,action,detail,record_id,timestamp"
+# Every timestamp form the fast path takes (UTC in its canonical forms, other offsets, a space, short
+# fractions, an hour-only offset); the rows cycle through them.
+STAMP_FORMS = (
+    "2025-03-{d:02d}T{h:02d}:{m:02d}:07.123456+00:00",
+    "2025-03-{d:02d}T{h:02d}:{m:02d}:07Z",
+    "2025-03-{d:02d}T{h:02d}:{m:02d}:07.5+05:30",
+    "2025-03-{d:02d} {h:02d}:{m:02d}:07-08:00",
+    "2025-03-{d:02d}T{h:02d}:{m:02d}:07.123+01",
+)
+
+
+def bulk_rows(count: int, *, start: int = 0, forms: tuple[str, ...] = STAMP_FORMS, prefix: str = "b") -> list[str]:
+    """CSV lines of distinct valid events: users and features keep appearing (new ones mid-file)."""
+    lines = []
+    for i in range(start, start + count):
+        stamp = forms[i % len(forms)].format(d=1 + i % 20, h=i % 24, m=i % 60)
+        detail = ("", "list_view", "kanban")[i % 3]
+        lines.append(f"{prefix}{i},u{i // 7},F{i % 11},act{i % 4},{detail},{'R' + str(i) if i % 5 else ''},{stamp}")
+    return lines
+
+
+def stored(workspace: Workspace) -> dict[str, tuple[Any, ...]]:
+    return {
+        e.uuid: (e.crm_user.external_id, e.feature.key, e.action, e.detail, e.record_id, e.occurred_at, e.properties)
+        for e in Event.objects.filter(workspace=workspace).select_related("crm_user", "feature")
+    }
+
+
+def dirty_days(workspace: Workspace) -> list[str]:
+    return sorted(d.isoformat() for d in DirtyDay.objects.filter(workspace=workspace).values_list("day", flat=True))
+
+
+def ingest_rows_one_by_one(workspace: Workspace, lines: list[str], header: str = BULK_HEADER) -> None:
+    """The reference: each row through parse_event and events_ingest (the batch API's path)."""
+    from events.services import events_ingest
+    from events.validation import parse_event
+
+    names = header.split(",")
+    now = timezone.now()
+    rows = []
+    for line in lines:
+        raw = {k: v for k, v in zip(names, line.split(","), strict=True) if v}
+        row, errors = parse_event(raw, now=now)
+        assert row is not None, errors
+        rows.append(row)
+    events_ingest(workspace=workspace, rows=rows, enqueue_refresh=False)
+
+
+@pytest.fixture
+def small_batches(monkeypatch: Any) -> None:
+    """Chunks of 40 rows and bulk batches of 100: every file below spans several of both."""
+    from events import services
+    from events.management.commands import import_events
+
+    monkeypatch.setattr(import_events, "CHUNK_SIZE", 40)
+    monkeypatch.setattr(import_events, "READ_BLOCK", 1000)
+    monkeypatch.setattr(services, "BULK_BATCH_ROWS", 100)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "America/Sao_Paulo"])
+def test_import_events_bulk_path_stores_what_the_row_path_stores(
+    tmp_path: Path, make_workspace: Any, small_batches: None, monkeypatch: Any, tz: str
+) -> None:
+    from events.management.commands import import_events
+    from events.models import FeatureAction
+
+    bulk, _ = make_workspace("bulk", tz=tz)
+    reference, _ = make_workspace("reference", tz=tz)
+    lines = bulk_rows(180, forms=STAMP_FORMS[:2]) + bulk_rows(170, start=180)  # UTC-only chunks, then mixed
+    path = tmp_path / "events.csv"
+    path.write_text(BULK_HEADER + "\n" + "\n".join(lines) + "\n")
+    checked_row_by_row = []
+    monkeypatch.setattr(
+        import_events, "parse_event", lambda raw, now: checked_row_by_row.append(raw) or parse_event(raw, now=now)
+    )
+    from events.validation import parse_event
+
+    out, err = run("import_events", str(path), "--workspace", "bulk", "--no-refresh")
+
+    assert out[-1] == "imported=350 duplicates=0 rejected=0" and err == ""
+    assert checked_row_by_row == []  # every chunk took the fast path
+    ingest_rows_one_by_one(reference, lines)
+    assert stored(bulk) == stored(reference)
+    assert dirty_days(bulk) == dirty_days(reference)
+    assert len(dirty_days(bulk)) >= 20
+    assert set(FeatureAction.objects.filter(workspace=bulk).values_list("feature__key", "action", "detail")) == set(
+        FeatureAction.objects.filter(workspace=reference).values_list("feature__key", "action", "detail")
+    )
+    # The stored text too (SQLite compares timestamps as text, so its form must be Django's).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        texts = {}
+        for ws in (bulk, reference):
+            cursor.execute("SELECT uuid, occurred_at FROM events_event WHERE workspace_id = %s", [ws.id])
+            texts[ws.slug] = dict(cursor.fetchall())
+    assert texts["bulk"] == texts["reference"]
+    assert Event.objects.filter(workspace=bulk, occurred_at=datetime(2025, 3, 3, 2, 2, 7, 123456, tzinfo=UTC)).exists()
+
+
+def test_import_events_bulk_path_counts_duplicates_against_stored_events(
+    tmp_path: Path, workspace: Workspace, small_batches: None
+) -> None:
+    first = bulk_rows(250)
+    path = tmp_path / "events.csv"
+    path.write_text(BULK_HEADER + "\n" + "\n".join(first) + "\n")
+    out, _ = run("import_events", str(path), "--workspace", "acme")
+    assert out[-1] == "imported=250 duplicates=0 rejected=0"
+    before = stored(workspace)
+    assert not DirtyDay.objects.exists()
+
+    # The same file again: nothing stored, no day marked dirty.
+    out, _ = run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+    assert out[-1] == "imported=0 duplicates=250 rejected=0"
+    assert stored(workspace) == before and dirty_days(workspace) == []
+
+    # Stored and new events interleaved, and duplicates inside the file (the first row of a uuid
+    # wins, even across chunks and batches): exact counts, and only the new events' days.
+    new = bulk_rows(300, start=1000, forms=("2025-04-{d:02d}T{h:02d}:{m:02d}:00+00:00",))
+    resent = first[::2]
+    mixed = [row for pair in zip(new, resent + new[: len(new) - len(resent)], strict=True) for row in pair]
+    changed = new[7].replace(",act", ",other")  # same uuid as new[7]: a duplicate, not stored
+    mixed.insert(250, changed)
+    path.write_text(BULK_HEADER + "\n" + "\n".join(mixed) + "\n")
+    out, err = run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+    duplicates = len(mixed) - 300
+    assert out[-1] == f"imported=300 duplicates={duplicates} rejected=0" and err == ""
+    after = stored(workspace)
+    assert len(after) == 550 and all(after[k] == v for k, v in before.items())
+    assert after["b1007"][2] == "act3"
+    assert dirty_days(workspace) == [f"2025-04-{d:02d}" for d in range(1, 21)]
+
+
+def test_import_events_bulk_path_reports_bad_rows_with_their_line(
+    tmp_path: Path, workspace: Workspace, small_batches: None
+) -> None:
+    lines = bulk_rows(200, forms=STAMP_FORMS[:1])
+    lines[60] = lines[60].replace("2025-03", "2025-02-30T", 1)  # line 62: not a date
+    lines[61] = ""  # line 63: blank, skipped
+    lines[100] = lines[100].replace("F", " F", 1)  # line 102: padded, stored as 'F…' (the row path strips)
+    lines[130] = ",".join(lines[130].split(",")[:-1] + ["2099-01-01T00:00:00Z"])  # line 132: future
+    lines[131] = lines[131] + ",extra"  # line 133: one value too many
+    lines[150] = lines[150].replace(",act", ",\x00act")  # line 152: NUL
+    lines[170] = lines[170].replace(",u", ",\tu", 1)  # line 172: a leading tab is whitespace: stripped
+    path = tmp_path / "events.csv"
+    path.write_text(BULK_HEADER + "\n" + "\n".join(lines) + "\n")
+
+    out, err = run("import_events", str(path), "--workspace", "acme")
+
+    assert out[-1] == "imported=195 duplicates=0 rejected=4"
+    assert "line 62: timestamp: Not an ISO 8601 timestamp" in err
+    assert "line 132: timestamp: Must not be more than 1 day in the future." in err
+    assert "line 133: 8 values for 7 columns." in err
+    assert "line 152: action: Contains a character that cannot be stored" in err
+    assert len(err.strip().splitlines()) == 4
+    events = stored(workspace)
+    assert events["b100"][1] == "F1" and events["b170"][0] == "u24"
+
+
+def test_import_events_quoted_values_and_line_breaks(tmp_path: Path, workspace: Workspace, small_batches: None) -> None:
+    lines = bulk_rows(120, forms=STAMP_FORMS[:1])
+    # From line 52 the file has quotes: the csv reader takes over, line numbers stay right.
+    lines[50] = 'b50,u7,Leads,view,"two\nlines, a tab\tand a \\ backslash",,2025-03-03T09:00:00Z'  # lines 52-53
+    lines[51] = 'b51,u7,Leads,view,"crlf\r\ninside",R\\N,2025-03-03T09:00:00Z'  # lines 54-55
+    lines[80] = lines[80].replace("2025", "yesterday", 1)  # line 84 (two rows above took two lines each)
+    path = tmp_path / "events.csv"
+    path.write_text(BULK_HEADER + "\n" + "\n".join(lines) + "\n", newline="")
+
+    out, err = run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+
+    assert out[-1] == "imported=119 duplicates=0 rejected=1"
+    assert err.startswith("line 84: timestamp: Not an ISO 8601 timestamp")
+    events = stored(workspace)
+    assert events["b50"][3] == "two\nlines, a tab\tand a \\ backslash"
+    assert events["b51"][3:5] == ("crlf\r\ninside", "R\\N")
+    assert events["b119"][0] == "u17"
+
+
+def test_import_events_bulk_path_keeps_the_retention(tmp_path: Path, workspace: Workspace, small_batches: None) -> None:
+    workspace.raw_event_retention_days = 30
+    workspace.save()
+    now = timezone.now().replace(microsecond=0)
+    # A first chunk (40 rows) within the retention, then one with 10 events older than it.
+    lines = [f"r{i},u1,Leads,view,,,{(now - timedelta(days=i % 31)).isoformat()}" for i in range(70)]
+    lines += [f"o{i},u1,Leads,view,,,{(now - timedelta(days=31 + i)).isoformat()}" for i in range(10)]
+    path = tmp_path / "events.csv"
+    path.write_text(BULK_HEADER + "\n" + "\n".join(lines) + "\n")
+
+    out, err = run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+
+    assert out[-1] == "imported=70 duplicates=0 rejected=10"
+    assert [line.split(":")[0] for line in err.strip().splitlines()] == [f"line {n}" for n in range(72, 82)]
+    assert "timestamp: Older than the 30 days" in err
+
+
+def test_import_events_csv_read_error_keeps_the_rows_before(
+    tmp_path: Path, workspace: Workspace, small_batches: None
+) -> None:
+    data = gzip.compress((BULK_HEADER + "\n" + "\n".join(bulk_rows(3000)) + "\n").encode())
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(CommandError, match=r"Stopped reading .* after line (\d+)") as failed:
+        run("import_events", str(path), "--workspace", "acme")
+
+    count = Event.objects.filter(workspace=workspace).count()
+    assert 0 < count < 3000
+    assert f"after line {count + 1}:" in str(failed.value)
+
+
 # --- seed_demo -------------------------------------------------------------------------------------
 
 

@@ -1,12 +1,24 @@
 """``manage.py import_events FILE --workspace SLUG``: bulk-load events from CSV or JSONL (.gz accepted).
 
-The file is streamed: rows are validated one by one and stored ``CHUNK_SIZE`` at a time, so memory
-stays flat whatever the file's size. Rollups are refreshed once, at the end, not per chunk.
+The file is streamed: rows are read and validated ``CHUNK_SIZE`` at a time and handed to an
+``EventBulkWriter``, so memory stays flat whatever the file's size. Rollups are refreshed once, at
+the end, not per chunk.
+
+CSV chunks take a fast path first: ``event_columns_fast`` checks the chunk column by column and
+accepts it when every row is plainly valid. A chunk with anything unusual (an error, a blank or
+padded cell, properties…) is checked row by row with ``parse_event``, which reports each bad row
+with its line number; its good rows are stored all the same.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from itertools import chain, islice, repeat
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -15,19 +27,152 @@ from django.utils import timezone
 
 from events.management.commands._importing import (
     READ_ERRORS,
+    Errors,
     Progress,
     RowSource,
     format_errors,
     read_error_message,
     workspace_get,
 )
+from events.models import Workspace
+from events.periods import local_midnight_utc
 from events.privacy import retention_check
 from events.rollups import rollups_refresh_dirty
-from events.services import IngestResult, events_ingest
-from events.validation import EVENT_FIELDS, EventRow, parse_event
+from events.services import EventBulkWriter, IngestResult
+from events.validation import EVENT_FIELDS, EventRow, event_columns_fast, parse_event
 
 CHUNK_SIZE = 5000
+READ_BLOCK = 1 << 16  # characters of CSV text per read (a read error loses at most this much)
 REQUIRED_COLUMNS = ("user", "feature", "action", "timestamp")
+
+
+def retention_cutoff(workspace: Workspace) -> datetime | None:
+    """The first moment whose events the workspace keeps (``retention_check``'s cut-off), or None."""
+    start = workspace.retention_start()
+    return local_midnight_utc(start, workspace.tzinfo) if start is not None else None
+
+
+def csv_raw(
+    columns: Sequence[str], json_columns: Sequence[str], cells: list[str]
+) -> tuple[dict[str, Any] | None, Errors]:
+    """One CSV row as ``RowSource`` gives it (None for a blank line, which is skipped): blank cells
+    dropped, JSON columns decoded, too many values an error."""
+    if not cells or (len(cells) == 1 and not cells[0].strip()):
+        return None, {}
+    if len(cells) > len(columns):
+        return None, {"non_field_errors": [f"{len(cells)} values for {len(columns)} columns."]}
+    raw: dict[str, Any] = {
+        name: value for name, value in zip(columns, cells, strict=False) if value and not value.isspace()
+    }
+    errors: Errors = {}
+    for name in json_columns:
+        if name in raw:
+            try:
+                raw[name] = json.loads(raw[name])
+            except ValueError as exc:
+                errors[name] = [f"Not valid JSON ({exc})."]
+    return (None, errors) if errors else (raw, {})
+
+
+class CsvLines(list[str]):
+    """A chunk of CSV lines without quotes or carriage returns: one row a line, and a row's cells are
+    exactly what ``line.split(",")`` gives (what the csv reader would give)."""
+
+    def columns(self, names: Sequence[str]) -> dict[str, Sequence[str]] | None:
+        """name → the chunk's values, when every line has one value per column (else None)."""
+        width = len(names)
+        if set(map(str.count, self, repeat(","))) != {width - 1}:
+            return None
+        cells = ",".join(self).split(",")
+        return {name: cells[i::width] for i, name in enumerate(names)}
+
+    def cells(self, i: int) -> list[str]:
+        line = self[i]
+        return line.split(",") if line else []
+
+    def line_numbers(self, before: int) -> range:
+        return range(before + 1, before + 1 + len(self))
+
+
+class CsvRows(list[list[str]]):
+    """A chunk of rows from the csv reader, with the line numbers it gave them (a quoted value can
+    span lines)."""
+
+    numbers: list[int]
+
+    def uniform(self, names: Sequence[str]) -> bool:
+        return set(map(len, self)) == {len(names)}
+
+    def line_numbers(self, before: int) -> list[int]:
+        return self.numbers
+
+
+def csv_chunks(source: RowSource) -> Iterator[tuple[int, CsvLines | CsvRows]]:
+    """The rows of RowSource's CSV file past the header, ``CHUNK_SIZE`` (or so) at a time, with the
+    line number before each chunk; ``source.line`` follows.
+
+    Text is read in blocks and split into lines while it has no quote and no carriage return (the
+    common case, and several times cheaper than the csv reader); from the first block that has one,
+    the rest of the file goes through the csv reader. A read error is raised after the chunks read
+    before it. This reads RowSource's text stream past its header, which its reader has consumed.
+    """
+    text = source._text
+    assert text is not None
+    line, pending, leftover = source.line, CsvLines(), ""
+    while True:
+        try:
+            block = text.read(READ_BLOCK)
+            data = leftover + block
+            cut = len(data) if not block else data.rfind("\n") + 1
+            data, leftover = data[:cut], data[cut:]
+            if '"' in data or "\r" in data:
+                data += leftover + text.readline()  # whole lines for the csv reader
+                break
+        except READ_ERRORS:
+            if pending:
+                yield line, pending
+                source.line = line + len(pending)
+            raise
+        lines = data.split("\n")
+        if lines[-1] == "":
+            lines.pop()  # after the last line break
+        pending += lines
+        while len(pending) >= CHUNK_SIZE or (pending and not block):
+            chunk, pending = CsvLines(pending[:CHUNK_SIZE]), CsvLines(pending[CHUNK_SIZE:])
+            yield line, chunk
+            line += len(chunk)
+            source.line = line
+        if not block:
+            return
+    # The csv reader from here on, pending lines first; its line numbers count from ``start``.
+    start = line
+    reader = csv.reader(chain(pending, io.StringIO(data, newline=""), text))
+    while True:
+        rows = CsvRows()
+        error: BaseException | None = None
+        try:
+            rows.extend(islice(reader, CHUNK_SIZE))  # keeps the rows read before an error
+        except READ_ERRORS as exc:
+            error = exc
+        if rows:
+            rows.numbers = line_numbers(line, rows)
+            yield line, rows
+            line = start + reader.line_num
+            source.line = line
+        if error is not None:
+            raise error
+        if len(rows) < CHUNK_SIZE:
+            return
+
+
+def line_numbers(before: int, rows: Sequence[list[str]]) -> list[int]:
+    """The line number the csv reader gives each row (its last line); ``before``: the line before
+    the rows. A quoted value with line breaks makes a row span several lines."""
+    numbers, line = [], before
+    for cells in rows:
+        line += 1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
+        numbers.append(line)
+    return numbers
 
 
 class Command(BaseCommand):
@@ -49,51 +194,31 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = workspace_get(options["workspace"])
-        total, rejected = IngestResult(), 0
-        pending: list[EventRow] = []
+        self.rejected = 0
         failure: str | None = None
         started = time.monotonic()
-        too_old = retention_check(workspace)
-
-        def flush() -> None:
-            if pending:
-                total.add(events_ingest(workspace=workspace, rows=pending, enqueue_refresh=False))
-                pending.clear()
-                reset_queries()  # with DEBUG on, Django would keep every statement of a long import
+        self.too_old = retention_check(workspace)
 
         source = RowSource(
             options["file"], fields=EVENT_FIELDS, required=REQUIRED_COLUMNS, json_columns=("properties",)
         )
-        with source:
+        with source, EventBulkWriter(workspace) as writer:
             if source.format == "csv" and "uuid" not in source.columns:
                 self.stderr.write(
                     "warning: no uuid column: every event gets a random uuid, so importing this file again "
                     "would store its events twice."
                 )
-            progress = Progress(self.stderr, source)
-            now = timezone.now()  # the "not more than 1 day in the future" check; renewed per chunk
+            self.progress = Progress(self.stderr, source)
             try:
-                for line, raw, errors in source:
-                    row: EventRow | None = None
-                    if raw is not None:
-                        row, errors = parse_event(raw, now=now)
-                        if row is not None and (old := too_old(row)):
-                            row, errors = None, old
-                    if row is None:
-                        rejected += 1
-                        for message in format_errors(line, errors):
-                            progress.write(message)
-                        continue
-                    pending.append(row)
-                    if len(pending) >= CHUNK_SIZE:
-                        flush()
-                        now = timezone.now()
-                        progress.update(imported=total.accepted, duplicates=total.duplicates, rejected=rejected)
+                if source.format == "csv":
+                    self.read_csv(source, writer, retention_cutoff(workspace))
+                else:
+                    self.read_rows(source, writer)
             except READ_ERRORS as exc:
                 failure = read_error_message(source, exc)
             finally:
-                progress.close()
-        flush()
+                self.progress.close()
+            total = writer.close()
         elapsed = time.monotonic() - started
         rows = total.accepted + total.duplicates
         self.stdout.write(f"Stored {rows} row(s) in {elapsed:.1f} s ({rows / max(elapsed, 1e-6):,.0f} rows/s).")
@@ -111,6 +236,66 @@ class Command(BaseCommand):
                     f"Refreshed rollups of {len(days)} day(s) ({days[0]} … {days[-1]}) "
                     f"in {time.monotonic() - refresh_started:.1f} s."
                 )
-        self.stdout.write(f"imported={total.accepted} duplicates={total.duplicates} rejected={rejected}")
+        self.stdout.write(f"imported={total.accepted} duplicates={total.duplicates} rejected={self.rejected}")
         if failure:
             raise CommandError(f"{failure} The rows before it were imported (see the counts above).")
+
+    def check_row(self, line: int, raw: dict[str, Any] | None, errors: Errors, now: datetime) -> EventRow | None:
+        """The row's event, or None after reporting its errors."""
+        row: EventRow | None = None
+        if raw is not None:
+            row, errors = parse_event(raw, now=now)
+            if row is not None and (old := self.too_old(row)):
+                row, errors = None, old
+        if row is None:
+            self.rejected += 1
+            for message in format_errors(line, errors):
+                self.progress.write(message)
+        return row
+
+    def chunk_done(self, writer: EventBulkWriter) -> None:
+        reset_queries()  # with DEBUG on, Django would keep every statement of a long import
+        total: IngestResult = writer.result
+        self.progress.update(imported=total.accepted, duplicates=total.duplicates, rejected=self.rejected)
+
+    def read_csv(self, source: RowSource, writer: EventBulkWriter, not_before: datetime | None) -> None:
+        """CSV, a chunk of rows at a time: the column checks of the fast path, else row by row."""
+        columns = source.columns
+        json_columns = [name for name in columns if name in source.json_columns]
+        for line, rows in csv_chunks(source):
+            now = timezone.now()  # the "not more than 1 day in the future" check
+            if isinstance(rows, CsvLines):  # one row a line, no quotes: cells are what split(",") gives
+                by_name = rows.columns(columns)
+                cells_of: Any = rows.cells
+            else:
+                by_name = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows.uniform(columns) else None
+                cells_of = rows.__getitem__
+            cols = event_columns_fast(by_name, len(rows), now=now, not_before=not_before) if by_name else None
+            if cols is not None:
+                writer.add(cols)
+            else:
+                good = []
+                for i, number in enumerate(rows.line_numbers(line)):
+                    raw, errors = csv_raw(columns, json_columns, cells_of(i))
+                    if raw is None and not errors:
+                        continue  # a blank line
+                    if (row := self.check_row(number, raw, errors, now)) is not None:
+                        good.append(row)
+                writer.add_rows(good)
+            self.chunk_done(writer)
+
+    def read_rows(self, source: RowSource, writer: EventBulkWriter) -> None:
+        """JSON Lines (and anything else RowSource reads), row by row."""
+        pending: list[EventRow] = []
+        now = timezone.now()
+        for line, raw, errors in source:
+            row = self.check_row(line, raw, errors, now)
+            if row is None:
+                continue
+            pending.append(row)
+            if len(pending) >= CHUNK_SIZE:
+                writer.add_rows(pending)
+                pending = []
+                now = timezone.now()
+                self.chunk_done(writer)
+        writer.add_rows(pending)
