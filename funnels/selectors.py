@@ -348,9 +348,8 @@ def _unit_bests(
     if step_q[0] is None:
         return
     if _use_sql_walk(spec):
-        yield from _sql_walk_bests(
-            workspace=workspace, spec=spec, filters=filters, ctx=ctx, step_q=step_q, group_of=group_of
-        )
+        walk = _strict_sql_bests if spec.order == Order.STRICT else _sql_walk_bests
+        yield from walk(workspace=workspace, spec=spec, filters=filters, ctx=ctx, step_q=step_q, group_of=group_of)
         return
     evaluate = _ordered_unit if spec.order != Order.STRICT else _strict_unit
     rows = _event_rows(workspace=workspace, spec=spec, filters=filters, ctx=ctx, step_q=step_q)
@@ -375,16 +374,21 @@ def _event_rows(
         qs = qs.filter(feature_id__in={f for f in ctx.step_features if f is not None})
     else:
         qs = qs.filter(reduce(or_, known))
-    mask: Any = Value(0)
-    for j, step_match in enumerate(step_q):
-        if step_match is not None:
-            mask = mask + Case(When(step_match, then=Value(1 << j)), default=Value(0), output_field=IntegerField())
     return (
-        qs.annotate(step_mask=mask, at_us=EpochMicroseconds("occurred_at"))
+        qs.annotate(step_mask=_step_mask(step_q), at_us=EpochMicroseconds("occurred_at"))
         .order_by(unit_field, "occurred_at", "id")
         .values_list(unit_field, "at_us", "crm_user_id", "step_mask", "feature_id")
         .iterator(chunk_size=CHUNK_SIZE)
     )
+
+
+def _step_mask(step_q: list[Q | None]) -> Any:
+    """Bit k−1 set when the event matches step k."""
+    mask: Any = Value(0)
+    for j, step_match in enumerate(step_q):
+        if step_match is not None:
+            mask = mask + Case(When(step_match, then=Value(1 << j)), default=Value(0), output_field=IntegerField())
+    return mask
 
 
 # --- the window walk in SQL ------------------------------------------------------------------------
@@ -396,7 +400,10 @@ SQL_WALK: bool | None = None
 
 
 def _use_sql_walk(spec: FunnelSpec) -> bool:
-    wanted = connection.vendor == "postgresql" if SQL_WALK is None else SQL_WALK
+    postgres = connection.vendor == "postgresql"
+    wanted = postgres if SQL_WALK is None else SQL_WALK
+    if spec.order == Order.STRICT:
+        return wanted and postgres  # its statement needs PostgreSQL's arrays
     return wanted and _steps_disjoint(spec)
 
 
@@ -507,6 +514,81 @@ def _sql_walk_bests(
             current = best.get(group)
             if current is None or (level, -times[0]) > (current[0], -current[1]):
                 best[group] = (level, times[0], times)
+        yield best
+
+
+def _strict_sql_bests(
+    *,
+    workspace: Workspace,
+    spec: FunnelSpec,
+    filters: UserFilters | None,
+    ctx: _Context,
+    step_q: list[Q | None],
+    group_of: Callable[[int], str | None],
+) -> Iterator[_Best]:
+    """The best attempts of a strict-order funnel, walked by one PostgreSQL statement.
+
+    Step k of an attempt is the next event of step k's feature after step k−1's event (by time,
+    then arrival), and it must match step k. So what follows a walk standing at an event depends
+    only on that event: R_k(e) = the times of steps k, k+1, … reached from e = [t(q)] + R_{k+1}(q)
+    where q is the next event of step k's feature after e, if q matches step k, else nothing.
+    Going back from the last step, each pass finds q for every event with a running
+    ``MIN(ARRAY[time, id] || payload) FILTER (WHERE feature = step k's)`` over the events after
+    it (sorted by time and id descending: those before it), the payload being q's R_{k+1}. An
+    attempt's level is 1 + the number of its times within the window (they never decrease).
+    """
+    n = ctx.n
+    unit_field = "crm_user_id" if spec.unit == Unit.USER else "record_id"
+    by_user = spec.unit == Unit.RECORD and bool(spec.breakdown)
+    qs = (
+        _candidate_events(workspace=workspace, spec=spec, filters=filters, ctx=ctx)
+        .filter(feature_id__in={f for f in ctx.step_features if f is not None})
+        .annotate(m=_step_mask(step_q), ts=EpochMicroseconds("occurred_at"))
+        .order_by()
+        .values_list(unit_field, "ts", "id", "feature_id", "m", "crm_user_id" if by_user else unit_field)
+    )
+    sql, params = qs.query.sql_with_params()
+    carry = "u, ts, id, f, m, uid"
+    window = "WINDOW w AS (PARTITION BY u ORDER BY ts DESC, id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    ctes = [f"e({carry}) AS ({sql})"]
+    source, after = "e", "'{}'::bigint[]"
+    for k in range(n, 1, -1):  # pass k: r{k} = the times of steps k.. reached after each event
+        feature_id = ctx.step_features[k - 1]
+        if feature_id is None:  # the step matches nothing: every walk stops before it
+            ctes.append(f"p{k} AS (SELECT {carry}, '{{}}'::bigint[] AS r{k} FROM {source})")
+        else:
+            payload = f"CASE WHEN m & {1 << (k - 1)} <> 0 THEN ARRAY[ts] || {after} ELSE '{{}}'::bigint[] END"
+            nearest = f"MIN(ARRAY[ts, id] || {payload}) FILTER (WHERE f = {feature_id:d}) OVER w"
+            ctes.append(
+                f"p{k} AS (SELECT {carry}, COALESCE(({nearest})[3:], '{{}}'::bigint[]) AS r{k} FROM {source} {window})"
+            )
+        source, after = f"p{k}", f"r{k}"
+    ctes.append(
+        f"a AS (SELECT u, uid, ts, id, ARRAY[ts] || {after} AS times FROM {source} "
+        "WHERE m & 1 <> 0 AND ts >= %s AND ts < %s)"
+    )
+    params = (*params, ctx.start_us, ctx.end_us)
+    level = f"(SELECT count(*) FROM unnest(times) t WHERE t <= ts + {ctx.window_us:d})"
+    per = "u, uid" if by_user else "u"
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT u, uid, lvl, times, id FROM ("
+        f"SELECT u, uid, times, lvl, id, ROW_NUMBER() OVER (PARTITION BY {per} ORDER BY lvl DESC, ts, id) AS rn "
+        f"FROM (SELECT a.*, {level} AS lvl FROM a) l) r WHERE rn = 1 ORDER BY u"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for _unit, unit_rows in groupby(rows, key=itemgetter(0)):
+        # Several rows per unit only for a record breakdown (one per step-1 user). Attempts that
+        # start at the same time can differ here, so "earliest" is by time, then arrival: the
+        # rows in that order, the position stands for both.
+        best: _Best = {}
+        ordered = sorted(unit_rows, key=lambda row: (row[3][0], row[4]))
+        for position, (_u, user, level, times, _id) in enumerate(ordered):
+            group = group_of(user)
+            current = best.get(group)
+            if current is None or level > current[0]:
+                best[group] = (level, position, list(times[:level]))
         yield best
 
 

@@ -4,7 +4,8 @@ that overlap (a step without detail and one with; the same step twice), records 
 users, events around the range edges and the window's end, user filters and breakdowns.
 
 Ordered funnels whose steps no event can match twice walk their windows in SQL
-(``funnels.selectors._sql_walk_bests``); every comparison runs on both paths."""
+(``funnels.selectors._sql_walk_bests``), and so do strict funnels on PostgreSQL
+(``_strict_sql_bests``); every comparison runs on both paths."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from events.models import Event
 from events.periods import Period
@@ -186,3 +188,30 @@ def test_random_data_exercises_the_tricky_cases(make_workspace):
         if records.filter(record_id=r).values("crm_user").distinct().count() > 1
     ]
     assert multi_user  # records touched by several users
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the strict walk in SQL needs PostgreSQL")
+@pytest.mark.parametrize("seed", range(12))
+def test_the_strict_sql_walk_agrees_with_the_reference(make_workspace, seed, monkeypatch):
+    """Strict funnels (overlapping steps too), walked by the PostgreSQL statement, against the
+    reference and the Python walk."""
+    rng = random.Random(2000 + seed)
+    workspace = random_workspace(make_workspace, rng)
+    period = Period(START, END, workspace.tzinfo)
+    walks = []
+    original = selectors._strict_sql_bests
+    monkeypatch.setattr(selectors, "_strict_sql_bests", lambda **kw: walks.append(1) or original(**kw))
+    converted = 0
+    specs = random_specs(rng)
+    for spec in specs:
+        spec["order"] = "strict"
+        expected = reference_funnel(workspace=workspace, start=START, end=END, **spec)
+        arguments = {"workspace": workspace, "spec": _spec(spec), "period": period, "filters": spec["filters"]}
+        monkeypatch.setattr(selectors, "SQL_WALK", True)
+        got = funnel_compute(**arguments)
+        assert got.as_dict() == expected, spec
+        monkeypatch.setattr(selectors, "SQL_WALK", False)
+        assert funnel_compute(**arguments).as_dict() == expected, spec
+        converted += got.steps[1].count
+    assert len(walks) == len(specs)
+    assert converted
