@@ -343,7 +343,7 @@ class EventBulkWriter:
     several times faster.
 
     Events are stored ``BULK_BATCH_ROWS`` per transaction. Optimistically, every event of a batch is
-    new: on PostgreSQL the batch is one ``COPY`` straight into the events table, streamed while the
+    new: on PostgreSQL the batch is a ``COPY`` straight into the events table, streamed while the
     next chunks are read and checked (the server inserts while Python parses), on SQLite one
     ``executemany``; no staging table, no duplicate look-up, and the local days come from the
     events themselves. A uuid seen twice in a batch ends the batch before it, and that chunk takes
@@ -353,9 +353,10 @@ class EventBulkWriter:
     by the database), and the next batches take that path too, for a number of rows that doubles at
     each failure (a file imported twice) and resets at the next success.
 
-    User and feature ids are resolved once and cached (committed rows, created in their own
-    transaction when unknown). Use as a context manager: leaving it on an exception rolls back the
-    open batch; ``close()`` stores the rest and returns the totals.
+    User and feature ids are loaded once and cached; unknown ones are created when first seen (on
+    PostgreSQL inside the open batch: its COPY is ended, and a new one started after). Use as a
+    context manager: leaving it on an exception rolls back the open batch; ``close()`` stores the
+    rest and returns the totals.
     """
 
     def __init__(self, workspace: Workspace, *, batch_rows: int | None = None) -> None:
@@ -364,18 +365,18 @@ class EventBulkWriter:
         self.result = IngestResult()
         self._tz = workspace.tzinfo
         self._postgresql = connection.vendor == "postgresql"
-        self._user_ids: dict[str, int] = {}
-        self._feature_ids: dict[str, int] = {}
-        self._user_texts: dict[str, str] = {}  # the same ids as COPY text
-        self._feature_texts: dict[str, str] = {}
+        # external id / feature key → id, and the same id as COPY text; None until first needed
+        self._ids: dict[type[CrmUser] | type[Feature], tuple[dict[str, int], dict[str, str]]] | None = None
+        self._created: list[tuple[dict[str, int], dict[str, str], str]] = []  # in the open batch
         self._known_combos: set[tuple[int, str, str]] = set()
         self._batch: list[EventColumns] = []
         self._batch_size = 0
         self._uuids: set[str] = set()
         self._exact_rows = 0  # rows still to store through the exact path after a conflict
         self._backoff = 1
-        # PostgreSQL, while a batch is open: its transaction and cursor, its COPY
+        # PostgreSQL, while a batch is open: its transaction and cursor; its COPY (while one runs)
         self._open: ExitStack | None = None
+        self._cursor: Any = None
         self._copy_stack: ExitStack | None = None
         self._copy: Any = None
         self._received = ""
@@ -395,13 +396,7 @@ class EventBulkWriter:
         n = len(cols)
         if not n:
             return
-        if not (self._user_ids.keys() >= set(cols.users) and self._feature_ids.keys() >= set(cols.features)):
-            self._flush()  # no other statement while a COPY runs; new rows commit on their own
-            with transaction.atomic():
-                _resolve_cached(CrmUser, self.workspace, cols.users, self._user_ids)
-                _resolve_cached(Feature, self.workspace, cols.features, self._feature_ids)
-            self._user_texts = {k: str(v) for k, v in self._user_ids.items()}
-            self._feature_texts = {k: str(v) for k, v in self._feature_ids.items()}
+        self._resolve(cols)
         if self._exact_rows > 0:
             self._exact_rows -= n
             self._store_exact(cols)
@@ -417,6 +412,8 @@ class EventBulkWriter:
         if self._postgresql:
             try:
                 if self._open is None:
+                    self._begin()
+                if self._copy is None:
                     self._begin_copy()
                 self._copy.write(self._copy_text(cols))
             except Exception as exc:
@@ -431,41 +428,87 @@ class EventBulkWriter:
 
     # --- internals ---------------------------------------------------------------------------------
 
+    def _resolve(self, cols: EventColumns) -> None:
+        """Make sure the chunk's users and features have ids (creating the unknown ones)."""
+        if self._ids is None:
+            self._ids = {}
+            for model, key in ((CrmUser, "external_id"), (Feature, "key")):
+                ids = dict(model.objects.filter(workspace=self.workspace).values_list(key, "id"))
+                self._ids[model] = ids, {k: str(v) for k, v in ids.items()}
+        missing = [
+            (model, keys - self._ids[model][0].keys())
+            for model, keys in ((CrmUser, set(cols.users)), (Feature, set(cols.features)))
+        ]
+        if not any(keys for _, keys in missing):
+            return
+        if self._postgresql and self._open is not None:
+            # Inside the open batch (no other statement while a COPY runs): rolled back with it.
+            try:
+                self._end_copy()
+            except Exception as exc:
+                self._flush(failure=exc)
+        in_batch = self._open is not None
+        with transaction.atomic():
+            for model, keys in missing:
+                if keys:
+                    ids, texts = self._ids[model]
+                    found = _resolve_ids(model, self.workspace, keys)
+                    ids.update(found)
+                    texts.update((k, str(v)) for k, v in found.items())
+                    if in_batch:
+                        self._created.extend((ids, texts, k) for k in found)
+
     def _store_exact(self, cols: EventColumns) -> None:
+        assert self._ids is not None
         self.result.add(
             _store_exact(
                 self.workspace,
                 cols,
-                user_ids=self._user_ids,
-                feature_ids=self._feature_ids,
+                user_ids=self._ids[CrmUser][0],
+                feature_ids=self._ids[Feature][0],
                 known_combos=self._known_combos,
             )
         )
 
-    def _begin_copy(self) -> None:
-        stack, copy_stack = ExitStack(), ExitStack()
+    def _begin(self) -> None:
+        stack = ExitStack()
         try:
             stack.enter_context(transaction.atomic())
-            cursor = stack.enter_context(connection.cursor())
-            self._copy = copy_stack.enter_context(
-                cursor.copy(f"COPY {Event._meta.db_table} ({_EVENT_COLUMNS}) FROM STDIN")
-            )
+            self._cursor = stack.enter_context(connection.cursor())
         except BaseException:
             stack.close()
             raise
-        self._open, self._copy_stack = stack, copy_stack
+        self._open = stack
         self._received = timezone.now().isoformat()
+
+    def _begin_copy(self) -> None:
+        copy_stack = ExitStack()
+        self._copy = copy_stack.enter_context(
+            self._cursor.copy(f"COPY {Event._meta.db_table} ({_EVENT_COLUMNS}) FROM STDIN")
+        )
+        self._copy_stack = copy_stack
+
+    def _end_copy(self, failure: BaseException | None = None) -> None:
+        """End the running COPY, if any: the server inserts what is still in flight, and raises a
+        unique violation if a uuid is stored already."""
+        copy_stack, self._copy_stack, self._copy = self._copy_stack, None, None
+        if copy_stack is not None:
+            if failure is not None:
+                copy_stack.__exit__(type(failure), failure, failure.__traceback__)
+            else:
+                copy_stack.close()
 
     def _copy_text(self, cols: EventColumns) -> bytes:
         """The events as lines of COPY's text format (values escaped only where a column needs it)."""
+        assert self._ids is not None
         n = len(cols)
         lines = map(
             "\t".join,
             zip(
                 repeat(str(self.workspace.id), n),
                 _copy_escaped(cols.uuids),
-                map(self._user_texts.__getitem__, cols.users),
-                map(self._feature_texts.__getitem__, cols.features),
+                map(self._ids[CrmUser][1].__getitem__, cols.users),
+                map(self._ids[Feature][1].__getitem__, cols.features),
                 _copy_escaped(cols.actions),
                 _copy_escaped(cols.details),
                 _copy_escaped(cols.record_ids),
@@ -483,38 +526,38 @@ class EventBulkWriter:
         """Commit the open batch; on a conflict, store it through the exact path instead."""
         batch, size = self._batch, self._batch_size
         self._batch, self._batch_size, self._uuids = [], 0, set()
-        if not batch:
+        if not batch and self._open is None:
             return
         try:
-            if self._postgresql:
-                self._finish_copy(batch, failure)
-            else:
-                self._sqlite_batch(batch)
+            days = self._finish_postgresql(batch, failure) if self._postgresql else self._sqlite_batch(batch)
         except _Conflict:
             logger.debug("bulk batch of %s events met stored uuids; storing it through the exact path", size)
+            for ids, texts, key in self._created:  # created in the rolled-back transaction
+                ids.pop(key, None)
+                texts.pop(key, None)
+            self._created = []
             self._exact_rows = self._backoff * self.batch_rows
             self._backoff = min(self._backoff * 2, 64)
             for cols in batch:
+                self._resolve(cols)
                 self._store_exact(cols)
             return
+        self._created = []
         self._backoff = 1
         self.result.accepted += size
+        self.result.days |= days
 
-    def _finish_copy(self, batch: list[EventColumns], failure: BaseException | None) -> None:
+    def _finish_postgresql(self, batch: list[EventColumns], failure: BaseException | None) -> set[date]:
         import psycopg.errors
 
-        stack, copy_stack = self._open, self._copy_stack
-        self._open = self._copy_stack = self._copy = None
-        assert stack is not None and copy_stack is not None
+        stack, self._open = self._open, None
+        assert stack is not None
         conflicts = (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected, IntegrityError)
         try:
+            self._end_copy(failure)
             if failure is not None:
-                copy_stack.__exit__(type(failure), failure, failure.__traceback__)
                 raise failure
-            # Ends the COPY: waits for the server to insert what is still in flight, and raises a
-            # unique violation if one of the uuids is stored already.
-            copy_stack.close()
-            self._batch_done(batch)
+            days = self._batch_done(batch)
         except conflicts:
             stack.__exit__(*sys.exc_info())  # rolls the batch back
             raise _Conflict from None
@@ -522,11 +565,13 @@ class EventBulkWriter:
             stack.__exit__(*sys.exc_info())
             raise
         stack.close()  # commits
+        return days
 
-    def _sqlite_batch(self, batch: list[EventColumns]) -> None:
+    def _sqlite_batch(self, batch: list[EventColumns]) -> set[date]:
+        assert self._ids is not None
         ws = self.workspace.id
         received = connection.ops.adapt_datetimefield_value(timezone.now())
-        user_id, feature_id = self._user_ids.__getitem__, self._feature_ids.__getitem__
+        user_id, feature_id = self._ids[CrmUser][0].__getitem__, self._ids[Feature][0].__getitem__
 
         def params() -> Iterator[tuple[Any, ...]]:
             for cols in batch:
@@ -555,28 +600,31 @@ class EventBulkWriter:
                 )
                 if cursor.rowcount != size:  # some uuids were stored already: roll back
                     raise _Conflict
-            self._batch_done(batch)
+            return self._batch_done(batch)
 
-    def _batch_done(self, batch: list[EventColumns]) -> None:
+    def _batch_done(self, batch: list[EventColumns]) -> set[date]:
         """Inside the batch's transaction, after its events: feature actions and dirty days."""
+        assert self._ids is not None
+        feature_ids = self._ids[Feature][0]
         combos: set[tuple[int, str, str]] = set()
         days: set[date] = set()
         for cols in batch:
-            combos |= _combos(cols, self._feature_ids)
+            combos |= _combos(cols, feature_ids)
             days |= _local_days(cols, self._tz)
         new = _feature_actions_record(self.workspace, combos, self._known_combos)
         mark_days_dirty(workspace_id=self.workspace.id, days=days)
-        self.result.days |= days
         transaction.on_commit(lambda: self._known_combos.update(new))
+        return days
 
     def _abort(self, exc: BaseException | None) -> None:
-        stack, copy_stack = self._open, self._copy_stack
-        self._open = self._copy_stack = self._copy = None
+        stack, self._open = self._open, None
         self._batch, self._batch_size, self._uuids = [], 0, set()
         details = (type(exc), exc, exc.__traceback__) if exc is not None else (None, None, None)
-        for each in (copy_stack, stack):
-            if each is not None:
-                each.__exit__(*details)
+        try:
+            self._end_copy(exc)
+        finally:
+            if stack is not None:
+                stack.__exit__(*details)
 
 
 def _copy_escaped(values: Sequence[str]) -> Sequence[str]:

@@ -522,6 +522,33 @@ def test_import_events_bulk_path_counts_duplicates_against_stored_events(
     assert dirty_days(workspace) == [f"2025-04-{d:02d}" for d in range(1, 21)]
 
 
+def test_import_events_bulk_batch_rolled_back_with_the_users_it_created(
+    tmp_path: Path, workspace: Workspace, small_batches: None
+) -> None:
+    first = bulk_rows(50)
+    path = tmp_path / "events.csv"
+    path.write_text(BULK_HEADER + "\n" + "\n".join(first) + "\n")
+    run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+
+    # One batch: a chunk of new events, one naming a new user and a new feature (created inside the
+    # batch), then one resending a stored event: the batch is rolled back, the new user and feature
+    # with it, and everything is stored again through the exact path.
+    lines = bulk_rows(110, start=500)
+    lines[45] = lines[45].replace(",u", ",newbie-u", 1).replace(",F", ",NewFeature-F", 1)
+    lines[90] = first[5]
+    path.write_text(BULK_HEADER + "\n" + "\n".join(lines) + "\n")
+    out, err = run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+
+    assert out[-1] == "imported=109 duplicates=1 rejected=0" and err == ""
+    assert CrmUser.objects.filter(workspace=workspace, external_id__startswith="newbie").count() == 1
+    assert Feature.objects.filter(workspace=workspace, key__startswith="NewFeature").count() == 1
+    newbie = Event.objects.get(workspace=workspace, uuid="b545")
+    assert newbie.crm_user.external_id.startswith("newbie") and newbie.feature.key.startswith("NewFeature")
+    assert not Event.objects.exclude(crm_user__in=CrmUser.objects.all()).exists()
+    assert not Event.objects.exclude(feature__in=Feature.objects.all()).exists()
+    assert len(stored(workspace)) == 159
+
+
 def test_import_events_bulk_path_reports_bad_rows_with_their_line(
     tmp_path: Path, workspace: Workspace, small_batches: None
 ) -> None:
