@@ -1,11 +1,14 @@
 """Celery tasks of the events area: thin wrappers that take ids and call the rollup services.
 
-A full rebuild and a refresh of many dirty days are spread over the workers as a chord: one task per
-piece of disjoint days (``events/refresh_plan.py`` cuts them; each piece locks only its own days),
-then one callback that deletes the dirty marks read at the start (by token) and enqueues the funnel
-refresh. A chord needs a result backend (``CELERY_RESULT_BACKEND``, e.g. the broker's Redis); without
-one the pieces run one after the other in the task itself. In eager mode (no broker) the chord runs
-in-process, pieces in order.
+A full rebuild is spread over the workers as a chord: one task per chunk of days
+(``events/refresh_plan.py`` plans them; each chunk locks only its own days), then one callback that
+deletes the dirty marks read at the start (by token) and enqueues the funnel refresh. A chord needs
+a result backend (``CELERY_RESULT_BACKEND``, by default the broker's Redis); without one the chunks
+run one after the other in the task itself. In eager mode (no broker) the chord runs in-process.
+
+A dirty refresh stays one task: it is small (the days a batch touched), it clears its marks as it
+ends, and the sweep may enqueue it again at any time — a fanned-out refresh still running would be
+fanned out again by every sweep until its callback cleared the marks.
 """
 
 from __future__ import annotations
@@ -19,16 +22,8 @@ from celery.backends.base import DisabledBackend
 from django.db import OperationalError, transaction
 
 from events.models import DirtyDay, Workspace
-from events.refresh_plan import (
-    Piece,
-    dirty_marks,
-    marks_clear,
-    marks_from_json,
-    marks_to_json,
-    rebuild_prepare,
-    refresh_pieces,
-)
-from events.rollups import rollups_rebuild, rollups_rebuild_days, rollups_recompute_days, rollups_refresh_dirty
+from events.refresh_plan import marks_clear, marks_from_json, marks_to_json, rebuild_prepare
+from events.rollups import rollups_rebuild, rollups_rebuild_days, rollups_refresh_dirty
 
 logger = logging.getLogger(__name__)
 
@@ -57,51 +52,16 @@ def _enqueue_funnel_refresh(workspace_id: int, days: list[str] | None = None, ev
         transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, days))
 
 
-def _piece_signature(workspace_id: int, piece: Piece) -> Any:
-    if piece.days:
-        return refresh_rollup_days_task.si(workspace_id, [d.isoformat() for d in piece.days])
-    assert piece.first is not None and piece.last is not None
-    return rebuild_rollup_chunk_task.si(workspace_id, piece.first.isoformat(), piece.last.isoformat())
-
-
-@shared_task(bind=True, **RETRY)
-def refresh_rollups_task(self: Task, workspace_id: int) -> int:
-    """Recompute the dirty days of a workspace: in this task when they make one piece (the usual
-    case: a batch touches a day or two), else one task per piece and a final callback."""
+@shared_task(**RETRY)
+def refresh_rollups_task(workspace_id: int) -> int:
+    """Recompute the dirty days of a workspace (and their neighbours' sessions)."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:  # deleted since the task was queued
         return 0
-    marks = dirty_marks(workspace=workspace)
-    if not marks:
-        return 0
-    pieces = refresh_pieces(marks)
-    if len(pieces) > 1 and _can_fan_out(self):
-        header = [_piece_signature(workspace_id, piece) for piece in pieces]
-        day_list = [d.isoformat() for d in sorted(marks)]
-        chord(header)(finish_refresh_task.si(workspace_id, marks_to_json(marks), day_list))
-        return len(marks)
     days = rollups_refresh_dirty(workspace=workspace)
     if days:
         _enqueue_funnel_refresh(workspace_id, [d.isoformat() for d in days])
     return len(days)
-
-
-@shared_task(**RETRY)
-def refresh_rollup_days_task(workspace_id: int, days: list[str]) -> int:
-    """One piece of a dirty refresh: these days (and their ±1 session days)."""
-    workspace = Workspace.objects.filter(pk=workspace_id).first()
-    if workspace is None:
-        return 0
-    rollups_recompute_days(workspace=workspace, days=[date.fromisoformat(d) for d in days])
-    return len(days)
-
-
-@shared_task(**RETRY)
-def finish_refresh_task(workspace_id: int, marks: list[list[str]], days: list[str]) -> int:
-    """After every piece of a dirty refresh: delete the marks read at the start (by token)."""
-    cleared = marks_clear(workspace_id=workspace_id, marks=marks_from_json(marks))
-    _enqueue_funnel_refresh(workspace_id, days)
-    return cleared
 
 
 @shared_task
@@ -130,7 +90,10 @@ def rebuild_rollups_task(self: Task, workspace_id: int) -> dict[str, Any]:
         return {"days": 0, "chunks": 0, "finish_task_id": None}
     marks = marks_to_json(plan.marks)
     if _can_fan_out(self):
-        header = [_piece_signature(workspace_id, Piece(first=first, last=last)) for first, last in plan.chunks]
+        header = [
+            rebuild_rollup_chunk_task.si(workspace_id, first.isoformat(), last.isoformat())
+            for first, last in plan.chunks
+        ]
         result = chord(header)(finish_rebuild_task.si(workspace_id, marks, plan.day_count))
         return {"days": plan.day_count, "chunks": len(plan.chunks), "finish_task_id": result.id}
     logger.info("rebuild of workspace %s: no result backend, so its %s chunks run here", workspace_id, len(plan.chunks))
@@ -140,7 +103,8 @@ def rebuild_rollups_task(self: Task, workspace_id: int) -> dict[str, Any]:
     return {"days": plan.day_count, "chunks": len(plan.chunks), "finish_task_id": None}
 
 
-@shared_task(**RETRY)
+# A chord counts its pieces through their stored results: this one must keep its result.
+@shared_task(ignore_result=False, **RETRY)
 def rebuild_rollup_chunk_task(workspace_id: int, first: str, last: str) -> int:
     """One chunk of a full rebuild: every rollup of the local days first..last (ISO dates)."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()

@@ -24,7 +24,7 @@ from events.models import (
     UserFeatureMonth,
     Workspace,
 )
-from events.refresh_plan import Piece, dirty_runs, marks_clear, refresh_pieces
+from events.refresh_plan import marks_clear
 from events.rollups import rebuild_chunks, rollups_rebuild
 from events.services import mark_days_dirty
 from events.tasks import rebuild_rollups_task, refresh_rollups_task
@@ -119,38 +119,18 @@ def test_parallel_rebuild_of_a_workspace_without_events_clears_it(make_workspace
     assert not DirtyDay.objects.filter(workspace=workspace).exists()
 
 
-@pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
-def test_parallel_dirty_refresh_equals_serial_rebuild(make_workspace, recorded_tasks, tz):
-    workspace, _ = make_workspace(tz=tz)
-    rng = random.Random(f"dirty-{tz}")
-    journeys(workspace, random_events(rng, tz, SPAN[::2]))
-    assert not DirtyDay.objects.filter(workspace=workspace).exists()
-
-    # Late events on scattered days: two short runs far apart, one run with a two-day hole (the
-    # holes' session days overlap, so it stays one piece) and a long run (a backfill: chunks).
-    late_days = [SPAN[1], SPAN[5], SPAN[7], *SPAN[20:40], SPAN[45]]
-    journeys(workspace, random_events(rng, tz, late_days, prefix="late-"), refresh=False)
-    marked = sorted(DirtyDay.objects.filter(workspace=workspace).values_list("day", flat=True))
-    pieces = refresh_pieces(marked)
-    assert len(pieces) >= 4 and any(p.first for p in pieces) and any(p.days for p in pieces)
-
-    assert refresh_rollups_task.delay(workspace.pk).get() == len(marked)
-    assert recorded_tasks["refresh_rollup_days_task"] == sum(1 for p in pieces if p.days)
-    assert recorded_tasks["rebuild_rollup_chunk_task"] == sum(1 for p in pieces if p.first)
-    assert recorded_tasks["finish_refresh_task"] == 1
-    assert not DirtyDay.objects.filter(workspace=workspace).exists()
-    refreshed = rollup_rows(workspace)
-
-    rollups_rebuild(workspace=workspace)
-    assert refreshed == rollup_rows(workspace)
-
-
-def test_a_refresh_of_one_piece_runs_in_the_task(make_workspace, recorded_tasks):
+def test_a_dirty_refresh_stays_one_task(make_workspace, recorded_tasks):
+    # Scattered late days: still one task (a fanned-out refresh would be fanned out again by every
+    # sweep until its callback ran).
     workspace, _ = make_workspace()
-    journeys(workspace, [("u1", "2025-03-10T09:00:00+00:00", "Leads", "view")], refresh=False)
-    assert refresh_rollups_task.delay(workspace.pk).get() == 1
-    assert recorded_tasks["refresh_rollup_days_task"] == 0 and recorded_tasks["finish_refresh_task"] == 0
-    assert UserDay.objects.filter(workspace=workspace).count() == 1
+    journeys(
+        workspace,
+        [("u1", f"2025-03-{day:02d}T09:00:00+00:00", "Leads", "view") for day in (1, 9, 20, 28)],
+        refresh=False,
+    )
+    assert refresh_rollups_task.delay(workspace.pk).get() == 4
+    assert recorded_tasks["refresh_rollups_task"] == 1 and recorded_tasks["rebuild_rollup_chunk_task"] == 0
+    assert UserDay.objects.filter(workspace=workspace).count() == 4
     assert not DirtyDay.objects.filter(workspace=workspace).exists()
 
 
@@ -160,16 +140,3 @@ def test_marks_clear_keeps_a_day_marked_again_meanwhile(workspace):
     mark_days_dirty(workspace_id=workspace.pk, days={date(2025, 3, 11)})  # new events during the refresh
     assert marks_clear(workspace_id=workspace.pk, marks=seen) == 1
     assert list(DirtyDay.objects.filter(workspace=workspace).values_list("day", flat=True)) == [date(2025, 3, 11)]
-
-
-def test_dirty_runs_and_pieces():
-    d = date(2025, 3, 1)
-    days = [d, d + timedelta(days=2), d + timedelta(days=5), d + timedelta(days=9)]
-    # 0 and 2 share session day 1; 2 and 5 are three apart: their session days (1–3, 4–6) are disjoint.
-    assert dirty_runs(days) == [[days[0], days[1]], [days[2]], [days[3]]]
-    assert refresh_pieces(days) == [Piece(days=(days[0], days[1])), Piece(days=(days[2],)), Piece(days=(days[3],))]
-    long_run = [d + timedelta(days=n) for n in range(20)]
-    pieces = refresh_pieces(long_run)
-    # Widened by a day on each side (the session days), cut into rebuild chunks that cover it once.
-    assert pieces[0].first == d - timedelta(days=1) and pieces[-1].last == d + timedelta(days=20)
-    assert all(a.last + timedelta(days=1) == b.first for a, b in zip(pieces, pieces[1:], strict=False))

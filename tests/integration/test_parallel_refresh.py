@@ -22,10 +22,9 @@ from django.conf import settings
 
 from crm_usage.celery import app as celery_app
 from events.models import DirtyDay, Session, UserDay, UserFeatureDay
-from events.refresh_plan import refresh_pieces
 from events.rollups import rebuild_chunks, rollups_rebuild
 from events.services import mark_days_dirty, workspace_create
-from events.tasks import rebuild_rollups_task, refresh_rollups_task
+from events.tasks import rebuild_rollups_task
 from tests.conftest import journeys
 from tests.events.test_parallel_refresh import random_events, rollup_rows
 from tests.integration.processes import BROKER_URL, CeleryProcess, celery, celery_env, needs_services
@@ -111,27 +110,3 @@ def test_rebuild_over_two_workers_equals_the_serial_rebuild(workers: list[Path])
     assert sum(per_worker) == len(chunks) >= 12
     assert all(per_worker), f"both workers must have run chunks: {per_worker}"
     assert sum(succeeded(log, "finish_rebuild_task", at) for log, at in zip(workers, offsets, strict=True)) == 1
-
-
-def test_dirty_refresh_over_two_workers_equals_the_serial_rebuild(workers: list[Path]) -> None:
-    workspace, _ = workspace_create(slug="it-parallel-refresh", timezone_name="UTC")
-    rng = random.Random(9)
-    journeys(workspace, random_events(rng, "UTC", SPAN[::3]))
-    late_days = [SPAN[2], SPAN[10], *SPAN[20:50], SPAN[60], SPAN[70]]
-    journeys(workspace, random_events(rng, "UTC", late_days, prefix="late-"), refresh=False)
-    marked = DirtyDay.objects.filter(workspace=workspace).values_list("day", flat=True)
-    pieces = refresh_pieces(marked)
-    offsets = [log.stat().st_size for log in workers]
-
-    refresh_rollups_task.delay(workspace.pk)
-    wait_until_clean(workspace.pk, workers)
-
-    refreshed = rollup_rows(workspace)
-    rollups_rebuild(workspace=workspace)
-    assert refreshed == rollup_rows(workspace)
-    runs = [
-        succeeded(log, task, at)
-        for log, at in zip(workers, offsets, strict=True)
-        for task in ("refresh_rollup_days_task", "rebuild_rollup_chunk_task")
-    ]
-    assert sum(runs) == len(pieces) >= 6
