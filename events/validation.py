@@ -94,8 +94,10 @@ UNSTORABLE = "Contains a character that cannot be stored (NUL or an unpaired sur
 
 def storable(text: str) -> bool:
     """PostgreSQL refuses NUL in text and jsonb, and no encoding takes an unpaired surrogate."""
-    if "\x00" in text:
-        return False
+    return "\x00" not in text and _encodable(text)
+
+
+def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -215,7 +217,7 @@ def event_columns_fast(
         joined = "\x00".join(column)
         if (
             joined.count("\x00") != n - 1  # a NUL in a value
-            or (not joined.isascii() and not storable(joined))
+            or (not joined.isascii() and not _encodable(joined))  # an unpaired surrogate
             or max(map(len, column)) > max_length
             or (name in _REQUIRED and "" in column)
             or any(map(ne, map(str.strip, column), column))  # padded or whitespace-only values
