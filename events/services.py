@@ -258,6 +258,13 @@ def _feature_actions_record(
 ) -> set[tuple[int, str, str]]:
     """Insert the (feature id, action, detail) combinations not known yet; return those inserted."""
     new = combos - known if known is not None else combos
+    if new and known is None:
+        # Without a cache (the batch endpoint), one look-up of what is stored already: a steady
+        # stream of batches then inserts nothing.
+        stored = FeatureAction.objects.filter(workspace=workspace, feature_id__in={f for f, _, _ in new}).values_list(
+            "feature_id", "action", "detail"
+        )
+        new -= set(stored)
     if new:
         FeatureAction.objects.bulk_create(
             [FeatureAction(workspace=workspace, feature_id=f, action=a, detail=d) for f, a, d in new],
@@ -328,7 +335,14 @@ def events_ingest(*, workspace: Workspace, rows: Sequence[EventRow], enqueue_ref
     """
     if not rows:
         return IngestResult()
-    result = _store_exact(workspace, EventColumns.from_rows(rows))
+    return events_ingest_columns(
+        workspace=workspace, columns=EventColumns.from_rows(rows), enqueue_refresh=enqueue_refresh
+    )
+
+
+def events_ingest_columns(*, workspace: Workspace, columns: EventColumns, enqueue_refresh: bool = True) -> IngestResult:
+    """``events_ingest`` for events already validated as columns (``event_batch_fast``)."""
+    result = _store_exact(workspace, columns)
     if result.days and enqueue_refresh:
         transaction.on_commit(lambda: enqueue_rollup_refresh(workspace.id))
     return result

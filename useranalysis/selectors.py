@@ -9,7 +9,7 @@ whole workspace, so the cost follows the number of users and days, not the numbe
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -72,9 +72,11 @@ class UserRow:
     session_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        # Every field is a plain value: a shallow copy (``asdict`` deep-copies, a third of the time
+        # of a 2,000-row answer).
         return {
             k: v
-            for k, v in asdict(self).items()
+            for k, v in vars(self).items()
             if k not in ("id", "role", "previous_attendance_days", "session_seconds")
         }
 

@@ -22,9 +22,10 @@ from events.api.serializers import (
     UserBatchResultSerializer,
     UserBatchSerializer,
 )
+from events.periods import local_midnight_utc
 from events.privacy import retention_check
-from events.services import crm_users_upsert, events_ingest
-from events.validation import parse_event, parse_user
+from events.services import crm_users_upsert, events_ingest, events_ingest_columns
+from events.validation import event_batch_fast, parse_event, parse_user
 
 
 class PayloadError(Exception):
@@ -117,6 +118,15 @@ class EventBatchView(BatchIngestView):
 
     def ingest(self, workspace: Any, items: list[Any]) -> dict[str, Any]:
         now = timezone.now()
+        # The common case, a batch of plainly valid events, is checked column by column; any other
+        # batch event by event, so that each rejection names its index and field.
+        start = workspace.retention_start()
+        columns = event_batch_fast(
+            items, now=now, not_before=local_midnight_utc(start, workspace.tzinfo) if start is not None else None
+        )
+        if columns is not None:
+            result = events_ingest_columns(workspace=workspace, columns=columns)
+            return {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": []}
         too_old = retention_check(workspace)
         rows, rejected = [], []
         for index, raw in enumerate(items):

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from events.models import CrmUser, DirtyDay, Event, Feature, IngestKey, UserDay
+from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, IngestKey, UserDay
+from events.validation import event_batch_fast
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_a_good_batch_is_stored_and_rolled_up(ws, django_capture_on_commit_callb
     assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
     assert Event.objects.filter(workspace=workspace).count() == 2
     # The rollup refresh is enqueued once, after the commit (the refresh then queues saved funnels).
-    assert [c.__qualname__ for c in callbacks].count("events_ingest.<locals>.<lambda>") == 1
+    assert [c.__qualname__ for c in callbacks].count("events_ingest_columns.<locals>.<lambda>") == 1
     # Tasks run in-process without a broker: the rollup is already there.
     day = UserDay.objects.get()
     assert (day.day.isoformat(), day.events, day.sessions, day.session_seconds) == ("2025-10-06", 2, 1, 600.0)
@@ -270,3 +271,36 @@ def test_concurrent_resends_store_each_event_once(make_workspace):
     assert sum(r["accepted"] for r in results) == 50
     assert sum(r["duplicates"] for r in results) == 150
     assert Event.objects.filter(workspace=workspace).count() == 50
+
+
+def test_a_plainly_valid_batch_and_the_same_events_beside_a_bad_one_are_stored_alike(make_workspace):
+    # The first batch takes the column-wise fast path, the second (one bad event) the event-by-event
+    # path: the stored events, their actions and dirty days must not tell them apart.
+    stamps = ["2025-10-05T16:30:00+00:00", "2025-10-05T15:59:59.5+00:00", "2025-10-06T01:00:00+08:00"]
+    good = [
+        event(n, user=f"u{n % 2}", ts=ts, detail=["", "kanban_view", "list_view"][n], record_id=f"r{n}")
+        for n, ts in enumerate(stamps)
+    ]
+    assert event_batch_fast(good, now=timezone.now()) is not None  # the fast path does take it
+    stored = []
+    for slug, batch, rejected in (("fast", good, []), ("rows", [*good, {"uuid": "bad", "user": "u1"}], [3])):
+        workspace, key = make_workspace(slug, tz="Asia/Shanghai")
+        body = post(key, {"events": batch}).json()
+        assert body["accepted"] == 3 and [r["index"] for r in body["rejected"]] == rejected
+        assert post(key, {"events": good}).json() == {"accepted": 0, "duplicates": 3, "rejected": []}
+        stored.append(
+            (
+                sorted(
+                    Event.objects.filter(workspace=workspace).values_list(
+                        "uuid", "crm_user__external_id", "feature__key", "action", "detail", "record_id", "occurred_at"
+                    )
+                ),
+                sorted(
+                    FeatureAction.objects.filter(workspace=workspace).values_list("feature__key", "action", "detail")
+                ),
+                sorted(DirtyDay.objects.filter(workspace=workspace).values_list("day", flat=True)),
+            )
+        )
+    assert stored[0] == stored[1]
+    # Local days in Shanghai: 16:30 UTC on the 5th is 00:30 on the 6th; 15:59:59.5 is still the 5th.
+    assert [d.isoformat() for d in stored[0][2]] == ["2025-10-05", "2025-10-06"]
