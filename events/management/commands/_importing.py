@@ -60,6 +60,29 @@ def file_format(path: Path) -> tuple[str, bool]:
     )
 
 
+def csv_raw(
+    columns: Sequence[str], json_columns: Sequence[str], cells: list[str]
+) -> tuple[dict[str, Any] | None, Errors]:
+    """One CSV row as an event or user dict (None for a blank line, which is skipped): blank cells
+    dropped (``isspace()``: what ``strip()`` strips), a short row without its last columns, JSON
+    columns decoded, too many values an error. The hot loop of a big import: one comprehension."""
+    if not cells or (len(cells) == 1 and not cells[0].strip()):
+        return None, {}
+    if len(cells) > len(columns):
+        return None, {"non_field_errors": [f"{len(cells)} values for {len(columns)} columns."]}
+    raw: dict[str, Any] = {
+        name: value for name, value in zip(columns, cells, strict=False) if value and not value.isspace()
+    }
+    errors: Errors = {}
+    for name in json_columns:
+        if name in raw:
+            try:
+                raw[name] = json.loads(raw[name])
+            except ValueError as exc:
+                errors[name] = [f"Not valid JSON ({exc})."]
+    return (None, errors) if errors else (raw, {})
+
+
 class RowSource:
     """The rows of one file, read lazily: iterate to get ``(line_number, raw_dict_or_None, errors)``.
 
@@ -168,29 +191,14 @@ class RowSource:
         return self._csv_rows() if self.format == "csv" else self._jsonl_rows()
 
     def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
-        columns, width = self.columns, len(self.columns)
+        columns = self.columns
         json_columns = [name for name in columns if name in self.json_columns]
         reader = self._csv
         for cells in reader:
             self.line = reader.line_num
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue  # blank line
-            if len(cells) > width:
-                yield self.line, None, {"non_field_errors": [f"{len(cells)} values for {width} columns."]}
-                continue
-            # The hot loop of a big import: one comprehension. Blank cells (isspace(): what strip()
-            # strips) are dropped; a short row has no value for its last columns.
-            raw: dict[str, Any] = {
-                name: value for name, value in zip(columns, cells, strict=False) if value and not value.isspace()
-            }
-            errors: Errors = {}
-            for name in json_columns:
-                if name in raw:
-                    try:
-                        raw[name] = json.loads(raw[name])
-                    except ValueError as exc:
-                        errors[name] = [f"Not valid JSON ({exc})."]
-            yield (self.line, None, errors) if errors else (self.line, raw, {})
+            raw, errors = csv_raw(columns, json_columns, cells)
+            if raw is not None or errors:  # (neither: a blank line)
+                yield self.line, raw, errors
 
     def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
         assert self._text is not None

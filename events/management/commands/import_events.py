@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -30,6 +29,7 @@ from events.management.commands._importing import (
     Errors,
     Progress,
     RowSource,
+    csv_raw,
     format_errors,
     read_error_message,
     workspace_get,
@@ -50,28 +50,6 @@ def retention_cutoff(workspace: Workspace) -> datetime | None:
     """The first moment whose events the workspace keeps (``retention_check``'s cut-off), or None."""
     start = workspace.retention_start()
     return local_midnight_utc(start, workspace.tzinfo) if start is not None else None
-
-
-def csv_raw(
-    columns: Sequence[str], json_columns: Sequence[str], cells: list[str]
-) -> tuple[dict[str, Any] | None, Errors]:
-    """One CSV row as ``RowSource`` gives it (None for a blank line, which is skipped): blank cells
-    dropped, JSON columns decoded, too many values an error."""
-    if not cells or (len(cells) == 1 and not cells[0].strip()):
-        return None, {}
-    if len(cells) > len(columns):
-        return None, {"non_field_errors": [f"{len(cells)} values for {len(columns)} columns."]}
-    raw: dict[str, Any] = {
-        name: value for name, value in zip(columns, cells, strict=False) if value and not value.isspace()
-    }
-    errors: Errors = {}
-    for name in json_columns:
-        if name in raw:
-            try:
-                raw[name] = json.loads(raw[name])
-            except ValueError as exc:
-                errors[name] = [f"Not valid JSON ({exc})."]
-    return (None, errors) if errors else (raw, {})
 
 
 class CsvLines(list[str]):
