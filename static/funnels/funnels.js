@@ -15,26 +15,31 @@
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var numberFormat = new Intl.NumberFormat(lang);
   var pctFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-  var oneDecimal = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
 
   function pct(value) {
     return value === null || value === undefined ? "—" : pctFormat.format(value) + "%";
   }
+
+  // Time units in the page's language, from the browser's own data ("5 min", "5分钟").
+  function unitFormat(unit) {
+    return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "short", maximumFractionDigits: 1 });
+  }
+  var units = { second: unitFormat("second"), minute: unitFormat("minute"), hour: unitFormat("hour"), day: unitFormat("day") };
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) {
       return "—";
     }
     if (seconds < 60) {
-      return Math.round(seconds) + " s";
+      return units.second.format(Math.round(seconds));
     }
     if (seconds < 3600) {
-      return Math.round(seconds / 60) + " min";
+      return units.minute.format(Math.round(seconds / 60));
     }
     if (seconds < 86400) {
-      return oneDecimal.format(seconds / 3600) + " h";
+      return units.hour.format(seconds / 3600);
     }
-    return oneDecimal.format(seconds / 86400) + " d";
+    return units.day.format(seconds / 86400);
   }
 
   // --- the chart ---------------------------------------------------------------------------------
