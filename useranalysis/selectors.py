@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from events.filters import filter_crm_users
 from events.models import CrmUser, Feature, UserDay, UserFeatureDay, UserFeatureDayTotal, Workspace
@@ -95,29 +95,34 @@ def user_rows(
     """Every CRM user of the workspace (whatever their status or registration), narrowed by the user
     filters (and ``users``, e.g. a search), with their metrics for the period, by external id."""
     scope = filter_crm_users(users if users is not None else CrmUser.objects.filter(workspace=workspace), filters or {})
-    # Last seen: the last event of each user's latest active day up to the period's end, one probe of
-    # the (user, day) index per user rather than a scan of every day of every user.
-    latest_day = UserDay.objects.filter(crm_user=OuterRef("pk"), day__lte=period.end).order_by("-day")
     columns = ("id", "external_id", "email", "name", "language", "country", "timezone", "status", "role")
-    rows, seen = {}, {}
-    for u in scope.annotate(seen=Subquery(latest_day.values("last_event_at")[:1])).values(*columns, "seen"):
-        seen[u["id"]] = u.pop("seen")
-        rows[u["id"]] = UserRow(**u)
+    rows = {u["id"]: UserRow(**u) for u in scope.values(*columns)}
     if not rows:
         return []
     # Narrow the rollup queries to the scope only when it is narrower than the workspace.
     narrowed = Q(crm_user__in=scope.values("id")) if (filters or users is not None) else Q()
-    days = UserDay.objects.filter(narrowed, workspace=workspace)
     previous = period.previous()
-
+    # The period and the one before it in one pass over their user·day rows.
+    now = Q(day__gte=period.start)
     current = _grouped(
-        days.filter(day__range=(period.start, period.end)),
-        attendance=Count("id"),
-        events=Sum("events"),
-        sessions=Sum("sessions"),
-        seconds=Sum("session_seconds"),
+        UserDay.objects.filter(narrowed, workspace=workspace, day__range=(previous.start, period.end)),
+        attendance=Count("id", filter=now),
+        events=Sum("events", filter=now),
+        sessions=Sum("sessions", filter=now),
+        seconds=Sum("session_seconds", filter=now),
+        last=Max("last_event_at", filter=now),
+        before=Count("id", filter=Q(day__lte=previous.end)),
     )
-    before = _grouped(days.filter(day__range=(previous.start, previous.end)), attendance=Count("id"))
+    # Last seen of the users without an event in the period: the last event of their latest active
+    # day before it, one probe of the (user, day) index each.
+    idle = [user_id for user_id in rows if not (current.get(user_id) or {}).get("last")]
+    latest_day = UserDay.objects.filter(crm_user=OuterRef("pk"), day__lt=period.start).order_by("-day")
+    seen = dict(
+        CrmUser.objects.filter(id__in=idle)
+        .annotate(seen=Subquery(latest_day.values("last_event_at")[:1]))
+        .values_list("id", "seen")
+    )
+    seen.update((user_id, figures["last"]) for user_id, figures in current.items() if figures["last"])
     features = feature_use_counts(workspace=workspace, period=period, per="crm_user_id", narrow=narrowed)
     tz = workspace.tzinfo
     for user_id, row in rows.items():
@@ -128,7 +133,7 @@ def user_rows(
             row.session_count = figures["sessions"] or 0
             row.session_seconds = figures["seconds"] or 0.0
             row.session_minutes = round(row.session_seconds / 60, 1)
-        row.previous_attendance_days = before.get(user_id, {}).get("attendance", 0)
+            row.previous_attendance_days = figures["before"]
         row.attendance_change_pct = change_pct(row.attendance_days, row.previous_attendance_days)
         row.last_seen = seen[user_id].astimezone(tz) if seen.get(user_id) else None
         row.features_used = features.get(user_id, 0)
