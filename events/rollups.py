@@ -191,37 +191,10 @@ def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> Non
         )
 
 
-def _set_month_bits(workspace_id: int, month: date, first: date, last: date) -> None:
+def _set_month_bits(workspace_id: int, month: date, first: date, last: date, *, refill: bool = True) -> None:
     """Rewrite the bits of the days first..last (those inside ``month``) in UserFeatureMonth from
-    UserFeatureDayTotal, leaving the month's other days as they are."""
-    mask = month_mask(month, first, last)
-    if not mask:
-        return
-    table = UserFeatureMonth._meta.db_table
-    low, high = max(first, month), min(last, month_end(month))
-    _lock_month(workspace_id, month)
-    month_value = connection.ops.adapt_datefield_value(month)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET days = days & ~%s WHERE workspace_id = %s AND month = %s AND (days & %s) <> 0",
-            [mask, workspace_id, month_value, mask],
-        )
-        # Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR.
-        cursor.execute(
-            f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days) "
-            f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)) "
-            f"FROM {UserFeatureDayTotal._meta.db_table} "
-            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id "
-            f"ON CONFLICT (workspace_id, month, crm_user_id, feature_id) DO UPDATE SET days = {table}.days | excluded.days",
-            [month_value, *_day_params(workspace_id, low, high)],
-        )
-        cursor.execute(
-            f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s AND days = 0", [workspace_id, month_value]
-        )
-
-
-def _clear_month_bits(workspace_id: int, month: date, first: date, last: date) -> None:
-    """Clear the bits of days first..last of ``month`` (days that no longer have any event)."""
+    UserFeatureDayTotal, leaving the month's other days as they are; with ``refill=False`` only
+    clear them (days that no longer have any event)."""
     mask = month_mask(month, first, last)
     if not mask:
         return
@@ -233,6 +206,16 @@ def _clear_month_bits(workspace_id: int, month: date, first: date, last: date) -
             f"UPDATE {table} SET days = days & ~%s WHERE workspace_id = %s AND month = %s AND (days & %s) <> 0",
             [mask, workspace_id, month_value, mask],
         )
+        if refill:
+            # Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR.
+            cursor.execute(
+                f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days) "
+                f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)) "
+                f"FROM {UserFeatureDayTotal._meta.db_table} "
+                "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id "
+                f"ON CONFLICT (workspace_id, month, crm_user_id, feature_id) DO UPDATE SET days = {table}.days | excluded.days",
+                [month_value, *_day_params(workspace_id, max(first, month), min(last, month_end(month)))],
+            )
         cursor.execute(
             f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s AND days = 0", [workspace_id, month_value]
         )
@@ -525,9 +508,9 @@ def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> No
         first_month, last_month = first.replace(day=1), last.replace(day=1)
         UserFeatureMonth.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
         if first > first_month:
-            _clear_month_bits(workspace.id, first_month, first_month, first - timedelta(days=1))
+            _set_month_bits(workspace.id, first_month, first_month, first - timedelta(days=1), refill=False)
         if last < month_end(last_month):
-            _clear_month_bits(workspace.id, last_month, last + timedelta(days=1), month_end(last_month))
+            _set_month_bits(workspace.id, last_month, last + timedelta(days=1), month_end(last_month), refill=False)
 
 
 def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
