@@ -16,10 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Max, Min, Q
-
-from events.models import DirtyDay, Event, Workspace
-from events.rollups import rebuild_chunks, rollups_drop_outside
+from events.models import Workspace
+from events.rollups import dirty_marks, event_span, rebuild_chunks, rollups_drop_outside
 
 Marks = dict[date, str]
 # JSON-friendly forms, as passed in Celery messages.
@@ -38,37 +36,12 @@ class RebuildPlan:
         return (self.last - self.first).days + 1
 
 
-def dirty_marks(*, workspace: Workspace) -> Marks:
-    return dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
-
-
 def marks_to_json(marks: Marks) -> MarksJson:
     return [[day.isoformat(), token] for day, token in sorted(marks.items())]
 
 
 def marks_from_json(items: Iterable[Iterable[str]]) -> Marks:
     return {date.fromisoformat(day): token for day, token in items}
-
-
-def marks_clear(*, workspace_id: int, marks: Marks) -> int:
-    """Delete the marks that still carry the token read at the start; return how many went."""
-    deleted = 0
-    items = sorted(marks.items())
-    for start in range(0, len(items), 200):
-        condition = Q(pk__in=[])
-        for day, token in items[start : start + 200]:
-            condition |= Q(day=day, token=token)
-        deleted += DirtyDay.objects.filter(condition, workspace_id=workspace_id).delete()[0]
-    return deleted
-
-
-def event_span(*, workspace: Workspace) -> tuple[date, date] | None:
-    """The first and last local day with an event, or None without events."""
-    bounds = Event.objects.filter(workspace=workspace).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-    if bounds["first"] is None:
-        return None
-    tz = workspace.tzinfo
-    return bounds["first"].astimezone(tz).date(), bounds["last"].astimezone(tz).date()
 
 
 def rebuild_prepare(*, workspace: Workspace) -> RebuildPlan | None:

@@ -525,6 +525,32 @@ def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> Non
             _rebuild_sessions(workspace, first, last)
 
 
+def dirty_marks(*, workspace: Workspace) -> dict[date, str]:
+    """The workspace's dirty days and the token each mark carries now."""
+    return dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
+
+
+def marks_clear(*, workspace_id: int, marks: dict[date, str]) -> int:
+    """Delete the marks that still carry the token read at the start; return how many went."""
+    deleted = 0
+    items = sorted(marks.items())
+    for start in range(0, len(items), 200):
+        condition = Q(pk__in=[])
+        for day, token in items[start : start + 200]:
+            condition |= Q(day=day, token=token)
+        deleted += DirtyDay.objects.filter(condition, workspace_id=workspace_id).delete()[0]
+    return deleted
+
+
+def event_span(*, workspace: Workspace) -> tuple[date, date] | None:
+    """The first and last local day with an event, or None without events."""
+    bounds = Event.objects.filter(workspace=workspace).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    if bounds["first"] is None:
+        return None
+    tz = workspace.tzinfo
+    return bounds["first"].astimezone(tz).date(), bounds["last"].astimezone(tz).date()
+
+
 def rollups_refresh_dirty(*, workspace: Workspace) -> list[date]:
     """Recompute the days marked dirty by ingestion; return them.
 
@@ -532,35 +558,26 @@ def rollups_refresh_dirty(*, workspace: Workspace) -> list[date]:
     the refresh leave their day marked for the next run. Marks go only after every day is done: a
     refresh that dies half-way is simply redone (recomputing is idempotent).
     """
-    marks = dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
+    marks = dirty_marks(workspace=workspace)
     if not marks:
         return []
     rollups_recompute_days(workspace=workspace, days=marks)
-    items = sorted(marks.items())
-    for start in range(0, len(items), 200):
-        condition = Q(pk__in=[])
-        for day, token in items[start : start + 200]:
-            condition |= Q(day=day, token=token)
-        DirtyDay.objects.filter(condition, workspace=workspace).delete()
+    marks_clear(workspace_id=workspace.id, marks=marks)
     return sorted(marks)
 
 
 def rollups_rebuild(*, workspace: Workspace) -> int:
     """Recompute every rollup of the workspace from its raw events; return the number of days."""
-    bounds = Event.objects.filter(workspace=workspace).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-    marks = dict(DirtyDay.objects.filter(workspace=workspace).values_list("day", "token"))
-    if bounds["first"] is None:
+    span = event_span(workspace=workspace)
+    marks = dirty_marks(workspace=workspace)
+    if span is None:
         with transaction.atomic():
             for model in (*DAILY_ROLLUPS, UserFeatureMonth, DirtyDay):
                 model.objects.filter(workspace=workspace).delete()
         return 0
-    tz = workspace.tzinfo
-    first, last = bounds["first"].astimezone(tz).date(), bounds["last"].astimezone(tz).date()
+    first, last = span
     rollups_drop_outside(workspace=workspace, first=first, last=last)
     for chunk_first, chunk_last in rebuild_chunks(first, last):
         rollups_rebuild_days(workspace=workspace, first=chunk_first, last=chunk_last)
-    condition = Q(pk__in=[])
-    for mark_day, token in marks.items():
-        condition |= Q(day=mark_day, token=token)
-    DirtyDay.objects.filter(condition, workspace=workspace).delete()
+    marks_clear(workspace_id=workspace.id, marks=marks)
     return (last - first).days + 1

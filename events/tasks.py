@@ -22,8 +22,8 @@ from celery.backends.base import DisabledBackend
 from django.db import OperationalError, transaction
 
 from events.models import DirtyDay, Workspace
-from events.refresh_plan import marks_clear, marks_from_json, marks_to_json, rebuild_prepare
-from events.rollups import rollups_rebuild, rollups_rebuild_days, rollups_refresh_dirty
+from events.refresh_plan import marks_from_json, marks_to_json, rebuild_prepare
+from events.rollups import marks_clear, rollups_rebuild, rollups_rebuild_days, rollups_refresh_dirty
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,7 @@ from events.models import (
     UserFeatureMonth,
     Workspace,
 )
-from events.refresh_plan import marks_clear
-from events.rollups import rebuild_chunks, rollups_rebuild
+from events.rollups import marks_clear, rebuild_chunks, rollups_rebuild
 from events.services import mark_days_dirty
 from events.tasks import rebuild_rollups_task, refresh_rollups_task
 from tests.conftest import journeys
