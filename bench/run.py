@@ -474,12 +474,13 @@ COMPARE = {
 }
 
 
-def compare_rollups(conn: Any, workspace_id: int) -> dict[str, int]:
-    """Rows that differ between the product's rollups and the reference tables (0 = identical)."""
+def compare_rollups(conn: Any, workspace_id: int, prefix: str = "bench_ref_") -> dict[str, int]:
+    """Rows that differ between the product's rollups and the tables ``prefix + name`` (the plain-SQL
+    reference, or a snapshot of the serial rebuild); 0 = identical."""
     diff = {}
     for name, (table, columns) in COMPARE.items():
         product = f"SELECT {columns} FROM {table} WHERE workspace_id = {workspace_id}"
-        reference = f"SELECT {columns} FROM bench_ref_{name}"
+        reference = f"SELECT {columns} FROM {prefix}{name}"
         n = conn.execute(
             f"SELECT (SELECT count(*) FROM ({product} EXCEPT ALL {reference}) a)"
             f" + (SELECT count(*) FROM ({reference} EXCEPT ALL {product}) b)"
@@ -489,16 +490,6 @@ def compare_rollups(conn: Any, workspace_id: int) -> dict[str, int]:
 
 
 # --- 5b. scale-out: the full rebuild through Celery, 1 worker process vs 2 -------------------------
-
-# The rollup tables of the product (all six), with the columns compared (everything but the ids).
-SCALE_OUT_TABLES = {
-    "events_userfeatureday": "day, crm_user_id, feature_id, action, detail, events",
-    "events_userfeaturedaytotal": "day, crm_user_id, feature_id, events",
-    "events_featureday": "day, feature_id, events, users",
-    "events_userfeaturemonth": "month, crm_user_id, feature_id, days",
-    "events_userday": "day, crm_user_id, events, first_event_at, last_event_at, sessions, session_seconds",
-    "events_session": "crm_user_id, day, started_at, ended_at, events",
-}
 
 
 class CeleryWorkers:
@@ -548,21 +539,8 @@ class CeleryWorkers:
 def empty_rollups(conn: Any) -> None:
     """Every rebuild measured here starts from empty rollup tables (only the bench workspace has
     rollups at this point), after a checkpoint."""
-    conn.execute(f"TRUNCATE {', '.join(SCALE_OUT_TABLES)}")
+    conn.execute(f"TRUNCATE {', '.join(table for table, _ in COMPARE.values())}")
     conn.execute("CHECKPOINT")
-
-
-def rollups_differ_from_snapshot(conn: Any, workspace_id: int) -> int:
-    """Rows that differ between the product's rollups and ``bench_serial_*`` (0 = identical)."""
-    total = 0
-    for table, columns in SCALE_OUT_TABLES.items():
-        product = f"SELECT {columns} FROM {table} WHERE workspace_id = {workspace_id}"
-        snapshot = f"SELECT {columns} FROM bench_serial_{table}"
-        total += conn.execute(
-            f"SELECT (SELECT count(*) FROM ({product} EXCEPT ALL {snapshot}) a)"
-            f" + (SELECT count(*) FROM ({snapshot} EXCEPT ALL {product}) b)"
-        ).fetchone()[0]
-    return int(total)
 
 
 def measure_celery_rebuild(conn: Any, env: dict[str, str], workspace_id: int, rounds: int) -> dict[str, Any]:
@@ -574,10 +552,10 @@ def measure_celery_rebuild(conn: Any, env: dict[str, str], workspace_id: int, ro
     celery_env = {**env, "CELERY_RESULT_BACKEND": broker.rsplit("/", 1)[0] + "/1"}
     empty_rollups(conn)
     serial = step(env, "rebuild", SLUG)
-    for table, columns in SCALE_OUT_TABLES.items():
-        conn.execute(f"DROP TABLE IF EXISTS bench_serial_{table}")
+    for name, (table, columns) in COMPARE.items():
+        conn.execute(f"DROP TABLE IF EXISTS bench_serial_{name}")
         conn.execute(
-            f"CREATE TABLE bench_serial_{table} AS SELECT {columns} FROM {table} WHERE workspace_id = {workspace_id}"
+            f"CREATE TABLE bench_serial_{name} AS SELECT {columns} FROM {table} WHERE workspace_id = {workspace_id}"
         )
     log(f"  serial in-process rebuild (the rows to match): {serial['seconds']:.2f} s")
     times: dict[int, list[float]] = {1: [], 2: []}
@@ -597,12 +575,12 @@ def measure_celery_rebuild(conn: Any, env: dict[str, str], workspace_id: int, ro
                 chunks[count] = workers.chunks_run()
             finally:
                 workers.stop()
-            diff = rollups_differ_from_snapshot(conn, workspace_id)
+            diff = sum(compare_rollups(conn, workspace_id, prefix="bench_serial_").values())
             differing += diff
             log(f"  {count} Celery worker(s): {plan['seconds']:.2f} s, chunks per worker {chunks[count]}, "
                 f"rows differing from the serial rebuild: {diff}")  # fmt: skip
-    for table in SCALE_OUT_TABLES:
-        conn.execute(f"DROP TABLE bench_serial_{table}")
+    for name in COMPARE:
+        conn.execute(f"DROP TABLE bench_serial_{name}")
     return {
         "serial_seconds": serial["seconds"],
         "one_worker_seconds": min(times[1]),
