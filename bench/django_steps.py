@@ -38,7 +38,9 @@ from events.models import (  # noqa: E402
     UserFeatureDay,
     UserFeatureDayTotal,
     UserFeatureMonth,
+    UserMonth,
     Workspace,
+    WorkspaceDay,
 )
 from events.rollups import rollups_rebuild, rollups_refresh_dirty  # noqa: E402
 from events.services import workspace_create  # noqa: E402
@@ -89,6 +91,8 @@ def count(slug: str) -> dict:
         "feature_days": FeatureDay.objects.filter(workspace=workspace).count(),
         "user_feature_months": UserFeatureMonth.objects.filter(workspace=workspace).count(),
         "user_days": UserDay.objects.filter(workspace=workspace).count(),
+        "user_months": UserMonth.objects.filter(workspace=workspace).count(),
+        "workspace_days": WorkspaceDay.objects.filter(workspace=workspace).count(),
         "sessions": Session.objects.filter(workspace=workspace).count(),
     }
 

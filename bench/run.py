@@ -401,6 +401,8 @@ REFERENCE_TABLES = (
     ("ufm", "userfeaturemonth"),
     ("userday", "userday"),
     ("session", "session"),
+    ("usermonth", "usermonth"),
+    ("workspaceday", "workspaceday"),
 )
 
 
@@ -429,9 +431,9 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "SELECT workspace_id, day, feature_id, sum(events), count(*) FROM bench_ref_ufdt GROUP BY 1, 2, 3"
         )
         conn.execute(
-            "INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days) "
+            "INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days, events) "
             "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id, feature_id,"
-            "  bit_or(1 << (extract(day FROM day)::int - 1)) FROM bench_ref_ufdt GROUP BY 1, 2, 3, 4"
+            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events) FROM bench_ref_ufdt GROUP BY 1, 2, 3, 4"
         )
         conn.execute(
             "INSERT INTO bench_ref_session (workspace_id, crm_user_id, day, started_at, ended_at, events) "
@@ -458,6 +460,17 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "  FROM bench_ref_session GROUP BY 1, 2) s ON s.u = d.u AND s.day = d.day",
             params,
         )
+        conn.execute(
+            "INSERT INTO bench_ref_usermonth (workspace_id, month, crm_user_id, days, events, sessions, "
+            "session_seconds) "
+            "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id,"
+            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events), sum(sessions), sum(session_seconds)"
+            "  FROM bench_ref_userday GROUP BY 1, 2, 3"
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_workspaceday (workspace_id, day, events, users) "
+            "SELECT workspace_id, day, sum(events), count(*) FROM bench_ref_userday GROUP BY 1, 2"
+        )
     return time.perf_counter() - started
 
 
@@ -465,12 +478,15 @@ COMPARE = {
     "ufd": ("events_userfeatureday", "day, crm_user_id, feature_id, action, detail, events"),
     "ufdt": ("events_userfeaturedaytotal", "day, crm_user_id, feature_id, events"),
     "featureday": ("events_featureday", "day, feature_id, events, users"),
-    "ufm": ("events_userfeaturemonth", "month, crm_user_id, feature_id, days"),
+    "ufm": ("events_userfeaturemonth", "month, crm_user_id, feature_id, days, events"),
     "userday": (
         "events_userday",
         "day, crm_user_id, events, first_event_at, last_event_at, sessions, session_seconds",
     ),
     "session": ("events_session", "crm_user_id, day, started_at, ended_at, events"),
+    # Seconds summed in another order can differ in the last bits: compared to the microsecond.
+    "usermonth": ("events_usermonth", "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6)"),
+    "workspaceday": ("events_workspaceday", "day, events, users"),
 }
 
 

@@ -452,9 +452,11 @@ class UserFeatureMonth(models.Model):
     crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     days = models.IntegerField(help_text=_("Bit d−1 set if used on day d of the month."))
+    events = models.PositiveIntegerField(default=0, help_text=_("Events in the month."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "month", "crm_user", "feature"], name="ufm_unique")]
+        indexes = [models.Index(fields=["workspace", "feature", "month"], name="ufm_feature_month")]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} user {self.crm_user_id} feature {self.feature_id}: {self.days:#x}"
@@ -478,6 +480,51 @@ class UserDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} user {self.crm_user_id}: {self.events} events, {self.sessions} sessions"
+
+
+class UserMonth(models.Model):
+    """Per (workspace, local month, user): the days with an event as a bitmask, and the month's
+    totals of the UserDay figures.
+
+    A period's per-user sums read these users × months rows plus, for a month the period cuts, the
+    smaller side of it in UserDay (``periods.month_split``), so they grow with users and months, not
+    with how many days each user is active; distinct active users and attendance days come from the
+    bits alone."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    month = models.DateField(help_text=_("First day of the local month."))
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    days = models.IntegerField(help_text=_("Bit d−1 set if active on day d of the month."))
+    events = models.PositiveIntegerField()
+    sessions = models.PositiveIntegerField()
+    session_seconds = models.FloatField()
+    last_event_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "month", "crm_user"], name="usermonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} user {self.crm_user_id}: {self.days:#x}, {self.events} events"
+
+
+class WorkspaceDay(models.Model):
+    """Per (workspace, local day): interactions and active users. One row a day, however many users
+    and events: what Home's totals, weekly interactions and attendance calendar read unfiltered."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    day = models.DateField()
+    events = models.PositiveIntegerField()
+    users = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="workspaceday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.events} events, {self.users} users"
 
 
 class Session(models.Model):

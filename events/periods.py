@@ -160,3 +160,57 @@ def month_mask(month: date, first: date, last: date) -> int:
     if low > high:
         return 0
     return ((1 << high.day) - 1) & ~((1 << (low.day - 1)) - 1)
+
+
+@dataclass(frozen=True)
+class MonthSplit:
+    """How to sum a per-day figure over first..last from month totals and the fewest daily rows:
+    the sum of the ``months`` totals, plus the days in ``add``, minus the days in ``subtract``."""
+
+    months: list[date]
+    add: list[tuple[date, date]]
+    subtract: list[tuple[date, date]]
+
+
+def _clip(first: date, last: date, low: date, high: date) -> tuple[date, date] | None:
+    first, last = max(first, low), min(last, high)
+    return (first, last) if first <= last else None
+
+
+def _span_days(ranges: list[tuple[date, date]]) -> int:
+    return sum((b - a).days + 1 for a, b in ranges)
+
+
+def month_split(first: date, last: date, data_first: date, data_last: date) -> MonthSplit:
+    """Split first..last for a month-total + daily-rows read (DESIGN.md §1).
+
+    Days outside data_first..data_last hold no rows, so they cost nothing either way. A month wholly
+    inside the range is one total; a month cut by the range takes its days inside, or its total
+    less its days outside, whichever reads fewer days. A 30-day period thus reads at most half a
+    month of daily rows at each end, and none when it ends on the last day with data and starts on
+    the 1st."""
+    months: list[date] = []
+    add: list[tuple[date, date]] = []
+    subtract: list[tuple[date, date]] = []
+    for month in months_between(first, last):
+        end = month_end(month)
+        inside = _clip(first, last, data_first, data_last)
+        inside = inside and _clip(*inside, month, end)
+        if inside is None:
+            continue
+        outside = [
+            r
+            for r in (
+                _clip(month, first - timedelta(days=1), data_first, data_last),
+                _clip(last + timedelta(days=1), end, data_first, data_last),
+            )
+            if r is not None and r[0] >= month and r[1] <= end
+        ]
+        if not outside:
+            months.append(month)
+        elif _span_days([inside]) <= _span_days(outside):
+            add.append(inside)
+        else:
+            months.append(month)
+            subtract.extend(outside)
+    return MonthSplit(months, add, subtract)

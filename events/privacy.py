@@ -23,10 +23,11 @@ from events.models import (
     UserFeatureDay,
     UserFeatureDayTotal,
     UserFeatureMonth,
+    UserMonth,
     Workspace,
 )
 from events.periods import local_midnight_utc
-from events.rollups import feature_days_recompute
+from events.rollups import feature_days_recompute, workspace_days_recompute
 
 DELETE_CHUNK = 20_000
 
@@ -83,12 +84,14 @@ def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None
             ("feature_days", UserFeatureDay),
             ("feature_day_totals", UserFeatureDayTotal),
             ("feature_months", UserFeatureMonth),
+            ("user_months", UserMonth),
             ("sessions", Session),
         ):
             counts[name] = model.objects.filter(workspace=workspace, crm_user=crm_user).delete()[0]
         if span["first"] is not None:
             # Per-feature totals mix every user: recount the days this user had.
             feature_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
+            workspace_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
         crm_user.delete()
         audit_record(
             workspace=workspace,

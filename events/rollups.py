@@ -5,11 +5,14 @@ Rollups are maintained from raw events, always per *local day* of the workspace:
 * ``UserFeatureDay`` — events per (day, user, feature, action, detail), built in SQL;
 * ``Session`` and ``UserDay`` — sessions by the workspace's timeout and logout rule, counted on the
   day they start, and per (day, user) interactions, session count/seconds, first and last event;
-* coarser grains built from ``UserFeatureDay`` in the same transaction, because the finest grain
-  grows with the events and the tabs must not (DESIGN.md §1): ``UserFeatureDayTotal`` (no action
-  or detail), ``FeatureDay`` (events and distinct users per feature and day) and
-  ``UserFeatureMonth`` (the days of each month a user used a feature, as a bitmask, for "distinct
-  users or features in a period").
+* coarser grains built in the same transaction, because the finest grain grows with the events and
+  the tabs must not (DESIGN.md §1). From ``UserFeatureDay``: ``UserFeatureDayTotal`` (no action or
+  detail), ``FeatureDay`` (events and distinct users per feature and day) and ``UserFeatureMonth``
+  (the days of each month a user used a feature, as a bitmask, and the month's events). From
+  ``UserDay``: ``WorkspaceDay`` (interactions and active users per day) and ``UserMonth`` (active
+  days as a bitmask and the month's totals). Month rows are recomputed whole from the day rows of
+  their month; a period's per-user sums then read months plus at most half a month of days at each
+  end (``periods.month_split``).
 
 Every recompute is *replace*: delete the rows of the days concerned and insert them again from the
 events, in one transaction, so running it twice gives the same rows (idempotent) and readers never
@@ -21,8 +24,8 @@ recomputes sessions for D−1, D and D+1. A session that runs on, with no gap ov
 more than a whole day before reaching D is only corrected by a ``--full`` rebuild.
 
 Concurrency: a recompute locks its days (PostgreSQL advisory locks, in day order), so refreshes of
-disjoint days of one workspace run in parallel on several workers; the month bitmasks, shared by
-the days of a month, take a lock per month for the short statement that updates them.
+disjoint days of one workspace run in parallel on several workers; the month rows, shared by the
+days of a month, are recomputed under a lock per month, held to commit.
 
 How: on PostgreSQL each chunk of days is a handful of set statements (one ``INSERT … SELECT`` per
 table, sessions with window functions); on SQLite the user·feature·day rows are one statement per day
@@ -51,9 +54,11 @@ from events.models import (
     UserFeatureDay,
     UserFeatureDayTotal,
     UserFeatureMonth,
+    UserMonth,
     Workspace,
+    WorkspaceDay,
 )
-from events.periods import local_midnight_utc, month_end, month_mask, months_between
+from events.periods import local_midnight_utc, month_end, months_between
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +176,7 @@ def _rebuild_coarse_days(workspace_id: int, first: date, last: date) -> None:
         )
     feature_days_recompute(workspace_id=workspace_id, first=first, last=last)
     for month in months_between(first, last):
-        _set_month_bits(workspace_id, month, first, last)
+        _recompute_feature_months(workspace_id, month)
 
 
 def _day_params(workspace_id: int, first: date, last: date) -> list[Any]:
@@ -191,39 +196,67 @@ def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> Non
         )
 
 
-def _set_month_bits(workspace_id: int, month: date, first: date, last: date, *, refill: bool = True) -> None:
-    """Rewrite the bits of the days first..last (those inside ``month``) in UserFeatureMonth from
-    UserFeatureDayTotal, leaving the month's other days as they are; with ``refill=False`` only
-    clear them (days that no longer have any event)."""
-    mask = month_mask(month, first, last)
-    if not mask:
-        return
-    table = UserFeatureMonth._meta.db_table
+def _recompute_feature_months(workspace_id: int, month: date) -> None:
+    """Replace the UserFeatureMonth rows of ``month`` (day bits and events) from UserFeatureDayTotal.
+
+    Under the month's lock, held to commit: of two chunks of one month recomputing at once, the
+    one that takes the lock last sees the other's committed days and its own, so its rows are right.
+    """
     _lock_month(workspace_id, month)
+    table = UserFeatureMonth._meta.db_table
     month_value = connection.ops.adapt_datefield_value(month)
     with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s", [workspace_id, month_value])
+        # Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR.
         cursor.execute(
-            f"UPDATE {table} SET days = days & ~%s WHERE workspace_id = %s AND month = %s AND (days & %s) <> 0",
-            [mask, workspace_id, month_value, mask],
+            f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days, events) "
+            f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events) "
+            f"FROM {UserFeatureDayTotal._meta.db_table} "
+            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id",
+            [month_value, *_day_params(workspace_id, month, month_end(month))],
         )
-        if refill:
-            # Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR.
-            cursor.execute(
-                f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days) "
-                f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)) "
-                f"FROM {UserFeatureDayTotal._meta.db_table} "
-                "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id "
-                f"ON CONFLICT (workspace_id, month, crm_user_id, feature_id) DO UPDATE SET days = {table}.days | excluded.days",
-                [month_value, *_day_params(workspace_id, max(first, month), min(last, month_end(month)))],
-            )
+
+
+def _recompute_user_months(workspace_id: int, month: date) -> None:
+    """Replace the UserMonth rows of ``month`` from UserDay (a few thousand rows a month), under the
+    same month lock as ``_recompute_feature_months``."""
+    _lock_month(workspace_id, month)
+    table = UserMonth._meta.db_table
+    month_value = connection.ops.adapt_datefield_value(month)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s", [workspace_id, month_value])
         cursor.execute(
-            f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s AND days = 0", [workspace_id, month_value]
+            f"INSERT INTO {table} (workspace_id, month, crm_user_id, days, events, sessions, session_seconds, "
+            "last_event_at) "
+            f"SELECT workspace_id, %s, crm_user_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events), "
+            f"SUM(sessions), SUM(session_seconds), MAX(last_event_at) FROM {UserDay._meta.db_table} "
+            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id",
+            [month_value, *_day_params(workspace_id, month, month_end(month))],
         )
+
+
+def workspace_days_recompute(*, workspace_id: int, first: date, last: date) -> None:
+    """Replace the WorkspaceDay rows of first..last from UserDay (also after an erasure)."""
+    WorkspaceDay.objects.filter(workspace_id=workspace_id, day__range=(first, last)).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {WorkspaceDay._meta.db_table} (workspace_id, day, events, users) "
+            f"SELECT workspace_id, day, SUM(events), COUNT(*) FROM {UserDay._meta.db_table} "
+            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, day",
+            _day_params(workspace_id, first, last),
+        )
+
+
+def _rebuild_user_day_grains(workspace_id: int, first: date, last: date) -> None:
+    """The grains built from UserDay, for the local days first..last (after their UserDay rows)."""
+    workspace_days_recompute(workspace_id=workspace_id, first=first, last=last)
+    for month in months_between(first, last):
+        _recompute_user_months(workspace_id, month)
 
 
 def coarse_rollups_backfill(*, workspace_id: int) -> int:
-    """Build every coarse grain of a workspace from its UserFeatureDay rows (the migration that
-    introduced them); return the number of days."""
+    """Build every coarse grain of a workspace from its UserFeatureDay and UserDay rows (for the
+    migration that introduced them); return the number of days."""
     bounds = UserFeatureDay.objects.filter(workspace_id=workspace_id).aggregate(first=Min("day"), last=Max("day"))
     if bounds["first"] is None:
         return 0
@@ -233,6 +266,7 @@ def coarse_rollups_backfill(*, workspace_id: int) -> int:
         chunk_last = min(day + timedelta(days=CHUNK_DAYS - 1), last)
         with transaction.atomic():
             _rebuild_coarse_days(workspace_id, day, chunk_last)
+            _rebuild_user_day_grains(workspace_id, day, chunk_last)
         day = chunk_last + timedelta(days=1)
     return (last - first).days + 1
 
@@ -480,8 +514,9 @@ def _rebuild_sessions_python(workspace: Workspace, first: date, last: date) -> N
     )
 
 
-# The per-day rollup tables (UserFeatureMonth is per month).
-DAILY_ROLLUPS = (UserFeatureDay, UserFeatureDayTotal, FeatureDay, UserDay, Session)
+# The rollup tables, per day and per month.
+DAILY_ROLLUPS = (UserFeatureDay, UserFeatureDayTotal, FeatureDay, UserDay, WorkspaceDay, Session)
+MONTHLY_ROLLUPS = (UserFeatureMonth, UserMonth)
 
 
 def rebuild_chunks(first: date, last: date) -> list[tuple[date, date]]:
@@ -497,6 +532,7 @@ def rollups_rebuild_days(*, workspace: Workspace, first: date, last: date) -> No
         _lock_days(workspace.id, first, last)
         _rebuild_feature_days(workspace, first, last)
         _rebuild_sessions(workspace, first, last)
+        _rebuild_user_day_grains(workspace.id, first, last)
 
 
 def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> None:
@@ -506,11 +542,9 @@ def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> No
         for model in DAILY_ROLLUPS:
             model.objects.filter(workspace=workspace).exclude(day__range=(first, last)).delete()
         first_month, last_month = first.replace(day=1), last.replace(day=1)
-        UserFeatureMonth.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
-        if first > first_month:
-            _set_month_bits(workspace.id, first_month, first_month, first - timedelta(days=1), refill=False)
-        if last < month_end(last_month):
-            _set_month_bits(workspace.id, last_month, last + timedelta(days=1), month_end(last_month), refill=False)
+        # (The months the span cuts are recomputed whole by the chunks holding their days.)
+        for model in MONTHLY_ROLLUPS:
+            model.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
 
 
 def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
@@ -523,6 +557,7 @@ def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> Non
             for feature_first, feature_last in _runs(d for d in days if first <= d <= last):
                 _rebuild_feature_days(workspace, feature_first, feature_last)
             _rebuild_sessions(workspace, first, last)
+            _rebuild_user_day_grains(workspace.id, first, last)
 
 
 def dirty_marks(*, workspace: Workspace) -> dict[date, str]:
@@ -572,7 +607,7 @@ def rollups_rebuild(*, workspace: Workspace) -> int:
     marks = dirty_marks(workspace=workspace)
     if span is None:
         with transaction.atomic():
-            for model in (*DAILY_ROLLUPS, UserFeatureMonth, DirtyDay):
+            for model in (*DAILY_ROLLUPS, *MONTHLY_ROLLUPS, DirtyDay):
                 model.objects.filter(workspace=workspace).delete()
         return 0
     first, last = span

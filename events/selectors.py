@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
-from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, UserDay, UserFeatureMonth, Workspace
-from events.periods import Period, month_end, month_mask, months_between
+from events.models import (
+    CrmUser,
+    DirtyDay,
+    Event,
+    Feature,
+    FeatureAction,
+    UserDay,
+    UserFeatureDayTotal,
+    UserFeatureMonth,
+    UserMonth,
+    Workspace,
+)
+from events.periods import MonthSplit, Period, month_end, month_mask, month_split, months_between
 
 
 @dataclass(frozen=True)
@@ -147,3 +174,153 @@ def feature_use_counts(*, workspace: Workspace, period: Period, per: str, narrow
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {per}, COUNT(*) FROM ({sql}) AS pairs GROUP BY {per}", params)
         return dict(cursor.fetchall())
+
+
+# --- per-user sums over a period: month totals plus the fewest daily rows ---------------------------
+
+
+def _split(day_model: type[Model], workspace: Workspace, first: date, last: date) -> MonthSplit | None:
+    """``month_split`` against the days the workspace has rows for (two index probes); None when
+    the workspace has none."""
+    bounds = day_model._default_manager.filter(workspace=workspace).aggregate(first=Min("day"), last=Max("day"))
+    if bounds["first"] is None:
+        return None
+    return month_split(first, last, bounds["first"], bounds["last"])
+
+
+def _day_ranges(ranges: list[tuple[date, date]]) -> Q:
+    condition = Q(pk__in=[])
+    for first, last in ranges:
+        condition |= Q(day__range=(first, last))
+    return condition
+
+
+def _add_sums(totals: dict[Any, list[float]], qs: QuerySet[Any], key: str, fields: tuple[str, ...], sign: int) -> None:
+    sums = {f"sum_{f}": Sum(f) for f in fields}
+    for row in qs.values(key).annotate(**sums).order_by().values_list(key, *sums):
+        figures = totals.get(row[0])
+        if figures is None:
+            figures = totals[row[0]] = [0] * len(fields)
+        for index, value in enumerate(row[1:]):
+            figures[index] += sign * (value or 0)
+
+
+def _period_sums(
+    *,
+    split: MonthSplit,
+    months: QuerySet[Any],
+    days: QuerySet[Any],
+    key: str,
+    fields: tuple[str, ...],
+) -> dict[Any, list[float]]:
+    """Per ``key``, the sums of ``fields`` over the period ``split`` describes: the month rows of its
+    whole months, plus and minus daily rows (``months`` and ``days`` already narrowed alike)."""
+    totals: dict[Any, list[float]] = {}
+    if split.months:
+        _add_sums(totals, months.filter(month__in=split.months), key, fields, 1)
+    if split.add:
+        _add_sums(totals, days.filter(_day_ranges(split.add)), key, fields, 1)
+    if split.subtract:
+        _add_sums(totals, days.filter(_day_ranges(split.subtract)), key, fields, -1)
+    return totals
+
+
+@dataclass
+class UserTotals:
+    active_days: int = 0
+    events: int = 0
+    sessions: int = 0
+    session_seconds: float = 0.0
+
+
+def active_days_by_user(
+    *, workspace: Workspace, periods: Iterable[Period], narrow: Q | None = None
+) -> list[dict[int, int]]:
+    """For each period, each user's number of active days in it (users with none left out), from
+    the UserMonth bits of every month the periods touch, in one read."""
+    periods = list(periods)
+    months = sorted({m for p in periods for m in months_between(p.start, p.end)})
+    rows = UserMonth.objects.filter(workspace=workspace, month__in=months)
+    if narrow is not None:
+        rows = rows.filter(narrow)
+    masks = [{m: month_mask(m, p.start, p.end) for m in months_between(p.start, p.end)} for p in periods]
+    result: list[dict[int, int]] = [{} for _ in periods]
+    for user_id, month, bits in rows.values_list("crm_user_id", "month", "days"):
+        for index, period_masks in enumerate(masks):
+            mask = period_masks.get(month)
+            if mask and (n := (bits & mask).bit_count()):
+                result[index][user_id] = result[index].get(user_id, 0) + n
+    return result
+
+
+def user_period_totals(
+    *, workspace: Workspace, period: Period, narrow: Q | None = None, active: dict[int, int] | None = None
+) -> dict[int, UserTotals]:
+    """Each user active in the period (narrowed by ``narrow``, a condition on ``crm_user``) with
+    their active days, interactions, sessions and session seconds in it. ``active`` is the
+    period's ``active_days_by_user`` when the caller has it already.
+
+    Reads users × months rows, plus daily rows only for the part of a month the period cuts off,
+    on the cheaper side (``periods.month_split``); so the cost follows users and months, not the
+    number of events."""
+    if active is None:
+        (active,) = active_days_by_user(workspace=workspace, periods=[period], narrow=narrow)
+    if not active:
+        return {}
+    split = _split(UserDay, workspace, period.start, period.end)
+    months = UserMonth.objects.filter(workspace=workspace)
+    days = UserDay.objects.filter(workspace=workspace)
+    if narrow is not None:
+        months, days = months.filter(narrow), days.filter(narrow)
+    fields = ("events", "sessions", "session_seconds")
+    sums = _period_sums(split=split, months=months, days=days, key="crm_user_id", fields=fields) if split else {}
+    totals = {}
+    for user_id, n in active.items():
+        events, sessions, seconds = sums.get(user_id, (0, 0, 0.0))
+        # Sums of a month less some days can differ from the direct sum in the last bits of a
+        # float; event times are whole microseconds.
+        totals[user_id] = UserTotals(n, int(events), int(sessions), round(seconds, 6))
+    return totals
+
+
+def feature_events_by_user(
+    *, workspace: Workspace, period: Period, feature: Feature, narrow: Q | None = None
+) -> dict[int, int]:
+    """Each user's events on the feature in the period (users without any left out), from the
+    month totals of UserFeatureMonth and the fewest UserFeatureDayTotal rows."""
+    split = _split(UserFeatureDayTotal, workspace, period.start, period.end)
+    if split is None:
+        return {}
+    months = UserFeatureMonth.objects.filter(workspace=workspace, feature=feature)
+    days = UserFeatureDayTotal.objects.filter(workspace=workspace, feature=feature)
+    if narrow is not None:
+        months, days = months.filter(narrow), days.filter(narrow)
+    sums = _period_sums(split=split, months=months, days=days, key="crm_user_id", fields=("events",))
+    return {user_id: int(figures[0]) for user_id, figures in sums.items() if figures[0]}
+
+
+def last_seen_at(*, workspace: Workspace, as_of: date, user_ids: Collection[int]) -> dict[int, datetime]:
+    """Each of these users' last event at or before the end of the local day ``as_of``.
+
+    A user active in as_of's month up to as_of, and not after it, was last seen at that month's
+    last event (one UserMonth row each); the others cost one probe of UserDay's (user, day) index
+    each. Either way, one row or probe per user, whatever the history."""
+    month = as_of.replace(day=1)
+    upto = month_mask(month, month, as_of)
+    seen: dict[int, datetime] = {}
+    wanted = set(user_ids)
+    for user_id, bits, last in UserMonth.objects.filter(workspace=workspace, month=month).values_list(
+        "crm_user_id", "days", "last_event_at"
+    ):
+        if user_id in wanted and bits & upto and not bits & ~upto:
+            seen[user_id] = last
+    rest = [user_id for user_id in wanted if user_id not in seen]
+    if rest:
+        latest = UserDay.objects.filter(crm_user=OuterRef("pk"), day__lte=as_of).order_by("-day")
+        probed = (
+            CrmUser.objects.filter(workspace=workspace, id__in=rest)
+            .annotate(seen=Subquery(latest.values("last_event_at")[:1]))
+            .values_list("id", "seen")
+        )
+        seen.update((user_id, moment) for user_id, moment in probed if moment is not None)
+    return seen

@@ -1,9 +1,10 @@
 """Reads of the User analysis tab: one row of metrics per CRM user, and filter-set results.
 
-Every figure comes from the rollups (UserDay for attendance, sessions and interactions; the month
-bitmasks for features used; per-user feature totals, or the finest grain for an action, for
-feature-usage conditions): one grouped query per metric for the
-whole workspace, so the cost follows the number of users and days, not the number of events.
+Every figure comes from the rollups, read at the coarsest grain that answers it: the UserMonth bits
+for attendance, month totals plus the fewest UserDay rows for sessions and interactions, the
+UserFeatureMonth bits for features used, and per-user feature totals (or the finest grain, for an
+action) for feature-usage conditions. One grouped query per metric for the whole workspace, so the
+cost follows the number of users and months, not the number of events.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from events.filters import filter_crm_users
 from events.models import CrmUser, Feature, UserDay, UserFeatureDay, UserFeatureDayTotal, Workspace
 from events.periods import Period, change_pct
-from events.selectors import feature_use_counts
+from events.selectors import (
+    active_days_by_user,
+    feature_events_by_user,
+    feature_use_counts,
+    last_seen_at,
+    user_period_totals,
+)
 
 UserFilters = dict[str, list[str]]
 
@@ -81,10 +88,6 @@ class UserRow:
         }
 
 
-def _grouped(qs: QuerySet, **aggregates: Any) -> dict[int, dict[str, Any]]:
-    return {row["crm_user"]: row for row in qs.values("crm_user").annotate(**aggregates).order_by()}
-
-
 def user_rows(
     *,
     workspace: Workspace,
@@ -93,49 +96,40 @@ def user_rows(
     users: QuerySet[CrmUser] | None = None,
 ) -> list[UserRow]:
     """Every CRM user of the workspace (whatever their status or registration), narrowed by the user
-    filters (and ``users``, e.g. a search), with their metrics for the period, by external id."""
+    filters (and ``users``, e.g. a search), with their metrics for the period, by external id.
+
+    Attendance (this period and the previous) comes from the UserMonth bits, interactions and
+    sessions from ``user_period_totals``, last seen from one index probe per user: nothing here
+    reads more rows when users are active on more days."""
     scope = filter_crm_users(users if users is not None else CrmUser.objects.filter(workspace=workspace), filters or {})
     columns = ("id", "external_id", "email", "name", "language", "country", "timezone", "status", "role")
     rows = {u["id"]: UserRow(**u) for u in scope.values(*columns)}
     if not rows:
         return []
-    # Narrow the rollup queries to the scope only when it is narrower than the workspace.
-    narrowed = Q(crm_user__in=scope.values("id")) if (filters or users is not None) else Q()
-    previous = period.previous()
-    # The period and the one before it in one pass over their user·day rows.
-    now = Q(day__gte=period.start)
-    current = _grouped(
-        UserDay.objects.filter(narrowed, workspace=workspace, day__range=(previous.start, period.end)),
-        attendance=Count("id", filter=now),
-        events=Sum("events", filter=now),
-        sessions=Sum("sessions", filter=now),
-        seconds=Sum("session_seconds", filter=now),
-        last=Max("last_event_at", filter=now),
-        before=Count("id", filter=Q(day__lte=previous.end)),
+    # Narrow the rollup queries to the scope only when it is much narrower than the workspace: else
+    # reading every user's rows and keeping the scope's is cheaper than the join. (Each figure below
+    # is looked up by the scope's ids.)
+    narrowed = None
+    if (filters or users is not None) and len(rows) * 2 < CrmUser.objects.filter(workspace=workspace).count():
+        narrowed = Q(crm_user__in=scope.values("id"))
+    attendance, previous_attendance = active_days_by_user(
+        workspace=workspace, periods=[period, period.previous()], narrow=narrowed
     )
-    # Last seen of the users without an event in the period: the last event of their latest active
-    # day before it, one probe of the (user, day) index each.
-    idle = [user_id for user_id in rows if not (current.get(user_id) or {}).get("last")]
-    latest_day = UserDay.objects.filter(crm_user=OuterRef("pk"), day__lt=period.start).order_by("-day")
-    seen = dict(
-        CrmUser.objects.filter(id__in=idle)
-        .annotate(seen=Subquery(latest_day.values("last_event_at")[:1]))
-        .values_list("id", "seen")
-    )
-    seen.update((user_id, figures["last"]) for user_id, figures in current.items() if figures["last"])
+    totals = user_period_totals(workspace=workspace, period=period, narrow=narrowed, active=attendance)
+    seen = last_seen_at(workspace=workspace, as_of=period.end, user_ids=rows.keys())
     features = feature_use_counts(workspace=workspace, period=period, per="crm_user_id", narrow=narrowed)
     tz = workspace.tzinfo
     for user_id, row in rows.items():
-        figures = current.get(user_id)
+        figures = totals.get(user_id)
         if figures:
-            row.attendance_days = figures["attendance"]
-            row.interactions = figures["events"] or 0
-            row.session_count = figures["sessions"] or 0
-            row.session_seconds = figures["seconds"] or 0.0
+            row.attendance_days = figures.active_days
+            row.interactions = figures.events
+            row.session_count = figures.sessions
+            row.session_seconds = figures.session_seconds
             row.session_minutes = round(row.session_seconds / 60, 1)
-            row.previous_attendance_days = figures["before"]
+        row.previous_attendance_days = previous_attendance.get(user_id, 0)
         row.attendance_change_pct = change_pct(row.attendance_days, row.previous_attendance_days)
-        row.last_seen = seen[user_id].astimezone(tz) if seen.get(user_id) else None
+        row.last_seen = seen[user_id].astimezone(tz) if user_id in seen else None
         row.features_used = features.get(user_id, 0)
     return sorted(rows.values(), key=lambda r: r.external_id)
 
@@ -217,13 +211,11 @@ def _activity_holds(row: UserRow, condition: ActivityCondition, as_of: date, tz:
 
 
 def _feature_counts(workspace: Workspace, period: Period, condition: FeatureCondition) -> dict[int, int]:
-    # Per-user totals over every action unless the condition names one (then the finest grain).
-    model = UserFeatureDay if condition.action else UserFeatureDayTotal
-    qs: QuerySet[Any] = model.objects.filter(
-        workspace=workspace, feature=condition.feature, day__range=(period.start, period.end)
+    if not condition.action:  # every action: month totals and the fewest daily rows
+        return feature_events_by_user(workspace=workspace, period=period, feature=condition.feature)
+    qs = UserFeatureDay.objects.filter(
+        workspace=workspace, feature=condition.feature, action=condition.action, day__range=(period.start, period.end)
     )
-    if condition.action:
-        qs = qs.filter(action=condition.action)
     return {r["crm_user"]: r["n"] for r in qs.values("crm_user").annotate(n=Sum("events")).order_by()}
 
 

@@ -1,17 +1,11 @@
-"""Build the coarse rollups added in 0008 from the existing finest rollup (no raw events read)."""
+"""Formerly built the coarse rollups added in 0008. Migration 0014 builds every coarse grain (those of
+0008 and the later ones) with the code of its own time, so this one no longer runs app code that
+would expect columns added after it."""
 
 from django.db import migrations
-
-
-def backfill(apps, schema_editor):
-    from events.rollups import coarse_rollups_backfill
-
-    Workspace = apps.get_model("events", "Workspace")
-    for workspace_id in Workspace.objects.values_list("id", flat=True):
-        coarse_rollups_backfill(workspace_id=workspace_id)
 
 
 class Migration(migrations.Migration):
     dependencies = [("events", "0008_coarse_rollups_and_event_keys")]
 
-    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
+    operations: list[migrations.operations.base.Operation] = []

@@ -1,6 +1,7 @@
-"""The coarse rollups (user·feature·day totals, feature·day, user·feature·month day bitmasks) always
-equal what the raw events say, however they were reached: refresh after refresh, across a month end
-and a DST change, after a full rebuild, and after days lose their events."""
+"""The coarse rollups (user·feature·day totals, feature·day, user·feature·month day bitmasks and
+events, user·month bitmasks and totals, workspace·day) always equal what the raw events say, however
+they were reached: refresh after refresh, across a month end and a DST change, after a full
+rebuild, and after days lose their events."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from events import rollups
-from events.models import CrmUser, Event, FeatureDay, UserFeatureDayTotal, UserFeatureMonth
+from events.models import (
+    CrmUser,
+    Event,
+    FeatureDay,
+    UserDay,
+    UserFeatureDayTotal,
+    UserFeatureMonth,
+    UserMonth,
+    WorkspaceDay,
+)
 from events.periods import local_midnight_utc, month_end, month_mask, months_between
 from tests.conftest import journeys
 
@@ -20,7 +30,8 @@ pytestmark = pytest.mark.django_db
 
 
 def from_raw_events(workspace):
-    """The three coarse tables computed straight from the events, in Python."""
+    """The coarse tables computed straight from the events, in Python (a user's sessions and
+    session seconds in a month from their UserDay rows, which tests/events/test_rollups.py checks)."""
     tz = workspace.tzinfo
     totals: Counter = Counter()
     for user_id, feature_id, moment in Event.objects.filter(workspace=workspace).values_list(
@@ -28,15 +39,33 @@ def from_raw_events(workspace):
     ):
         totals[(moment.astimezone(tz).date(), user_id, feature_id)] += 1
     per_feature: dict = defaultdict(lambda: [0, 0])
-    months: dict = defaultdict(int)
+    months: dict = defaultdict(lambda: [0, 0])
+    per_user_day: Counter = Counter()
     for (day, user_id, feature_id), n in totals.items():
         per_feature[(day, feature_id)][0] += n
         per_feature[(day, feature_id)][1] += 1
-        months[(day.replace(day=1), user_id, feature_id)] |= 1 << (day.day - 1)
+        months[(day.replace(day=1), user_id, feature_id)][0] |= 1 << (day.day - 1)
+        months[(day.replace(day=1), user_id, feature_id)][1] += n
+        per_user_day[(day, user_id)] += n
+    user_months: dict = defaultdict(lambda: [0, 0, 0, 0.0])
+    per_day: dict = defaultdict(lambda: [0, 0])
+    for (day, user_id), n in per_user_day.items():
+        figures = user_months[(day.replace(day=1), user_id)]
+        figures[0] |= 1 << (day.day - 1)
+        figures[1] += n
+        per_day[day][0] += n
+        per_day[day][1] += 1
+    for day, user_id, sessions, seconds in UserDay.objects.filter(workspace=workspace).values_list(
+        "day", "crm_user_id", "sessions", "session_seconds"
+    ):
+        user_months[(day.replace(day=1), user_id)][2] += sessions
+        user_months[(day.replace(day=1), user_id)][3] += seconds
     return (
         sorted((day, u, f, n) for (day, u, f), n in totals.items()),
         sorted((day, f, e, u) for (day, f), (e, u) in per_feature.items()),
-        sorted((m, u, f, bits) for (m, u, f), bits in months.items()),
+        sorted((m, u, f, bits, n) for (m, u, f), (bits, n) in months.items()),
+        sorted((m, u, bits, n, s, round(secs, 6)) for (m, u), (bits, n, s, secs) in user_months.items()),
+        sorted((day, e, u) for day, (e, u) in per_day.items()),
     )
 
 
@@ -50,9 +79,16 @@ def stored(workspace):
         sorted(FeatureDay.objects.filter(workspace=workspace).values_list("day", "feature_id", "events", "users")),
         sorted(
             UserFeatureMonth.objects.filter(workspace=workspace).values_list(
-                "month", "crm_user_id", "feature_id", "days"
+                "month", "crm_user_id", "feature_id", "days", "events"
             )
         ),
+        sorted(
+            (m, u, bits, n, s, round(secs, 6))
+            for m, u, bits, n, s, secs in UserMonth.objects.filter(workspace=workspace).values_list(
+                "month", "crm_user_id", "days", "events", "sessions", "session_seconds"
+            )
+        ),
+        sorted(WorkspaceDay.objects.filter(workspace=workspace).values_list("day", "events", "users")),
     )
 
 
@@ -131,6 +167,7 @@ def test_refresh_after_refresh_rebuild_and_lost_days_agree_with_the_events(make_
     rollups.rollups_rebuild(workspace=workspace)
     assert stored(workspace) == from_raw_events(workspace)
     assert UserFeatureMonth.objects.filter(workspace=workspace, days=0).count() == 0
+    assert UserMonth.objects.filter(workspace=workspace, days=0).count() == 0
 
 
 def test_the_migration_backfill_builds_them_from_the_finest_rollup(workspace):
@@ -142,7 +179,7 @@ def test_the_migration_backfill_builds_them_from_the_finest_rollup(workspace):
         ],
     )
     expected = stored(workspace)
-    for model in (UserFeatureDayTotal, FeatureDay, UserFeatureMonth):
+    for model in (UserFeatureDayTotal, FeatureDay, UserFeatureMonth, UserMonth, WorkspaceDay):
         model.objects.all().delete()
     assert rollups.coarse_rollups_backfill(workspace_id=workspace.id) == 3
     assert stored(workspace) == expected

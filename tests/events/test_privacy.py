@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from events.models import AuditEntry, CrmUser, Event, FeatureDay, Session, UserDay, UserFeatureDay
+from events.models import AuditEntry, CrmUser, Event, FeatureDay, Session, UserDay, UserFeatureDay, WorkspaceDay
 from events.privacy import crm_user_erase, raw_events_apply_retention
 from events.tasks import apply_retention_task
 from tests.conftest import journeys
@@ -77,11 +77,13 @@ def test_erasing_a_user_removes_their_events_and_rollups_only(workspace, member_
         "feature_days": 2,
         "feature_day_totals": 2,
         "feature_months": 2,
+        "user_months": 1,
         "sessions": 1,
     }
     assert not CrmUser.objects.filter(external_id="gone").exists()
-    # The per-feature totals mixed both users: recounted without the erased one.
+    # The per-feature and per-day totals mixed both users: recounted without the erased one.
     assert list(FeatureDay.objects.values_list("feature__key", "events", "users")) == [("Leads", 1, 1)]
+    assert list(WorkspaceDay.objects.values_list("day", "events", "users")) == [(date(2025, 10, 6), 1, 1)]
     assert Event.objects.count() == 1 and Session.objects.count() == 1 and UserFeatureDay.objects.count() == 1
     metrics = client.get(url, {"as_of": "2025-10-06", "days": 1}).json()["metrics"]
     assert (metrics["interactions"]["value"], metrics["active_users"]["value"], metrics["features_used"]["value"]) == (
@@ -100,7 +102,7 @@ def test_erase_command(workspace):
     out = StringIO()
     call_command("erase_crm_user", "gone", "--workspace", workspace.slug, stdout=out)
     assert out.getvalue().strip() == (
-        "erased events=1 user_days=1 feature_days=1 feature_day_totals=1 feature_months=1 sessions=1"
+        "erased events=1 user_days=1 feature_days=1 feature_day_totals=1 feature_months=1 user_months=1 sessions=1"
     )
     assert not CrmUser.objects.exists()
 

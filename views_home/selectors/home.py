@@ -1,5 +1,8 @@
 """Reads of the Home tab (DESIGN.md §3–4). Every figure on the page, in the API and in CSV exports
-comes from one of these functions, and each reads rollups only (never the raw events table)."""
+comes from one of these functions, and each reads rollups only (never the raw events table): one
+WorkspaceDay row a day for the workspace's totals, the UserMonth bits for who was active and how
+many days, month totals plus the fewest UserDay rows for per-user sums. Filtered by user
+attributes, the per-day figures read the filtered users' UserDay rows."""
 
 from __future__ import annotations
 
@@ -10,9 +13,9 @@ from typing import Literal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from events.filters import filter_crm_users
-from events.models import CrmUser, FeatureDay, UserDay, Workspace
+from events.models import CrmUser, FeatureDay, UserDay, Workspace, WorkspaceDay
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
-from events.selectors import feature_use_in_period
+from events.selectors import active_days_by_user, feature_use_in_period, user_period_totals
 
 UserFilters = dict[str, list[str]]
 
@@ -61,6 +64,12 @@ def scoped_users(*, workspace: Workspace, filters: UserFilters | None) -> QueryS
     return filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters or {})
 
 
+def _user_narrowing(workspace: Workspace, filters: UserFilters | None) -> Q | None:
+    if not filters:
+        return None
+    return Q(crm_user__in=scoped_users(workspace=workspace, filters=filters).values("id"))
+
+
 def _restrict_to_users[Q_T: QuerySet](qs: Q_T, *, workspace: Workspace, filters: UserFilters | None) -> Q_T:
     if not filters:
         return qs
@@ -72,50 +81,66 @@ def user_days(*, workspace: Workspace, period: Period, filters: UserFilters | No
     return _restrict_to_users(qs, workspace=workspace, filters=filters)
 
 
-def _period_figures(workspace: Workspace, period: Period, filters: UserFilters | None) -> dict[str, int]:
-    totals = user_days(workspace=workspace, period=period, filters=filters).aggregate(
-        interactions=Sum("events"), attendance_days=Count("id"), active_users=Count("crm_user", distinct=True)
-    )
-    if filters:  # features used by the filtered users: the month bitmasks of their (user, feature) pairs
+def _period_figures(
+    workspace: Workspace, period: Period, filters: UserFilters | None, active: dict[int, int]
+) -> dict[int | str, int]:
+    """The summary metrics of one period; ``active`` is its active days per user (filtered)."""
+    if filters:  # the filtered users' sums, and their (user, feature) pairs for features used
+        narrow = Q(crm_user__in=scoped_users(workspace=workspace, filters=filters).values("id"))
+        totals = user_period_totals(workspace=workspace, period=period, narrow=narrow, active=active)
+        interactions = sum(t.events for t in totals.values())
         pairs = _restrict_to_users(
             feature_use_in_period(workspace=workspace, period=period), workspace=workspace, filters=filters
         )
         features = pairs.aggregate(n=Count("feature", distinct=True))["n"]
-    else:
+    else:  # one row a day for the totals; feature·day rows for features used
+        days = WorkspaceDay.objects.filter(workspace=workspace, day__range=(period.start, period.end))
+        interactions = days.aggregate(n=Sum("events"))["n"] or 0
         features = FeatureDay.objects.filter(workspace=workspace, day__range=(period.start, period.end)).aggregate(
             n=Count("feature", distinct=True)
         )["n"]
-    active_ids = user_days(workspace=workspace, period=period, filters=filters).values("crm_user")
     # Inactive: not deactivated, registered by the end of the period, and no event in it.
-    inactive = (
+    candidates = (
         scoped_users(workspace=workspace, filters=filters)
         .exclude(status=CrmUser.Status.DEACTIVATED)
         .filter(Q(created_at__isnull=True) | Q(created_at__lt=period.end_utc))
-        .exclude(id__in=active_ids)
-        .count()
+        .values_list("id", flat=True)
     )
     return {
-        "interactions": totals["interactions"] or 0,
+        "interactions": interactions,
         "features_used": features or 0,
-        "attendance_days": totals["attendance_days"] or 0,
-        "active_users": totals["active_users"] or 0,
-        "inactive_users": inactive,
+        "attendance_days": sum(active.values()),
+        "active_users": len(active),
+        "inactive_users": sum(1 for user_id in candidates if user_id not in active),
     }
 
 
 def home_summary(*, workspace: Workspace, period: Period, filters: UserFilters | None = None) -> HomeSummary:
     """The five summary metrics for the period, with the previous period and the change."""
     previous = period.previous()
-    now, before = _period_figures(workspace, period, filters), _period_figures(workspace, previous, filters)
+    narrow = _user_narrowing(workspace, filters)
+    active_now, active_before = active_days_by_user(workspace=workspace, periods=[period, previous], narrow=narrow)
+    now = _period_figures(workspace, period, filters, active_now)
+    before = _period_figures(workspace, previous, filters, active_before)
     metrics = {
         name: Metric(now[name], before[name], change_pct(now[name], before[name])) for name in HomeSummary.METRICS
     }
     return HomeSummary(period=period, previous=previous, **metrics)
 
 
-def _events_per_day(workspace: Workspace, period: Period, filters: UserFilters | None) -> dict[date, int]:
-    rows = user_days(workspace=workspace, period=period, filters=filters).values("day").annotate(n=Sum("events"))
-    return {row["day"]: row["n"] for row in rows}
+def _per_day(workspace: Workspace, period: Period, filters: UserFilters | None) -> dict[date, tuple[int, int]]:
+    """(interactions, active users) per day with any: one WorkspaceDay row a day, or the filtered
+    users' UserDay rows."""
+    if not filters:
+        rows = WorkspaceDay.objects.filter(workspace=workspace, day__range=(period.start, period.end))
+        return {day: (events, users) for day, events, users in rows.values_list("day", "events", "users")}
+    grouped = (
+        user_days(workspace=workspace, period=period, filters=filters)
+        .values("day")
+        .annotate(n_events=Sum("events"), n_users=Count("id"))
+        .values_list("day", "n_events", "n_users")
+    )
+    return {day: (events, users) for day, events, users in grouped}
 
 
 def weekly_interactions(
@@ -126,8 +151,8 @@ def weekly_interactions(
     first = week_start(as_of) - timedelta(weeks=weeks - 1)
     period = Period(first, as_of, workspace.tzinfo)
     totals = dict.fromkeys(period.buckets(Interval.WEEK), 0)
-    for day, n in _events_per_day(workspace, period, filters).items():
-        totals[bucket_start(day, Interval.WEEK)] += n
+    for day, (events, _) in _per_day(workspace, period, filters).items():
+        totals[bucket_start(day, Interval.WEEK)] += events
     return [WeekCount(week, n) for week, n in totals.items()]
 
 
@@ -136,9 +161,8 @@ def attendance_calendar(
 ) -> list[DayCount]:
     """Active users per day for the ``weeks × 7`` days ending on as_of, oldest first."""
     period = Period.ending(as_of, weeks * 7, workspace.tzinfo)
-    rows = user_days(workspace=workspace, period=period, filters=filters).values("day").annotate(n=Count("id"))
-    counts = {row["day"]: row["n"] for row in rows}
-    return [DayCount(day, counts.get(day, 0)) for day in period.dates()]
+    counts = _per_day(workspace, period, filters)
+    return [DayCount(day, counts[day][1] if day in counts else 0) for day in period.dates()]
 
 
 def top_users(
@@ -150,11 +174,14 @@ def top_users(
     filters: UserFilters | None = None,
 ) -> list[TopUser]:
     """The users with the most interactions (or active days) in the period; ties by external id."""
-    value = Sum("events") if by == "interactions" else Count("id")
-    rows = (
-        user_days(workspace=workspace, period=period, filters=filters)
-        .values("crm_user__external_id", "crm_user__email", "crm_user__name")
-        .annotate(value=value)
-        .order_by("-value", "crm_user__external_id")[:limit]
-    )
-    return [TopUser(r["crm_user__external_id"], r["crm_user__email"], r["crm_user__name"], r["value"]) for r in rows]
+    narrow = _user_narrowing(workspace, filters)
+    if by == "interactions":
+        values = {u: t.events for u, t in user_period_totals(workspace=workspace, period=period, narrow=narrow).items()}
+    else:
+        (values,) = active_days_by_user(workspace=workspace, periods=[period], narrow=narrow)
+    # Only the users who can make the list: those at or above the limit-th value (ties included).
+    cutoff = sorted(values.values(), reverse=True)[limit - 1] if len(values) >= limit else 0
+    contenders = [user_id for user_id, value in values.items() if value >= cutoff]
+    people = CrmUser.objects.filter(id__in=contenders).values_list("id", "external_id", "email", "name")
+    ranked = sorted(people, key=lambda p: (-values[p[0]], p[1]))[:limit]
+    return [TopUser(external_id, email, name, values[user_id]) for user_id, external_id, email, name in ranked]

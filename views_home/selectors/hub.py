@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet, Sum
 from events.filters import filter_crm_users
 from events.models import CrmUser, Feature, Workspace
 from events.periods import Period
-from events.selectors import feature_use_counts
+from events.selectors import feature_events_by_user, feature_use_counts
 from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
@@ -97,12 +97,10 @@ def feature_frequency(
     ``bounds`` are ascending lower bounds: (1, 11, 101) gives 1–10, 11–100 and 101+. Users below
     the first bound are in no bucket.
     """
-    per_user = (
-        user_feature_totals(workspace=workspace, period=period, filters=filters, features=[feature])
-        .values("crm_user")
-        .annotate(n=Sum("events"))
-        .values_list("n", flat=True)
-    )
+    narrow = None
+    if filters:
+        narrow = Q(crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id"))
+    per_user = feature_events_by_user(workspace=workspace, period=period, feature=feature, narrow=narrow).values()
     counts = [0] * len(bounds)
     for n in per_user:
         for index in range(len(bounds) - 1, -1, -1):

@@ -28,10 +28,9 @@ from events.models import (
     Session,
     UserDay,
     UserFeatureDay,
-    UserFeatureMonth,
     Workspace,
 )
-from events.rollups import DAILY_ROLLUPS, rollups_rebuild
+from events.rollups import DAILY_ROLLUPS, MONTHLY_ROLLUPS, rollups_rebuild
 from events.services import IngestResult, crm_users_upsert, events_ingest, membership_set, workspace_create
 
 CHUNK_SIZE = 5000
@@ -91,7 +90,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             # Largest tables first with plain DELETEs: letting the cascade collect them (Event.feature
             # is PROTECT, so Django would load every event to check it) is far slower.
-            for model in (Event, *DAILY_ROLLUPS, UserFeatureMonth, DirtyDay):
+            for model in (Event, *DAILY_ROLLUPS, *MONTHLY_ROLLUPS, DirtyDay):
                 model.objects.filter(workspace=workspace).delete()
             workspace.delete()
         self.stdout.write(f"Deleted workspace {demo.SLUG} ({time.monotonic() - step:.1f} s).")
