@@ -734,6 +734,17 @@ def percentile(values: list[float], p: float) -> float:
 # --- 7. reads ---------------------------------------------------------------------------------------
 
 
+MID_MONTH = "2025-06-15"
+FILTER_SET = {
+    "conditions": {
+        "activity": [{"metric": "session_minutes", "op": ">", "value": 60}],
+        "features": [{"feature": "Leads", "action": "create", "used": True, "min_count": 1}],
+        "users": {"status": ["active"]},
+    },
+    "group_by": "country",
+}
+
+
 def read_endpoints() -> list[tuple[str, str, str, dict | None]]:
     base = f"/api/v1/workspaces/{SLUG}/"
     month = "start=2025-06-01&end=2025-06-30"
@@ -751,20 +762,18 @@ def read_endpoints() -> list[tuple[str, str, str, dict | None]]:
         ("hub/popularity (30 days)", "GET", f"hub/popularity?{month}", None),
         ("hub/frequency Leads (30 days)", "GET", f"hub/frequency?{month}&feature=Leads", None),
         ("users page 1 (30 days)", "GET", f"users?as_of={AS_OF}&days=30&page=1", None),
-        (
-            "filter-sets/query (30 days)",
-            "POST",
-            f"filter-sets/query?as_of={AS_OF}&days=30",
-            {
-                "conditions": {
-                    "activity": [{"metric": "session_minutes", "op": ">", "value": 60}],
-                    "features": [{"feature": "Leads", "action": "create", "used": True, "min_count": 1}],
-                    "users": {"status": ["active"]},
-                },
-                "group_by": "country",
-            },
-        ),
-    ]
+        ("filter-sets/query page 1 (30 days)", "POST", f"filter-sets/query?as_of={AS_OF}&days=30&page=1", FILTER_SET),
+        ("filter-sets/query, every matched user (30 days)", "POST", f"filter-sets/query?as_of={AS_OF}&days=30",
+         FILTER_SET),
+        # A period ending mid-month cuts two months near their middles: the most daily rows the
+        # month-total reads take (periods.month_split).
+        ("home/summary (30 days to mid-month)", "GET", f"home/summary?as_of={MID_MONTH}&days=30", None),
+        ("home/top-users (interactions, 30 days to mid-month)", "GET",
+         f"home/top-users?as_of={MID_MONTH}&days=30&by=interactions", None),
+        ("users page 1 (30 days to mid-month)", "GET", f"users?as_of={MID_MONTH}&days=30&page=1", None),
+        ("hub/frequency Leads (30 days to mid-month)", "GET",
+         "hub/frequency?start=2025-05-17&end=2025-06-15&feature=Leads", None),
+    ]  # fmt: skip
     return [(name, method, base + path, body) for name, method, path, body in endpoints]
 
 

@@ -54,6 +54,9 @@ class Workspace(models.Model):
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A new value in every transaction that changes the rollups: results cached under the old one are
+    # never served again (useranalysis.services).
+    rollups_version = models.UUIDField(null=True, editable=False)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
 
     class Meta:

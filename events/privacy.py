@@ -27,7 +27,7 @@ from events.models import (
     Workspace,
 )
 from events.periods import local_midnight_utc
-from events.rollups import feature_days_recompute, workspace_days_recompute
+from events.rollups import feature_days_recompute, rollups_changed, workspace_days_recompute
 
 DELETE_CHUNK = 20_000
 
@@ -92,6 +92,7 @@ def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None
             # Per-feature totals mix every user: recount the days this user had.
             feature_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
             workspace_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
+        rollups_changed(workspace.id)
         crm_user.delete()
         audit_record(
             workspace=workspace,

@@ -36,6 +36,7 @@ and sessions are found by streaming the events in Python. Both give identical ro
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -76,6 +77,12 @@ def _runs(days: Iterable[date], max_len: int = CHUNK_DAYS) -> list[tuple[date, d
         else:
             runs.append((day, day))
     return runs
+
+
+def rollups_changed(workspace_id: int) -> None:
+    """Give the workspace a new rollups version, in the transaction that changes them (the last
+    statement before commit, so parallel chunks wait on the workspace row only for a commit)."""
+    Workspace.objects.filter(pk=workspace_id).update(rollups_version=uuid.uuid4())
 
 
 def _advisory_key(kind: int, workspace_id: int, ordinal: int) -> int:
@@ -267,6 +274,7 @@ def coarse_rollups_backfill(*, workspace_id: int) -> int:
         with transaction.atomic():
             _rebuild_coarse_days(workspace_id, day, chunk_last)
             _rebuild_user_day_grains(workspace_id, day, chunk_last)
+            rollups_changed(workspace_id)
         day = chunk_last + timedelta(days=1)
     return (last - first).days + 1
 
@@ -533,6 +541,7 @@ def rollups_rebuild_days(*, workspace: Workspace, first: date, last: date) -> No
         _rebuild_feature_days(workspace, first, last)
         _rebuild_sessions(workspace, first, last)
         _rebuild_user_day_grains(workspace.id, first, last)
+        rollups_changed(workspace.id)
 
 
 def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> None:
@@ -543,8 +552,9 @@ def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> No
             model.objects.filter(workspace=workspace).exclude(day__range=(first, last)).delete()
         first_month, last_month = first.replace(day=1), last.replace(day=1)
         # (The months the span cuts are recomputed whole by the chunks holding their days.)
-        for model in MONTHLY_ROLLUPS:
-            model.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
+        for month_model in MONTHLY_ROLLUPS:
+            month_model.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
+        rollups_changed(workspace.id)
 
 
 def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
@@ -558,6 +568,7 @@ def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> Non
                 _rebuild_feature_days(workspace, feature_first, feature_last)
             _rebuild_sessions(workspace, first, last)
             _rebuild_user_day_grains(workspace.id, first, last)
+            rollups_changed(workspace.id)
 
 
 def dirty_marks(*, workspace: Workspace) -> dict[date, str]:
@@ -609,6 +620,7 @@ def rollups_rebuild(*, workspace: Workspace) -> int:
         with transaction.atomic():
             for model in (*DAILY_ROLLUPS, *MONTHLY_ROLLUPS, DirtyDay):
                 model.objects.filter(workspace=workspace).delete()
+            rollups_changed(workspace.id)
         return 0
     first, last = span
     rollups_drop_outside(workspace=workspace, first=first, last=last)

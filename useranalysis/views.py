@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,9 +43,9 @@ from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser, Membership, Session, Workspace
 from events.periods import Period
 from events.selectors import CatalogFeature, feature_catalog, workspace_data_state
-from useranalysis import selectors
+from useranalysis import selectors, services
 from useranalysis.api.serializers import FilterSetQuerySerializer, FilterSetSerializer
-from useranalysis.api.views import row_json, run_filter_set
+from useranalysis.api.views import row_json
 from useranalysis.forms import (
     ACTIVITY_PREFIX,
     DEFAULT_PAGE_SIZE,
@@ -62,6 +61,7 @@ from useranalysis.forms import (
     UsersQueryForm,
 )
 from useranalysis.models import FilterSet
+from useranalysis.services import run_filter_set
 from views_home.forms import DAY_PRESETS, GROUP_BY_LABELS
 
 SESSION_LIMIT = 100  # sessions listed on a user's page, newest first
@@ -617,14 +617,6 @@ def is_builder_query(data: QueryDict) -> bool:
     return f"{ACTIVITY_PREFIX}-TOTAL_FORMS" in data or f"{FEATURES_PREFIX}-TOTAL_FORMS" in data
 
 
-def _canonical(definition: dict[str, Any]) -> str:
-    return json.dumps(
-        {"conditions": definition.get("conditions") or {}, "group_by": definition.get("group_by") or ""},
-        sort_keys=True,
-        default=str,
-    )
-
-
 def describe_conditions(conditions: dict[str, Any]) -> list[str]:
     """The conditions in words, for the list and the read-only view."""
     lines = []
@@ -830,7 +822,12 @@ def _builder_page(
     )
     context["copy_url"] = _url("users-filter-set-new", copy_query, slug=slug)
     if ran:
-        result = run_filter_set(workspace, definition, period)
+        if _is_saved_definition(filter_set, definition, workspace):
+            result, context["cached"] = services.filter_set_saved_result(
+                workspace=workspace, definition=definition, period=period
+            )
+        else:
+            result = run_filter_set(workspace, definition, period)
         context.update(_result_context(request, workspace, builder, filter_set, result, period))
     return render(request, "useranalysis/filter_set.html", context, status=status)
 
@@ -865,9 +862,7 @@ def _result_context(
                 merged[key] = str(value)
         return merged
 
-    saved_unchanged = filter_set is not None and _canonical(builder.definition) == _canonical(
-        {"conditions": _validated_conditions(filter_set, workspace), "group_by": filter_set.group_by}
-    )
+    saved_unchanged = _is_saved_definition(filter_set, builder.definition, workspace)
     if saved_unchanged:
         assert filter_set is not None
         api_query = QueryDict(mutable=True)
@@ -905,6 +900,14 @@ def _result_context(
             "from_api": saved_unchanged,
         },
     }
+
+
+def _is_saved_definition(filter_set: FilterSet | None, definition: dict[str, Any], workspace: Workspace) -> bool:
+    """Whether the page shows the saved filter set as saved (not changed in the builder)."""
+    if filter_set is None:
+        return False
+    saved = {"conditions": _validated_conditions(filter_set, workspace), "group_by": filter_set.group_by}
+    return services.definition_canonical(definition) == services.definition_canonical(saved)
 
 
 def _validated_conditions(filter_set: FilterSet, workspace: Workspace) -> dict[str, Any]:

@@ -250,3 +250,45 @@ def test_default_days_out_of_range_is_refused(sh, member_client, days):
     response = member_client(sh, role="analyst").post(BASE, {**DEFINITION, "default_days": days}, format="json")
     assert response.status_code == 400
     assert "default_days" in response.json()
+
+
+def test_matched_users_sorted_and_paged_on_request(sh, member_client):
+    client = member_client(sh, role="analyst")
+    url = BASE + "query?as_of=2025-10-31&days=30"
+    # No condition: all four match. By interactions: heavy (2 × 37 + 2), browser (37), light (1), ghost (0).
+    whole = client.post(url + "&ordering=-interactions", {"conditions": {}}, format="json").json()
+    assert [u["external_id"] for u in whole["users"]] == ["heavy", "browser", "light", "ghost"]
+    assert (whole["next"], whole["previous"]) == (None, None)
+    first = client.post(url + "&ordering=-interactions&page_size=3", {"conditions": {}}, format="json").json()
+    assert ([u["external_id"] for u in first["users"]], first["matched"], first["previous"]) == (
+        ["heavy", "browser", "light"],
+        4,
+        None,
+    )
+    assert "page=2" in first["next"]
+    second = client.post(url + "&ordering=-interactions&page_size=3&page=2", {"conditions": {}}, format="json")
+    assert [u["external_id"] for u in second.json()["users"]] == ["ghost"]
+    # The CSV is every matched user, whatever the page.
+    csv = client.post(url + "&page_size=1&format=csv", {"conditions": {}}, format="json").content.decode()
+    assert [line.split(",")[0] for line in csv.splitlines()[1:]] == ["browser", "ghost", "heavy", "light"]
+    assert client.post(url + "&page=9", {"conditions": {}}, format="json").status_code == 404
+
+
+def test_a_saved_filter_sets_result_is_cached_until_the_rollups_change(sh, member_client):
+    client = member_client(sh, role="analyst", username="ana")
+    pk = client.post(BASE, DEFINITION, format="json").json()["id"]
+    url, params = f"{BASE}{pk}/results", {"as_of": "2025-10-31"}
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert [u["external_id"] for u in client.get(url, params).json()["users"]] == ["heavy"]
+    with CaptureQueriesContext(connection) as second:
+        assert [u["external_id"] for u in client.get(url, params).json()["users"]] == ["heavy"]
+    # The second is served from the cache: none of the rollup reads run again.
+    assert any("events_usermonth" in q["sql"] for q in first.captured_queries)
+    assert not any("events_usermonth" in q["sql"] for q in second.captured_queries)
+    # browser now creates a lead and works past 300 minutes: the refresh renews the version, and the
+    # next answer counts it.
+    journeys(sh, [("browser", at(31, "15:00"), "Leads", "create")])
+    assert sorted(u["external_id"] for u in client.get(url, params).json()["users"]) == ["browser", "heavy"]

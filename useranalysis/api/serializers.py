@@ -170,3 +170,7 @@ class FilterSetResultSerializer(serializers.Serializer):
     matched_pct = serializers.FloatField(allow_null=True)
     users = UserRowSerializer(many=True)
     groups = GroupSerializer(many=True)
+    next = serializers.URLField(
+        allow_null=True, help_text="With page or page_size: the next page of matched users (else null)."
+    )
+    previous = serializers.URLField(allow_null=True, help_text="With page or page_size: the previous page.")

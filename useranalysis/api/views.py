@@ -13,11 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm_usage.api import ERROR_RESPONSES, CSVRenderer, SavedConfigViewSet, WorkspaceAPIView
-from events.models import CrmUser, Workspace
+from events.models import CrmUser
 from events.periods import Period
 from useranalysis import selectors
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet
+from useranalysis.services import filter_set_saved_result, run_filter_set
 
 USER_COLUMNS = list(s.UserRowSerializer().fields)
 
@@ -73,12 +74,12 @@ class UsersView(WorkspaceAPIView):
         return paginator.get_paginated_response([row_json(r) for r in page or []])
 
 
-def result_json(result: selectors.FilterSetResult) -> dict[str, Any]:
+def result_json(result: selectors.FilterSetResult, users: list[selectors.UserRow]) -> dict[str, Any]:
     return {
         "total_users": result.total_users,
         "matched": result.matched,
         "matched_pct": result.matched_pct,
-        "users": [row_json(r) for r in result.users],
+        "users": [row_json(r) for r in users],
         "groups": [
             {"group": g.group, "matched": g.matched, "total": g.total, "matched_pct": g.matched_pct}
             for g in result.groups
@@ -86,13 +87,24 @@ def result_json(result: selectors.FilterSetResult) -> dict[str, Any]:
     }
 
 
-def run_filter_set(workspace: Workspace, definition: dict[str, Any], period: Period) -> selectors.FilterSetResult:
-    return selectors.filter_set_result(
-        workspace=workspace,
-        period=period,
-        conditions=s.conditions_from(definition.get("conditions") or {}, workspace),
-        group_by=definition.get("group_by") or None,
-    )
+def filter_set_response(view: Any, result: selectors.FilterSetResult, ordering: str, csv_filename: str) -> Response:
+    """The result with its matched users sorted by ``ordering``: every one of them, or one page
+    (with ``next``/``previous`` links) when the query names ``page`` or ``page_size``. The CSV
+    form is always every matched user."""
+    request = view.request
+    rows = selectors.sort_rows(result.users, ordering)
+    if isinstance(request.accepted_renderer, CSVRenderer):
+        response = Response({})
+        response.csv_rows = [row_json(r) for r in rows]  # type: ignore[attr-defined]
+        response.csv_columns = USER_COLUMNS  # type: ignore[attr-defined]
+        response.csv_filename = csv_filename  # type: ignore[attr-defined]
+        return response
+    links: dict[str, str | None] = {"next": None, "previous": None}
+    if "page" in request.query_params or "page_size" in request.query_params:
+        paginator = UsersPagination()
+        rows = list(paginator.paginate_queryset(rows, request, view=view) or [])
+        links = {"next": paginator.get_next_link(), "previous": paginator.get_previous_link()}
+    return Response({**result_json(result, rows), **links})
 
 
 class FilterSetQueryView(WorkspaceAPIView):
@@ -116,7 +128,7 @@ class FilterSetQueryView(WorkspaceAPIView):
         as_of, days = body.validated_data.get("as_of") or q["as_of"], body.validated_data.get("days") or q["days"]
         period = Period.ending(as_of, days, self.workspace.tzinfo)
         result = run_filter_set(self.workspace, body.validated_data, period)
-        return self.table_response(result_json(result), [row_json(r) for r in result.users], USER_COLUMNS)
+        return filter_set_response(self, result, q["ordering"], f"{self.workspace.slug}-{self.csv_filename}")
 
 
 @extend_schema_view(
@@ -145,12 +157,10 @@ class FilterSetViewSet(SavedConfigViewSet):
         query.is_valid(raise_exception=True)
         days = query.validated_data["days"] if "days" in request.query_params else filter_set.default_days
         period = Period.ending(query.validated_data["as_of"], days, self.workspace.tzinfo)
-        definition = s.FilterSetSerializer(filter_set).data
-        validated = s.ConditionsSerializer(data=definition["conditions"], context=self.get_serializer_context())
+        saved = s.FilterSetSerializer(filter_set).data
+        validated = s.ConditionsSerializer(data=saved["conditions"], context=self.get_serializer_context())
         validated.is_valid(raise_exception=True)
-        result = run_filter_set(self.workspace, {**definition, "conditions": validated.validated_data}, period)
-        response = Response(result_json(result))
-        response.csv_rows = [row_json(r) for r in result.users]  # type: ignore[attr-defined]
-        response.csv_columns = USER_COLUMNS  # type: ignore[attr-defined]
-        response.csv_filename = f"{self.workspace.slug}-filter-set-{filter_set.pk}.csv"  # type: ignore[attr-defined]
-        return response
+        definition = {**saved, "conditions": validated.validated_data}
+        result, _ = filter_set_saved_result(workspace=self.workspace, definition=definition, period=period)
+        csv_filename = f"{self.workspace.slug}-filter-set-{filter_set.pk}.csv"
+        return filter_set_response(self, result, query.validated_data["ordering"], csv_filename)
