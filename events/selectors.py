@@ -309,7 +309,10 @@ def last_seen_at(*, workspace: Workspace, as_of: date, user_ids: Collection[int]
     upto = month_mask(month, month, as_of)
     seen: dict[int, datetime] = {}
     wanted = set(user_ids)
-    for user_id, bits, last in UserMonth.objects.filter(workspace=workspace, month=month).values_list(
+    # A few users (a page) by id; many, by reading the workspace's rows and keeping theirs.
+    few = len(wanted) <= 500
+    months = UserMonth.objects.filter(workspace=workspace, month=month)
+    for user_id, bits, last in (months.filter(crm_user__in=wanted) if few else months).values_list(
         "crm_user_id", "days", "last_event_at"
     ):
         if user_id in wanted and bits & upto and not bits & ~upto:
@@ -317,10 +320,11 @@ def last_seen_at(*, workspace: Workspace, as_of: date, user_ids: Collection[int]
     rest = [user_id for user_id in wanted if user_id not in seen]
     if rest:
         latest = UserDay.objects.filter(crm_user=OuterRef("pk"), day__lte=as_of).order_by("-day")
+        users = CrmUser.objects.filter(workspace=workspace)
         probed = (
-            CrmUser.objects.filter(workspace=workspace, id__in=rest)
+            (users.filter(id__in=rest) if len(rest) <= 500 else users)
             .annotate(seen=Subquery(latest.values("last_event_at")[:1]))
             .values_list("id", "seen")
         )
-        seen.update((user_id, moment) for user_id, moment in probed if moment is not None)
+        seen.update((user_id, moment) for user_id, moment in probed if moment is not None and user_id in wanted)
     return seen

@@ -88,12 +88,22 @@ class UserRow:
         }
 
 
+# The metrics that cost the most per user, which a paginated table fills only for the rows it shows
+# (``user_rows(defer=True)`` then ``user_rows_complete`` on the page) unless it sorts by them.
+DEFERRABLE_METRICS = ("last_seen", "features_used")
+
+
+def can_defer(ordering: str) -> bool:
+    return ordering.lstrip("-") not in DEFERRABLE_METRICS
+
+
 def user_rows(
     *,
     workspace: Workspace,
     period: Period,
     filters: UserFilters | None = None,
     users: QuerySet[CrmUser] | None = None,
+    defer: bool = False,
 ) -> list[UserRow]:
     """Every CRM user of the workspace (whatever their status or registration), narrowed by the user
     filters (and ``users``, e.g. a search), with their metrics for the period, by external id.
@@ -116,9 +126,6 @@ def user_rows(
         workspace=workspace, periods=[period, period.previous()], narrow=narrowed
     )
     totals = user_period_totals(workspace=workspace, period=period, narrow=narrowed, active=attendance)
-    seen = last_seen_at(workspace=workspace, as_of=period.end, user_ids=rows.keys())
-    features = feature_use_counts(workspace=workspace, period=period, per="crm_user_id", narrow=narrowed)
-    tz = workspace.tzinfo
     for user_id, row in rows.items():
         figures = totals.get(user_id)
         if figures:
@@ -129,9 +136,23 @@ def user_rows(
             row.session_minutes = round(row.session_seconds / 60, 1)
         row.previous_attendance_days = previous_attendance.get(user_id, 0)
         row.attendance_change_pct = change_pct(row.attendance_days, row.previous_attendance_days)
-        row.last_seen = seen[user_id].astimezone(tz) if user_id in seen else None
-        row.features_used = features.get(user_id, 0)
+    if not defer:
+        user_rows_complete(workspace=workspace, period=period, rows=list(rows.values()), narrow=narrowed)
     return sorted(rows.values(), key=lambda r: r.external_id)
+
+
+def user_rows_complete(*, workspace: Workspace, period: Period, rows: list[UserRow], narrow: Q | None = None) -> None:
+    """Fill in the deferred metrics (last seen, features used) of these rows, e.g. one page."""
+    if not rows:
+        return
+    if narrow is None and len(rows) <= 500:  # a page: read its users' rows only
+        narrow = Q(crm_user__in=[r.id for r in rows])
+    seen = last_seen_at(workspace=workspace, as_of=period.end, user_ids=[r.id for r in rows])
+    features = feature_use_counts(workspace=workspace, period=period, per="crm_user_id", narrow=narrow)
+    tz = workspace.tzinfo
+    for row in rows:
+        row.last_seen = seen[row.id].astimezone(tz) if row.id in seen else None
+        row.features_used = features.get(row.id, 0)
 
 
 def sort_rows(rows: list[UserRow], ordering: str) -> list[UserRow]:
@@ -224,7 +245,8 @@ def filter_set_result(
 ) -> FilterSetResult:
     """The users of the workspace passing the user filters (the total), those of them meeting every
     activity and feature condition (the matched), and the same per value of ``group_by``."""
-    rows = user_rows(workspace=workspace, period=period, filters=conditions.users)
+    needs_deferred = any(c.metric in ("last_seen_days", "features_used") for c in conditions.activity)
+    rows = user_rows(workspace=workspace, period=period, filters=conditions.users, defer=not needs_deferred)
     tz = workspace.tzinfo
     usage = [(c, _feature_counts(workspace, period, c)) for c in conditions.features]
 
@@ -240,6 +262,8 @@ def filter_set_result(
         return True
 
     matched = [r for r in rows if matches(r)]
+    if not needs_deferred:  # the matched users are listed with every metric
+        user_rows_complete(workspace=workspace, period=period, rows=matched)
     groups: list[GroupResult] = []
     if group_by:
         totals: dict[str, int] = defaultdict(int)

@@ -197,11 +197,15 @@ def user_table(
     detail_query: QueryDict,
     caption: str | Promise,
     table_id: str,
+    complete: Callable[[list[selectors.UserRow]], None] | None = None,
 ) -> dict[str, Any]:
     """A sortable, paginated table of user rows. ``query(**overrides)`` is the page's query with some
-    parameters changed (None removes one); ``state`` holds the validated ordering, page and page size."""
+    parameters changed (None removes one); ``state`` holds the validated ordering, page and page size;
+    ``complete`` fills the deferred metrics of the page's rows."""
     ordering, page_size = state["ordering"], state["page_size"]
     page: Page = Paginator(rows, page_size).get_page(state["page"])
+    if complete is not None:
+        complete(list(page.object_list))
     today = workspace.today()
 
     def sort(key: str, numeric: bool) -> tuple[str, str]:
@@ -300,8 +304,12 @@ def users_tab(request: HttpRequest, slug: str) -> HttpResponse:
     state = workspace_data_state(workspace=workspace)
     everyone = CrmUser.objects.filter(workspace=workspace)
     users = _search(everyone, q["search"]) if q["search"] else everyone
+    # The table shows one page: last seen and features used are filled for its rows only, unless
+    # it is sorted by them.
+    defer = selectors.can_defer(q["ordering"])
     rows = selectors.sort_rows(
-        selectors.user_rows(workspace=workspace, period=period, filters=q["filters"], users=users), q["ordering"]
+        selectors.user_rows(workspace=workspace, period=period, filters=q["filters"], users=users, defer=defer),
+        q["ordering"],
     )
     context: dict[str, Any] = {
         **_chrome(request, workspace, keep),
@@ -334,6 +342,11 @@ def users_tab(request: HttpRequest, slug: str) -> HttpResponse:
             detail_query=form.query(),
             caption=_("CRM users and their activity in the period; sort by a column heading."),
             table_id="users-table",
+            complete=(
+                (lambda page: selectors.user_rows_complete(workspace=workspace, period=period, rows=page))
+                if defer
+                else None
+            ),
         ),
         "csv_url": _url("api-users", form.query(page=None, page_size=None, format="csv"), slug=slug),
     }

@@ -176,3 +176,17 @@ def test_reads_rollups_not_raw_events(three, member_client):
     before = client.get(URL, {"as_of": "2025-10-05"}).json()
     Event.objects.all().delete()
     assert client.get(URL, {"as_of": "2025-10-05"}).json() == before
+
+
+@pytest.mark.parametrize("ordering", ["external_id", "-interactions", "-features_used", "last_seen"])
+def test_every_page_has_every_metric_of_its_rows(three, member_client, ordering):
+    # Pages fill last seen and features used for their own rows (unless sorted by them): page by
+    # page, the rows are those of the CSV, which has every row complete.
+    client = member_client(three)
+    params = {"as_of": "2025-10-05", "ordering": ordering, "page_size": 1}
+    pages = [client.get(URL, {**params, "page": n}).json()["results"][0] for n in (1, 2, 3)]
+    csv_rows = list(csv.DictReader(io.StringIO(client.get(URL, {**params, "format": "csv"}).content.decode())))
+    assert [(p["external_id"], p["features_used"], p["last_seen"] or "") for p in pages] == [
+        (r["external_id"], int(r["features_used"]), r["last_seen"]) for r in csv_rows
+    ]
+    assert {p["external_id"]: p["features_used"] for p in pages} == {"a1": 1, "b2": 2, "c3": 0}

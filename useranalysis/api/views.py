@@ -65,13 +65,20 @@ class UsersView(WorkspaceAPIView):
         if q.get("search"):
             term = q["search"]
             users = users.filter(Q(name__icontains=term) | Q(email__icontains=term) | Q(external_id__icontains=term))
-        rows = selectors.user_rows(workspace=self.workspace, period=period, filters=q["filters"], users=users)
+        csv = isinstance(request.accepted_renderer, CSVRenderer)
+        # A page needs last seen and features used of its own rows only, unless sorted by them.
+        defer = not csv and selectors.can_defer(q["ordering"])
+        rows = selectors.user_rows(
+            workspace=self.workspace, period=period, filters=q["filters"], users=users, defer=defer
+        )
         rows = selectors.sort_rows(rows, q["ordering"])
-        if isinstance(request.accepted_renderer, CSVRenderer):  # every matching row, not one page
+        if csv:  # every matching row, not one page
             return self.table_response({}, [row_json(r) for r in rows], USER_COLUMNS)
         paginator = UsersPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response([row_json(r) for r in page or []])
+        page = list(paginator.paginate_queryset(rows, request, view=self) or [])
+        if defer:
+            selectors.user_rows_complete(workspace=self.workspace, period=period, rows=page)
+        return paginator.get_paginated_response([row_json(r) for r in page])
 
 
 def result_json(result: selectors.FilterSetResult, users: list[selectors.UserRow]) -> dict[str, Any]:
