@@ -182,7 +182,7 @@ def _span_days(ranges: list[tuple[date, date]]) -> int:
 
 
 def month_split(first: date, last: date, data_first: date, data_last: date) -> MonthSplit:
-    """Split first..last for a month-total + daily-rows read (DESIGN.md §1).
+    """Split first..last for a read of month totals plus daily rows (events.selectors).
 
     Days outside data_first..data_last hold no rows, so they cost nothing either way. A month wholly
     inside the range is one total; a month cut by the range takes its days inside, or its total
@@ -204,7 +204,7 @@ def month_split(first: date, last: date, data_first: date, data_last: date) -> M
                 _clip(month, first - timedelta(days=1), data_first, data_last),
                 _clip(last + timedelta(days=1), end, data_first, data_last),
             )
-            if r is not None and r[0] >= month and r[1] <= end
+            if r is not None
         ]
         if not outside:
             months.append(month)
@@ -213,4 +213,15 @@ def month_split(first: date, last: date, data_first: date, data_last: date) -> M
         else:
             months.append(month)
             subtract.extend(outside)
-    return MonthSplit(months, add, subtract)
+    return MonthSplit(months, _joined(add), _joined(subtract))
+
+
+def _joined(ranges: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Ranges in order with the ones that touch merged: May 17–31 and June 1–15 read as one."""
+    joined: list[tuple[date, date]] = []
+    for first, last in ranges:
+        if joined and joined[-1][1] + timedelta(days=1) == first:
+            joined[-1] = (joined[-1][0], last)
+        else:
+            joined.append((first, last))
+    return joined

@@ -47,6 +47,14 @@ def test_a_month_cut_near_its_start_is_the_days_inside():
     )
 
 
+def test_two_months_cut_near_their_middles_read_one_run_of_days():
+    # May 17–Jun 15 with data to Jun 30: 15 days inside May (16 outside), 15 inside June (15 after):
+    # both by their days, one run.
+    assert month_split(D(2025, 5, 17), D(2025, 6, 15), D(2025, 1, 1), D(2025, 6, 30)) == MonthSplit(
+        [], [(D(2025, 5, 17), D(2025, 6, 15))], []
+    )
+
+
 def test_days_before_the_data_and_months_without_any():
     # Data from Mar 3: Feb has none; Mar 1–2 cost nothing, so March is its total.
     assert month_split(D(2025, 2, 10), D(2025, 3, 31), D(2025, 3, 3), D(2025, 6, 30)) == MonthSplit(
