@@ -16,7 +16,7 @@ Steps (see bench/README.md for what each figure means and the targets):
 4. SQLite import: ``import_events`` into a fresh SQLite database vs ``executemany`` of the same rows
    into a copy of the events table's DDL (same indexes), one transaction, same PRAGMAs.
 5. rollups: ``rollups_rebuild`` vs plain ``INSERT … SELECT … GROUP BY`` / window statements building
-   the same six tables (three from events, three coarser ones from the finest); the product's rows
+   the same eight tables (three from events, five coarser ones from them); the product's rows
    are checked equal to the reference's. Then one more day is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
 5b. scale-out: the same full rebuild through Celery (``rebuild_rollups_task``: a chord of one task per
    7 days) with 1 worker process, then 2; rows checked equal to a serial rebuild; the speed-up.
@@ -407,7 +407,7 @@ REFERENCE_TABLES = (
 
 
 def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes: int = 15) -> float:
-    """The same six tables built with plain INSERT … SELECT statements, one per table (the coarse
+    """The same eight tables built with plain INSERT … SELECT statements, one per table (the coarse
     grains from the finest, as the product builds them)."""
     for name, model in REFERENCE_TABLES:
         # "The same tables": same indexes and the same (deferred) foreign keys, checked at commit.
@@ -462,10 +462,10 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
         )
         conn.execute(
             "INSERT INTO bench_ref_usermonth (workspace_id, month, crm_user_id, days, events, sessions, "
-            "session_seconds) "
+            "session_seconds, last_event_at) "
             "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id,"
-            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events), sum(sessions), sum(session_seconds)"
-            "  FROM bench_ref_userday GROUP BY 1, 2, 3"
+            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events), sum(sessions), sum(session_seconds),"
+            "  max(last_event_at) FROM bench_ref_userday GROUP BY 1, 2, 3"
         )
         conn.execute(
             "INSERT INTO bench_ref_workspaceday (workspace_id, day, events, users) "
@@ -485,7 +485,10 @@ COMPARE = {
     ),
     "session": ("events_session", "crm_user_id, day, started_at, ended_at, events"),
     # Seconds summed in another order can differ in the last bits: compared to the microsecond.
-    "usermonth": ("events_usermonth", "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6)"),
+    "usermonth": (
+        "events_usermonth",
+        "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6), last_event_at",
+    ),
     "workspaceday": ("events_workspaceday", "day, events, users"),
 }
 
