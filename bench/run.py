@@ -487,7 +487,7 @@ COMPARE = {
     # Seconds summed in another order can differ in the last bits: compared to the microsecond.
     "usermonth": (
         "events_usermonth",
-        "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6), last_event_at",
+        "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6) AS session_seconds, last_event_at",
     ),
     "workspaceday": ("events_workspaceday", "day, events, users"),
 }
