@@ -43,13 +43,16 @@ def _can_fan_out(task: Task) -> bool:
 
 
 def _enqueue_funnel_refresh(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> None:
-    # Saved funnels whose range holds these days recompute once (debounced by the stale flag).
+    # Saved funnels whose range holds these days recompute once (debounced by the stale flag); saved
+    # filter sets are computed ahead for the new rollups version.
     from funnels.tasks import refresh_stale_funnels_task
+    from useranalysis.tasks import warm_filter_sets_task
 
     if everything:
         transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, everything=True))
     else:
         transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, days))
+    transaction.on_commit(lambda: warm_filter_sets_task.delay(workspace_id))
 
 
 @shared_task(**RETRY)

@@ -4,7 +4,8 @@ A saved filter set's result for a period is kept in the cache under the workspac
 (``Workspace.rollups_version``, renewed by every transaction that changes the rollups), so the
 second and later views of it between two refreshes cost one cache read, and a refresh can never
 leave an old figure on screen. Ad-hoc definitions (the builder, ``filter-sets/query``) are computed
-each time.
+each time. After each refresh a task computes every saved filter set over its default period
+ahead (``filter_sets_warm``); with several processes that needs a shared cache (``REDIS_CACHE_URL``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from events.models import Workspace
 from events.periods import Period
 from useranalysis import selectors
 from useranalysis.api import serializers as s
+from useranalysis.models import FilterSet
 
 CACHE_SECONDS = 24 * 3600
 
@@ -58,3 +60,30 @@ def filter_set_saved_result(
     result = run_filter_set(workspace, definition, period)
     cache.set(key, result, CACHE_SECONDS)
     return result, False
+
+
+def saved_definition(filter_set: FilterSet) -> dict[str, Any] | None:
+    """The saved filter set's definition, validated as the API and the page validate it; None when
+    it no longer validates (e.g. a feature it names was erased: the page shows why)."""
+    serializer = s.FilterSetQuerySerializer(
+        data={"conditions": filter_set.conditions or {}, "group_by": filter_set.group_by},
+        context={"workspace": filter_set.workspace},
+    )
+    if not serializer.is_valid():
+        return None
+    data = dict(serializer.validated_data)
+    return {"conditions": data.get("conditions", {}), "group_by": filter_set.group_by}
+
+
+def filter_sets_warm(*, workspace: Workspace) -> int:
+    """Compute and cache every saved filter set of the workspace over its default period ending
+    today (the period its page and ``results`` show by default); return how many."""
+    warmed = 0
+    for filter_set in FilterSet.objects.filter(workspace=workspace).select_related("workspace"):
+        definition = saved_definition(filter_set)
+        if definition is None:
+            continue
+        period = Period.ending(workspace.today(), filter_set.default_days, workspace.tzinfo)
+        filter_set_saved_result(workspace=workspace, definition=definition, period=period)
+        warmed += 1
+    return warmed

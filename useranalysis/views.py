@@ -917,18 +917,8 @@ def _result_context(
 
 def _is_saved_definition(filter_set: FilterSet | None, definition: dict[str, Any], workspace: Workspace) -> bool:
     """Whether the page shows the saved filter set as saved (not changed in the builder)."""
-    if filter_set is None:
-        return False
-    saved = {"conditions": _validated_conditions(filter_set, workspace), "group_by": filter_set.group_by}
-    return services.definition_canonical(definition) == services.definition_canonical(saved)
-
-
-def _validated_conditions(filter_set: FilterSet, workspace: Workspace) -> dict[str, Any]:
-    serializer = FilterSetQuerySerializer(
-        data={"conditions": filter_set.conditions or {}, "group_by": filter_set.group_by},
-        context={"workspace": workspace},
-    )
-    return dict(serializer.validated_data).get("conditions", {}) if serializer.is_valid() else {}
+    saved = services.saved_definition(filter_set) if filter_set is not None else None
+    return saved is not None and services.definition_canonical(definition) == services.definition_canonical(saved)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -292,3 +292,22 @@ def test_a_saved_filter_sets_result_is_cached_until_the_rollups_change(sh, membe
     # next answer counts it.
     journeys(sh, [("browser", at(31, "15:00"), "Leads", "create")])
     assert sorted(u["external_id"] for u in client.get(url, params).json()["users"]) == ["browser", "heavy"]
+
+
+def test_a_refresh_computes_saved_filter_sets_ahead(sh, member_client, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.tasks import refresh_rollups_task
+
+    client = member_client(sh, role="analyst", username="ana")
+    pk = client.post(BASE, {**DEFINITION, "default_days": 30}, format="json").json()["id"]
+    # New events, then the refresh task as the worker runs it: it queues the warm-up for after commit.
+    journeys(sh, [("light", at(21, "10:00"), "Leads", "create")], refresh=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refresh_rollups_task.delay(sh.id).get() == 1
+    # Its default period ends today: the first view of it is already a cache read.
+    with CaptureQueriesContext(connection) as first_view:
+        body = client.get(f"{BASE}{pk}/results").json()
+    assert not any("events_usermonth" in q["sql"] for q in first_view.captured_queries)
+    assert body["total_users"] == 4

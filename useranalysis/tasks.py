@@ -1,0 +1,21 @@
+"""Celery tasks of the User analysis area: thin wrappers that take ids and call
+``useranalysis.services``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from events.models import Workspace
+from useranalysis.services import filter_sets_warm
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+def warm_filter_sets_task(workspace_id: int) -> int:
+    """After the rollups of a workspace changed: compute and cache every saved filter set's result
+    over its default period ending today, so the first view after a refresh is a cache read. Safe to
+    run twice (the second finds them cached)."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:  # deleted since the task was queued
+        return 0
+    return filter_sets_warm(workspace=workspace)
