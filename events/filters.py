@@ -61,6 +61,15 @@ class CrmUserFilterSet(django_filters.FilterSet):
 USER_FILTER_FIELDS = ("language", "country", "timezone", "status")
 
 
+def user_filter_badges(form: forms.Form) -> list[dict[str, Any]]:
+    """A form's user-filter fields with how many values each has ticked (for the dropdown badges)."""
+    result = []
+    for name in USER_FILTER_FIELDS:
+        bound = form[name]
+        result.append({"field": bound, "selected": len(bound.field.widget.format_value(bound.value()))})
+    return result
+
+
 def user_filters_from(data: Any) -> dict[str, list[str]]:
     """Validated user filters from a QueryDict or dict: {attribute: [values]}, empty ones dropped.
 

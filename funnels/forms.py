@@ -22,7 +22,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from events.filters import USER_FILTER_FIELDS, user_filters_from
+from events.filters import USER_FILTER_FIELDS, user_filter_badges, user_filters_from
 from events.models import Workspace
 from events.periods import RangeError, period_between
 from events.selectors import CatalogFeature, feature_catalog
@@ -333,11 +333,8 @@ class FunnelForm(forms.Form):
 
     @property
     def filter_fields(self) -> list[dict[str, Any]]:
-        result = []
-        for name in USER_FILTER_FIELDS:
-            bound = self[name]
-            result.append({"field": bound, "selected": len(bound.field.widget.format_value(bound.value()))})
-        return result
+        """The user-filter fields with how many values each has ticked (for the dropdown badges)."""
+        return user_filter_badges(self)
 
     @property
     def can_add_step(self) -> bool:
@@ -408,11 +405,8 @@ class FunnelRangeForm(forms.Form):
 
     @property
     def filter_fields(self) -> list[dict[str, Any]]:
-        result = []
-        for name in USER_FILTER_FIELDS:
-            bound = self[name]
-            result.append({"field": bound, "selected": len(bound.field.widget.format_value(bound.value()))})
-        return result
+        """The user-filter fields with how many values each has ticked (for the dropdown badges)."""
+        return user_filter_badges(self)
 
     @property
     def is_custom(self) -> bool:

@@ -25,7 +25,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from events.filters import USER_FILTER_FIELDS, CrmUserFilterSet, MultiValueField, user_filters_from
+from events.filters import USER_FILTER_FIELDS, CrmUserFilterSet, MultiValueField, user_filter_badges, user_filters_from
 from events.models import CrmUser, Feature, Workspace
 from events.periods import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, Interval, Period, RangeError, period_between
 from events.selectors import CatalogFeature, UnknownStep, crm_user_find, feature_catalog, feature_resolve
@@ -186,11 +186,7 @@ class WorkspaceQueryForm(forms.Form):
     @property
     def filter_fields(self) -> list[dict[str, Any]]:
         """The user-filter fields with how many values each has ticked (for the dropdown badges)."""
-        result = []
-        for name in USER_FILTER_FIELDS:
-            bound = self[name]
-            result.append({"field": bound, "selected": len(bound.field.widget.format_value(bound.value()))})
-        return result
+        return user_filter_badges(self)
 
     @property
     def active_filter_count(self) -> int:
