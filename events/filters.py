@@ -10,10 +10,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from events.models import CrmUser
+from events.models import CrmUser, Workspace
 from events.validation import UNSTORABLE, storable
 
 
@@ -92,6 +92,14 @@ def user_filters_from(data: Any) -> dict[str, list[str]]:
         }
         raise forms.ValidationError({"status": [message]})
     return cleaned
+
+
+def crm_user_condition(workspace: Workspace, filters: dict[str, list[str]] | None) -> Q | None:
+    """A condition on ``crm_user`` keeping the workspace's users that pass the filters (a subquery),
+    for rollup querysets; None without filters."""
+    if not filters:
+        return None
+    return Q(crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id"))
 
 
 def filter_crm_users(queryset: QuerySet[CrmUser], filters: dict[str, list[str]]) -> QuerySet[CrmUser]:

@@ -203,43 +203,48 @@ def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> Non
         )
 
 
-def _recompute_feature_months(workspace_id: int, month: date) -> None:
-    """Replace the UserFeatureMonth rows of ``month`` (day bits and events) from UserFeatureDayTotal.
+def _replace_month_rows(workspace_id: int, month: date, table: str, insert_select: str) -> None:
+    """Replace the rows of ``month`` in a month table with ``insert_select`` run over the month's
+    days (its parameters: the month, then workspace, first and last day).
 
     Under the month's lock, held to commit: of two chunks of one month recomputing at once, the
     one that takes the lock last sees the other's committed days and its own, so its rows are right.
     """
     _lock_month(workspace_id, month)
-    table = UserFeatureMonth._meta.db_table
     month_value = connection.ops.adapt_datefield_value(month)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s", [workspace_id, month_value])
-        # Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR.
-        cursor.execute(
-            f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days, events) "
-            f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events) "
-            f"FROM {UserFeatureDayTotal._meta.db_table} "
-            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id",
-            [month_value, *_day_params(workspace_id, month, month_end(month))],
-        )
+        cursor.execute(insert_select, [month_value, *_day_params(workspace_id, month, month_end(month))])
+
+
+def _recompute_feature_months(workspace_id: int, month: date) -> None:
+    """UserFeatureMonth of ``month`` (day bits and events) from UserFeatureDayTotal. Each (day, user,
+    feature) is one row of the totals, so the sum of its day bits is their OR."""
+    table = UserFeatureMonth._meta.db_table
+    _replace_month_rows(
+        workspace_id,
+        month,
+        table,
+        f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days, events) "
+        f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events) "
+        f"FROM {UserFeatureDayTotal._meta.db_table} "
+        "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id",
+    )
 
 
 def _recompute_user_months(workspace_id: int, month: date) -> None:
-    """Replace the UserMonth rows of ``month`` from UserDay (a few thousand rows a month), under the
-    same month lock as ``_recompute_feature_months``."""
-    _lock_month(workspace_id, month)
+    """UserMonth of ``month`` from UserDay (a few thousand rows a month)."""
     table = UserMonth._meta.db_table
-    month_value = connection.ops.adapt_datefield_value(month)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s", [workspace_id, month_value])
-        cursor.execute(
-            f"INSERT INTO {table} (workspace_id, month, crm_user_id, days, events, sessions, session_seconds, "
-            "last_event_at) "
-            f"SELECT workspace_id, %s, crm_user_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events), "
-            f"SUM(sessions), SUM(session_seconds), MAX(last_event_at) FROM {UserDay._meta.db_table} "
-            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id",
-            [month_value, *_day_params(workspace_id, month, month_end(month))],
-        )
+    _replace_month_rows(
+        workspace_id,
+        month,
+        table,
+        f"INSERT INTO {table} (workspace_id, month, crm_user_id, days, events, sessions, session_seconds, "
+        "last_event_at) "
+        f"SELECT workspace_id, %s, crm_user_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events), "
+        f"SUM(sessions), SUM(session_seconds), MAX(last_event_at) FROM {UserDay._meta.db_table} "
+        "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id",
+    )
 
 
 def workspace_days_recompute(*, workspace_id: int, first: date, last: date) -> None:

@@ -60,11 +60,11 @@ def workspace_data_state(*, workspace: Workspace) -> DataState:
 def last_seen_by_user(
     *, workspace: Workspace, as_of: date, user_ids: Iterable[int] | None = None
 ) -> dict[int, datetime]:
-    """Each user's latest event time at or before the end of ``as_of`` (local day), from UserDay."""
-    qs = UserDay.objects.filter(workspace=workspace, day__lte=as_of)
-    if user_ids is not None:
-        qs = qs.filter(crm_user_id__in=list(user_ids))
-    return dict(qs.values("crm_user_id").annotate(last=Max("last_event_at")).values_list("crm_user_id", "last"))
+    """Each user's latest event time at or before the end of ``as_of`` (local day): every user of
+    the workspace, or those of ``user_ids`` (see ``last_seen_at``)."""
+    if user_ids is None:
+        user_ids = CrmUser.objects.filter(workspace=workspace).values_list("id", flat=True)
+    return last_seen_at(workspace=workspace, as_of=as_of, user_ids=list(user_ids))
 
 
 @dataclass(frozen=True)

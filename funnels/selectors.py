@@ -65,7 +65,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import BigIntegerField, Case, F, Func, IntegerField, Q, QuerySet, Value, When
 
-from events.filters import filter_crm_users
+from events.filters import crm_user_condition
 from events.models import CrmUser, Event, Feature, Workspace
 from events.periods import Period
 from funnels.models import Funnel, FunnelResult, Order, Unit
@@ -328,9 +328,8 @@ def _candidate_events(
     base = Event.objects.filter(workspace=workspace)
     if spec.unit == Unit.RECORD:
         base = base.exclude(record_id="")
-    if filters:
-        users = filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters)
-        base = base.filter(crm_user_id__in=users.values("id"))
+    if (condition := crm_user_condition(workspace, filters)) is not None:
+        base = base.filter(condition)
     return base.filter(occurred_at__gte=ctx.start, occurred_at__lt=ctx.end + ctx.window)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from events.filters import filter_crm_users
+from events.filters import crm_user_condition
 from events.models import CrmUser, Feature, FeatureDay, UserFeatureDay, UserFeatureDayTotal, Workspace
 from events.periods import Period
 
@@ -33,9 +33,8 @@ def _narrowed[Q_T: QuerySet[Any]](
         qs = qs.filter(feature__in=[f.pk for f in features])
     if crm_user is not None:
         qs = qs.filter(crm_user=crm_user)
-    if filters:
-        users = filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters)
-        qs = qs.filter(crm_user__in=users.values("id"))
+    if (condition := crm_user_condition(workspace, filters)) is not None:
+        qs = qs.filter(condition)
     return qs
 
 

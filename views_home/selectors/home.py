@@ -12,7 +12,7 @@ from typing import Literal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from events.filters import filter_crm_users
+from events.filters import crm_user_condition, filter_crm_users
 from events.models import CrmUser, FeatureDay, UserDay, Workspace, WorkspaceDay
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
 from events.selectors import active_days_by_user, feature_use_in_period, user_period_totals
@@ -64,16 +64,9 @@ def scoped_users(*, workspace: Workspace, filters: UserFilters | None) -> QueryS
     return filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters or {})
 
 
-def _user_narrowing(workspace: Workspace, filters: UserFilters | None) -> Q | None:
-    if not filters:
-        return None
-    return Q(crm_user__in=scoped_users(workspace=workspace, filters=filters).values("id"))
-
-
 def _restrict_to_users[Q_T: QuerySet](qs: Q_T, *, workspace: Workspace, filters: UserFilters | None) -> Q_T:
-    if not filters:
-        return qs
-    return qs.filter(crm_user__in=scoped_users(workspace=workspace, filters=filters).values("id"))
+    condition = crm_user_condition(workspace, filters)
+    return qs if condition is None else qs.filter(condition)
 
 
 def user_days(*, workspace: Workspace, period: Period, filters: UserFilters | None = None) -> QuerySet[UserDay]:
@@ -82,11 +75,11 @@ def user_days(*, workspace: Workspace, period: Period, filters: UserFilters | No
 
 
 def _period_figures(
-    workspace: Workspace, period: Period, filters: UserFilters | None, active: dict[int, int]
+    workspace: Workspace, period: Period, filters: UserFilters | None, narrow: Q | None, active: dict[int, int]
 ) -> dict[int | str, int]:
-    """The summary metrics of one period; ``active`` is its active days per user (filtered)."""
+    """The summary metrics of one period; ``active`` is its active days per user, ``narrow`` the
+    filters as a condition on ``crm_user``."""
     if filters:  # the filtered users' sums, and their (user, feature) pairs for features used
-        narrow = Q(crm_user__in=scoped_users(workspace=workspace, filters=filters).values("id"))
         totals = user_period_totals(workspace=workspace, period=period, narrow=narrow, active=active)
         interactions = sum(t.events for t in totals.values())
         pairs = _restrict_to_users(
@@ -118,10 +111,10 @@ def _period_figures(
 def home_summary(*, workspace: Workspace, period: Period, filters: UserFilters | None = None) -> HomeSummary:
     """The five summary metrics for the period, with the previous period and the change."""
     previous = period.previous()
-    narrow = _user_narrowing(workspace, filters)
+    narrow = crm_user_condition(workspace, filters)
     active_now, active_before = active_days_by_user(workspace=workspace, periods=[period, previous], narrow=narrow)
-    now = _period_figures(workspace, period, filters, active_now)
-    before = _period_figures(workspace, previous, filters, active_before)
+    now = _period_figures(workspace, period, filters, narrow, active_now)
+    before = _period_figures(workspace, previous, filters, narrow, active_before)
     metrics = {
         name: Metric(now[name], before[name], change_pct(now[name], before[name])) for name in HomeSummary.METRICS
     }
@@ -174,7 +167,7 @@ def top_users(
     filters: UserFilters | None = None,
 ) -> list[TopUser]:
     """The users with the most interactions (or active days) in the period; ties by external id."""
-    narrow = _user_narrowing(workspace, filters)
+    narrow = crm_user_condition(workspace, filters)
     if by == "interactions":
         values = {u: t.events for u, t in user_period_totals(workspace=workspace, period=period, narrow=narrow).items()}
     else:

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 
-from events.filters import filter_crm_users
-from events.models import CrmUser, Feature, Workspace
+from events.filters import crm_user_condition
+from events.models import Feature, Workspace
 from events.periods import Period
 from events.selectors import feature_events_by_user, feature_use_counts
 from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
@@ -66,8 +66,8 @@ def feature_popularity(
     narrow = Q()
     if features is not None:
         narrow &= Q(feature__in=[f.pk for f in features])
-    if filters:
-        narrow &= Q(crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id"))
+    if (condition := crm_user_condition(workspace, filters)) is not None:
+        narrow &= condition
         totals: QuerySet[Any] = user_feature_totals(
             workspace=workspace, period=period, filters=filters, features=features
         )
@@ -97,9 +97,7 @@ def feature_frequency(
     ``bounds`` are ascending lower bounds: (1, 11, 101) gives 1–10, 11–100 and 101+. Users below
     the first bound are in no bucket.
     """
-    narrow = None
-    if filters:
-        narrow = Q(crm_user__in=filter_crm_users(CrmUser.objects.filter(workspace=workspace), filters).values("id"))
+    narrow = crm_user_condition(workspace, filters)
     per_user = feature_events_by_user(workspace=workspace, period=period, feature=feature, narrow=narrow).values()
     counts = [0] * len(bounds)
     for n in per_user:
