@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer
+from pytest_django.live_server_helper import LiveServer
 
 from events.models import Membership, Workspace
 
@@ -29,6 +32,42 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "browser-Tests-pass-2026"
+
+
+class OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server, answering one request at a time.
+
+    On SQLite the tests' database lives in memory, so every request thread of the live server shares
+    the test's one connection (Django's docs warn that simultaneous queries through it "may sometimes
+    randomly cause the tests to fail"). A page fires its chart requests together; CI once saw one of
+    them answer 500 and its neighbour an HTML page instead of JSON. Threads still accept the browser's keep-alive
+    connections; only the application runs under a lock, to the last byte of its response.
+    """
+
+    lock = threading.Lock()
+
+    def set_app(self, application: Any) -> None:
+        def serialised(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            with self.lock:
+                response = application(environ, start_response)
+                try:
+                    return list(response)
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()
+
+        super().set_app(serialised)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's live server (same address rules), with requests handled one at a time."""
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(addr, start=False)
+    server.thread.server_class = OneRequestAtATimeServer
+    server.start()
+    request.addfinalizer(server.stop)
+    yield server
 
 
 @pytest.fixture(scope="session")
