@@ -12,9 +12,11 @@ Steps (see bench/README.md for what each figure means and the targets):
    one day later with new uuids.
 2. a throwaway PostgreSQL + Redis (tests/services.sh), given a production-like configuration.
 3. bulk import: ``manage.py import_events`` vs ``COPY`` of the same rows (ids resolved) into a table
-   created ``LIKE events_event INCLUDING ALL`` (same columns, unique constraint and indexes).
+   created ``LIKE events_event INCLUDING ALL`` (same columns and indexes, not partitioned) plus the
+   issue's unique ``(workspace_id, uuid)`` index (the product keeps it in ``events_eventkey``).
 4. SQLite import: ``import_events`` into a fresh SQLite database vs ``executemany`` of the same rows
-   into a copy of the events table's DDL (same indexes), one transaction, same PRAGMAs.
+   into a copy of the events table's DDL (same indexes, plus the unique uuid index), one
+   transaction, same PRAGMAs.
 5. rollups: ``rollups_rebuild`` vs plain ``INSERT … SELECT … GROUP BY`` / window statements building
    the same eight tables (three from events, five coarser ones from them); the product's rows
    are checked equal to the reference's. Then one more day is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
@@ -323,8 +325,10 @@ def clone_table(conn: Any, source: str, target: str, *, foreign_keys: bool) -> N
 
 def pg_reference_copy(conn: Any, ref_csv: Path) -> float:
     """COPY of the same rows (ids resolved) into an identically indexed clone of events_event: the
-    issue's reference, indexes and unique constraint but no foreign keys."""
+    issue's reference. Its indexes, unpartitioned, and the unique ``(workspace_id, uuid)`` that the
+    product enforces through ``events_eventkey`` (a partitioned table cannot); no foreign keys."""
     clone_table(conn, "events_event", "bench_ref_events", foreign_keys=False)
+    conn.execute("ALTER TABLE bench_ref_events ADD UNIQUE (workspace_id, uuid)")
     conn.execute("CHECKPOINT")
     started = time.perf_counter()
     with (
@@ -367,6 +371,8 @@ def sqlite_reference(db_path: Path, ref_csv: Path) -> float:
         sql = re.sub(r'(CREATE (?:UNIQUE )?INDEX ")', r"\1ref_", sql)
         sql = re.sub(r'REFERENCES "[^"]+" \("id"\) DEFERRABLE INITIALLY DEFERRED', "", sql)
         conn.execute(sql)
+    # The uniqueness the product keeps in events_eventkey (the issue's reference has it on the table).
+    conn.execute('CREATE UNIQUE INDEX ref_event_uuid ON ref_event ("workspace_id", "uuid")')
 
     def rows() -> Iterator[list[Any]]:
         with open(ref_csv, newline="") as f:

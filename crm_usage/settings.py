@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("ROLLUP_SWEEP_SECONDS", 300),
     },
     "apply-raw-event-retention": {"task": "events.tasks.apply_retention_task", "schedule": 6 * 3600},
+    # PostgreSQL: next month's events partition ahead of time (ingestion also creates them as needed).
+    "maintain-event-partitions": {"task": "events.tasks.maintain_event_partitions_task", "schedule": 6 * 3600},
 }
 
 REST_FRAMEWORK = {

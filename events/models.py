@@ -310,7 +310,14 @@ action_validator = RegexValidator(r"^[A-Za-z0-9_.:-]+$", _("Letters, digits, _ .
 
 
 class Event(models.Model):
-    """One interaction of a CRM user with a feature. The system of record: rollups derive from it."""
+    """One interaction of a CRM user with a feature. The system of record: rollups derive from it.
+
+    On PostgreSQL the table is range-partitioned by month of ``occurred_at`` (migration 0016,
+    ``events.partitions``): retention drops whole months, and a time range reads only its months.
+    Its primary key there is ``(id, occurred_at)``, as a partitioned table's unique keys must hold
+    the partition key; ``id`` still comes from one sequence. For the same reason the uuid of an event
+    is kept unique by ``EventKey``, not by this table.
+    """
 
     # No database-level foreign keys and no single-column indexes on the three references: checking
     # three keys per row at commit cost 44 % of a bulk import (bench/README.md). Every event is
@@ -335,7 +342,6 @@ class Event(models.Model):
     properties = models.JSONField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "uuid"], name="event_unique_uuid")]
         indexes = [
             # Day refreshes read one workspace's events in a time range.
             models.Index(fields=["workspace", "occurred_at"], name="event_ws_time"),
@@ -348,6 +354,28 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature_id}/{self.action} by {self.crm_user_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class EventKey(models.Model):
+    """The uuids a workspace has stored: ingestion's idempotency check.
+
+    A unique index on the monthly-partitioned events table would have to include the event's time,
+    and a uuid resent with another time would then be stored twice. Ingestion inserts the key first
+    (``ON CONFLICT DO NOTHING``, in the same transaction as the event), so the event is stored only
+    if its key was new. ``occurred_at`` lets retention prune the keys of events it removed: older
+    events are refused at ingestion anyway. Erasing a CRM user keeps their keys (a uuid carries no
+    personal data), so a resend cannot bring erased events back.
+    """
+
+    pk = models.CompositePrimaryKey("workspace_id", "uuid")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    uuid = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}/{self.uuid}"
 
 
 class DirtyDay(models.Model):

@@ -1,7 +1,8 @@
 """Privacy: raw-event retention per workspace, and erasing one CRM user on request.
 
 Retention deletes raw events before the workspace's retention start and keeps the rollups, so the
-tabs keep their history. Days before the retention start are never recomputed again (their raw
+tabs keep their history. On PostgreSQL a month no workspace keeps is dropped whole, as a partition
+(``events.partitions``); what remains is deleted row by row. Days before the retention start are never recomputed again (their raw
 events are gone), and ingestion refuses events for them.
 """
 
@@ -18,6 +19,7 @@ from events.models import (
     CrmUser,
     DirtyDay,
     Event,
+    EventKey,
     Session,
     UserDay,
     UserFeatureDay,
@@ -26,6 +28,7 @@ from events.models import (
     UserMonth,
     Workspace,
 )
+from events.partitions import event_partitions_drop_expired
 from events.periods import local_midnight_utc
 from events.rollups import feature_days_recompute, rollups_changed, workspace_days_recompute
 
@@ -33,14 +36,19 @@ DELETE_CHUNK = 20_000
 
 
 def _delete_in_chunks(qs: Any) -> int:
-    """Delete a large selection in bounded transactions (no lock held for minutes)."""
+    """Delete a large selection of events in bounded transactions (no lock held for minutes). The
+    chunk's time span goes with its ids, so that PostgreSQL looks for them only in its months'
+    partitions."""
     deleted = 0
     while True:
-        ids = list(qs.values_list("id", flat=True)[:DELETE_CHUNK])
-        if not ids:
+        chunk = list(qs.values_list("id", "occurred_at")[:DELETE_CHUNK])
+        if not chunk:
             return deleted
+        ids, moments = zip(*chunk, strict=True)
         with transaction.atomic():
-            deleted += qs.model.objects.filter(id__in=ids).delete()[0]
+            deleted += qs.model.objects.filter(
+                id__in=ids, occurred_at__gte=min(moments), occurred_at__lte=max(moments)
+            ).delete()[0]
 
 
 def retention_check(workspace: Workspace) -> Any:
@@ -55,13 +63,20 @@ def retention_check(workspace: Workspace) -> Any:
 
 
 def raw_events_apply_retention(*, workspace: Workspace) -> int:
-    """Delete the workspace's raw events older than its retention; return how many."""
+    """Delete the workspace's raw events older than its retention, and their uuid keys (ingestion
+    refuses such events anyway); return how many events went.
+
+    Whole months first: every partition no workspace keeps any event of is dropped (its events of
+    other workspaces are past their own retention too); then the rest row by row."""
     start = workspace.retention_start()
     if start is None:
         return 0
     cutoff = local_midnight_utc(start, workspace.tzinfo)
     DirtyDay.objects.filter(workspace=workspace, day__lt=start).delete()
-    return _delete_in_chunks(Event.objects.filter(workspace=workspace, occurred_at__lt=cutoff))
+    dropped = event_partitions_drop_expired().get(workspace.id, 0)
+    deleted = _delete_in_chunks(Event.objects.filter(workspace=workspace, occurred_at__lt=cutoff))
+    EventKey.objects.filter(workspace=workspace, occurred_at__lt=cutoff).delete()
+    return dropped + deleted
 
 
 def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None) -> dict[str, int]:

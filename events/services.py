@@ -24,7 +24,18 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, IngestKey, Membership, Workspace
+from events.models import (
+    CrmUser,
+    DirtyDay,
+    Event,
+    EventKey,
+    Feature,
+    FeatureAction,
+    IngestKey,
+    Membership,
+    Workspace,
+)
+from events.partitions import event_partitions_ensure, event_partitions_known, month_of
 from events.validation import EventColumns, EventRow
 
 logger = logging.getLogger(__name__)
@@ -152,11 +163,11 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> list[datetime]:
 
 
 def _insert_events_postgresql(rows: list[tuple[Any, ...]]) -> list[Any]:
-    """``COPY`` the batch into a temporary staging table, then one ``INSERT … SELECT … ON CONFLICT DO
-    NOTHING RETURNING``: COPY is the cheapest way into PostgreSQL (no per-statement parameter
-    parsing), and the conflict rule needs an INSERT. Staged rows keep the batch's order (``seq``), so
-    the first row of a uuid repeated inside the batch is the one stored."""
-    table = Event._meta.db_table
+    """``COPY`` the batch into a temporary staging table, then one statement: insert the first row
+    of each uuid into the key table (``ON CONFLICT DO NOTHING RETURNING``), and the events whose
+    keys went in. COPY is the cheapest way into PostgreSQL (no per-statement parameter parsing), and
+    the conflict rule needs an INSERT. A client resending a batch while the first send is still
+    being stored waits on the key's unique index, then finds the key taken."""
     with connection.cursor() as cursor:
         # Created once per connection (a no-op afterwards); ON COMMIT DELETE ROWS empties it at every
         # commit, and the DELETE below does so when several batches share one transaction.
@@ -171,8 +182,11 @@ def _insert_events_postgresql(rows: list[tuple[Any, ...]]) -> list[Any]:
             for seq, row in enumerate(rows):
                 write_row((seq, *row))
         cursor.execute(
-            f"INSERT INTO {table} ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} FROM {_STAGE} ORDER BY seq "
-            "ON CONFLICT DO NOTHING RETURNING occurred_at"
+            f"WITH firsts AS (SELECT DISTINCT ON (workspace_id, uuid) * FROM {_STAGE} ORDER BY workspace_id, uuid, seq), "
+            f"new_keys AS (INSERT INTO {EventKey._meta.db_table} (workspace_id, uuid, occurred_at) "
+            "  SELECT workspace_id, uuid, occurred_at FROM firsts ON CONFLICT DO NOTHING RETURNING workspace_id, uuid) "
+            f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} FROM firsts "
+            "JOIN new_keys USING (workspace_id, uuid) ORDER BY seq RETURNING occurred_at"
         )
         inserted = [r[0] for r in cursor.fetchall()]
         cursor.execute(f"DELETE FROM {_STAGE}")
@@ -180,13 +194,13 @@ def _insert_events_postgresql(rows: list[tuple[Any, ...]]) -> list[Any]:
 
 
 def _insert_events_sqlite(rows: list[tuple[Any, ...]]) -> list[Any]:
-    """Look up which uuids the workspace already has, then ``executemany`` the new rows.
+    """Look up which uuids the workspace already has, then ``executemany`` the new keys and rows.
 
     SQLite has one writer and Django opens its transactions with ``BEGIN IMMEDIATE``: nothing can
     insert a uuid between the look-up and the insert, so the rows inserted are exactly the rows
     kept here. ``ON CONFLICT DO NOTHING`` stays as a guard, and the count is checked.
     """
-    table = Event._meta.db_table
+    keys = EventKey._meta.db_table
     fresh: dict[tuple[int, str], tuple[Any, ...]] = {}
     for row in rows:
         fresh.setdefault((row[0], row[1]), row)  # the first row of a uuid wins
@@ -198,7 +212,7 @@ def _insert_events_sqlite(rows: list[tuple[Any, ...]]) -> list[Any]:
             for start in range(0, len(uuids), _SQLITE_UUID_CHUNK):
                 chunk = uuids[start : start + _SQLITE_UUID_CHUNK]
                 cursor.execute(
-                    f"SELECT uuid FROM {table} WHERE workspace_id = %s AND uuid IN ({','.join(['%s'] * len(chunk))})",
+                    f"SELECT uuid FROM {keys} WHERE workspace_id = %s AND uuid IN ({','.join(['%s'] * len(chunk))})",
                     [workspace_id, *chunk],
                 )
                 for (uuid,) in cursor.fetchall():
@@ -206,12 +220,23 @@ def _insert_events_sqlite(rows: list[tuple[Any, ...]]) -> list[Any]:
         new_rows = list(fresh.values())
         if new_rows:
             cursor.executemany(
-                f"INSERT INTO {table} ({_EVENT_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                new_rows,
+                f"INSERT INTO {keys} (workspace_id, uuid, occurred_at) VALUES (%s,%s,%s) ON CONFLICT DO NOTHING",
+                [(row[0], row[1], row[7]) for row in new_rows],
             )
             if cursor.rowcount != len(new_rows):  # cannot happen under the write lock; be exact anyway
-                raise RuntimeError(f"expected to insert {len(new_rows)} events, inserted {cursor.rowcount}")
+                raise RuntimeError(f"expected to insert {len(new_rows)} event keys, inserted {cursor.rowcount}")
+            cursor.executemany(
+                f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                new_rows,
+            )
     return [row[7] for row in new_rows]
+
+
+def _utc_months(cols: EventColumns) -> set[date]:
+    """The UTC months (first days) of the events: the partitions they go to."""
+    if cols.utc_stamps:
+        return {date(int(m[:4]), int(m[5:7]), 1) for m in set(map(itemgetter(slice(0, 7)), cols.stamps))}
+    return set(map(month_of, cols.moments))
 
 
 def _db_moments(cols: EventColumns) -> Sequence[Any]:
@@ -293,6 +318,7 @@ def _store_exact(
     n = len(cols)
     if not n:
         return result
+    event_partitions_ensure(_utc_months(cols))
     now = timezone.now()
     with transaction.atomic():
         if user_ids is None or feature_ids is None:
@@ -361,14 +387,17 @@ class EventBulkWriter:
     next chunks are read and checked (the server inserts while Python parses), on SQLite one
     ``executemany``; no staging table, no duplicate look-up, and the local days come from the
     events themselves. A uuid seen twice in a batch ends the batch before it, and that chunk takes
-    the exact path. A uuid already stored makes the batch fail (PostgreSQL: a unique violation;
-    SQLite: fewer rows inserted than sent): it is rolled back and stored chunk by chunk through the
+    the exact path. The batch's uuids then go into the key table (PostgreSQL: a second ``COPY``,
+    after the events'; SQLite: before them). A uuid already stored makes the batch fail (PostgreSQL:
+    a unique violation; SQLite: fewer keys inserted than sent): it is rolled back and stored chunk by chunk through the
     exact path of ``events_ingest`` (staging table and ``ON CONFLICT DO NOTHING``, duplicates counted
     by the database), and the next batches take that path too, for a number of rows that doubles at
     each failure (a file imported twice) and resets at the next success.
 
     User and feature ids are loaded once and cached; unknown ones are created when first seen (on
-    PostgreSQL inside the open batch: its COPY is ended, and a new one started after). Use as a
+    PostgreSQL inside the open batch: its COPY is ended, and a new one started after). A chunk with
+    a month that has no events partition yet ends the open batch, and the partition is created
+    before the chunk is written. Use as a
     context manager: leaving it on an exception rolls back the open batch; ``close()`` stores the
     rest and returns the totals.
     """
@@ -386,6 +415,7 @@ class EventBulkWriter:
         self._batch: list[EventColumns] = []
         self._batch_size = 0
         self._uuids: set[str] = set()
+        self._months: set[date] = set()  # UTC months seen, whose partitions were seen to
         self._exact_rows = 0  # rows still to store through the exact path after a conflict
         self._backoff = 1
         # PostgreSQL, while a batch is open: its transaction and cursor; its COPY (while one runs)
@@ -410,6 +440,14 @@ class EventBulkWriter:
         n = len(cols)
         if not n:
             return
+        months = _utc_months(cols) - self._months
+        if months:
+            self._months |= months
+            if not event_partitions_known(months):
+                # A month without its partition yet: end the open batch (a conflict there switches
+                # to the exact path, checked below), so that the partition is created outside it.
+                self._flush()
+                event_partitions_ensure(months)
         self._resolve(cols)
         if self._exact_rows > 0:
             self._exact_rows -= n
@@ -536,6 +574,15 @@ class EventBulkWriter:
         )
         return ("\n".join(lines) + "\n").encode()
 
+    def _copy_keys(self, batch: list[EventColumns]) -> None:
+        """The batch's uuids into the key table, in one ``COPY`` after the events': a uuid stored
+        already raises a unique violation, and the batch goes through the exact path."""
+        workspace = str(self.workspace.id)
+        with self._cursor.copy(f"COPY {EventKey._meta.db_table} (workspace_id, uuid, occurred_at) FROM STDIN") as copy:
+            for cols in batch:
+                lines = map("\t".join, zip(repeat(workspace), _copy_escaped(cols.uuids), cols.stamps))
+                copy.write(("\n".join(lines) + "\n").encode())
+
     def _flush(self, failure: BaseException | None = None) -> None:
         """Commit the open batch; on a conflict, store it through the exact path instead."""
         batch, size = self._batch, self._batch_size
@@ -571,6 +618,7 @@ class EventBulkWriter:
             self._end_copy(failure)
             if failure is not None:
                 raise failure
+            self._copy_keys(batch)
             days = self._batch_done(batch)
         except conflicts:
             stack.__exit__(*sys.exc_info())  # rolls the batch back
@@ -587,8 +635,10 @@ class EventBulkWriter:
         received = connection.ops.adapt_datetimefield_value(timezone.now())
         user_id, feature_id = self._ids[CrmUser][0].__getitem__, self._ids[Feature][0].__getitem__
 
+        moments = [_db_moments(cols) for cols in batch]
+
         def params() -> Iterator[tuple[Any, ...]]:
-            for cols in batch:
+            for cols, stored_moments in zip(batch, moments, strict=True):
                 n = len(cols)
                 yield from zip(
                     repeat(ws, n),
@@ -598,22 +648,30 @@ class EventBulkWriter:
                     cols.actions,
                     cols.details,
                     cols.record_ids,
-                    _db_moments(cols),
+                    stored_moments,
                     repeat(received, n),
                     cols.properties if cols.properties is not None else repeat(None, n),
                     strict=False,
                 )
 
+        def keys() -> Iterator[tuple[Any, ...]]:
+            for cols, stored_moments in zip(batch, moments, strict=True):
+                yield from zip(repeat(ws), cols.uuids, stored_moments)
+
         size = sum(map(len, batch))
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                    f"INSERT INTO {EventKey._meta.db_table} (workspace_id, uuid, occurred_at) VALUES (%s,%s,%s) "
                     "ON CONFLICT DO NOTHING",
-                    params(),  # type: ignore[arg-type]  # streamed: any iterable will do
+                    keys(),  # type: ignore[arg-type]  # streamed: any iterable will do
                 )
                 if cursor.rowcount != size:  # some uuids were stored already: roll back
                     raise _Conflict
+                cursor.executemany(
+                    f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    params(),  # type: ignore[arg-type]
+                )
             return self._batch_done(batch)
 
     def _batch_done(self, batch: list[EventColumns]) -> set[date]:

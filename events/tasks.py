@@ -129,10 +129,22 @@ def finish_rebuild_task(workspace_id: int, marks: list[list[str]], days: int) ->
 
 @shared_task
 def apply_retention_task() -> int:
-    """Daily: delete raw events past each workspace's retention (rollups are kept)."""
+    """Every few hours: drop the event partitions no workspace keeps, then delete the raw events
+    past each workspace's retention (rollups are kept). Returns the events removed."""
+    from events.partitions import event_partitions_drop_expired
     from events.privacy import raw_events_apply_retention
 
-    return sum(
+    dropped = sum(event_partitions_drop_expired().values())
+    return dropped + sum(
         raw_events_apply_retention(workspace=w)
         for w in Workspace.objects.filter(raw_event_retention_days__isnull=False)
     )
+
+
+@shared_task
+def maintain_event_partitions_task() -> int:
+    """Every few hours: this and next month's event partitions, and partitions for any rows that
+    went to the DEFAULT one. Returns how many partitions were created."""
+    from events.partitions import event_partitions_maintain
+
+    return len(event_partitions_maintain())
