@@ -97,7 +97,38 @@ def count(slug: str) -> dict:
     }
 
 
-STEPS = {"setup": setup, "rebuild": rebuild, "refresh": refresh, "count": count}
+def retention(month: str, *slugs: str) -> dict:
+    """Keep raw events from the month after ``month`` (YYYY-MM) on in these workspaces, then apply
+    retention as the periodic task does: whole partitions first, then row by row (and the keys)."""
+    from datetime import date
+
+    from events.partitions import event_partitions, event_partitions_drop_expired
+    from events.privacy import raw_events_apply_retention
+
+    first = date.fromisoformat(month + "-01")
+    keep_from = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    workspaces = list(Workspace.objects.filter(slug__in=slugs))
+    for workspace in workspaces:
+        workspace.raw_event_retention_days = (workspace.today() - keep_from).days
+        workspace.save(update_fields=["raw_event_retention_days"])
+        assert workspace.retention_start() == keep_from, (workspace.retention_start(), keep_from)
+    before = set(event_partitions())
+    started = time.perf_counter()
+    dropped = event_partitions_drop_expired()
+    drop_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    deleted = sum(raw_events_apply_retention(workspace=w) for w in workspaces)
+    rest_seconds = time.perf_counter() - started
+    return {
+        "dropped_events": sum(dropped.values()),
+        "dropped_partitions": sorted(m.isoformat() for m in before - set(event_partitions())),
+        "drop_seconds": drop_seconds,
+        "deleted_after": deleted,
+        "rest_seconds": rest_seconds,
+    }
+
+
+STEPS = {"setup": setup, "rebuild": rebuild, "refresh": refresh, "count": count, "retention": retention}
 
 if __name__ == "__main__":
     result = STEPS[sys.argv[1]](*sys.argv[2:])

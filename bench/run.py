@@ -879,6 +879,33 @@ def measure_funnel(port: int, token: str, conn: Any, workspace_id: int, count: i
     }
 
 
+# --- 9. retention -----------------------------------------------------------------------------------
+
+
+def measure_retention(conn: Any, env: dict[str, str]) -> dict[str, Any]:
+    """Both workspaces keep raw events from the second month of the data on. Reference: ``DELETE`` of
+    the oldest month's events (what retention did before partitions; rolled back). Then the
+    product's retention, which drops that month's partition."""
+    (oldest,) = conn.execute("SELECT min(occurred_at) FROM events_event").fetchone()
+    month = f"{oldest:%Y-%m}"
+    start = f"{month}-01 00:00+00"
+    rows = conn.execute(
+        "SELECT count(*) FROM events_event WHERE occurred_at >= %s AND occurred_at < %s::timestamptz + interval '1 month'",
+        [start, start],
+    ).fetchone()[0]
+    conn.execute("CHECKPOINT")
+    with conn.transaction(force_rollback=True):
+        started = time.perf_counter()
+        deleted = conn.execute(
+            "DELETE FROM events_event WHERE occurred_at >= %s AND occurred_at < %s::timestamptz + interval '1 month'",
+            [start, start],
+        ).rowcount
+        ref_seconds = time.perf_counter() - started
+    conn.execute("CHECKPOINT")
+    product = step(env, "retention", month, SLUG, HTTP_SLUG)
+    return {"month": month, "rows": rows, "ref_deleted": deleted, "ref_seconds": ref_seconds, **product}
+
+
 # --- the report -------------------------------------------------------------------------------------
 
 
@@ -1002,6 +1029,18 @@ def build_report(r: dict[str, Any], previous_1m: dict[str, Any] | None) -> str:
         )
     else:
         lines.append(f"| ad-hoc funnel vs hand-written SQL | not measured yet: {f['why']} | | | ≤ 1.50 | – |")
+    if "retention" in r:
+        t = r["retention"]
+        row(
+            f"retention of the oldest month ({t['month']}, {t['rows']:,} events): partition dropped "
+            f"({', '.join(t['dropped_partitions']) or 'none'}; then {t['deleted_after']:,} rows left to delete "
+            f"and the keys pruned in {t['rest_seconds']:.2f} s) vs `DELETE` of the same rows",
+            f"{t['drop_seconds'] * 1000:.0f} ms ({t['dropped_events']:,} events)",
+            f"{t['ref_seconds'] * 1000:.0f} ms ({t['ref_deleted']:,} rows)",
+            t["drop_seconds"] / t["ref_seconds"],
+            "partition-wise retention",
+            None,
+        )
     limit = 1024
     row(
         "peak RSS of `import_events` (PostgreSQL / SQLite)",
@@ -1158,6 +1197,11 @@ def main() -> int:
         log(f"  {r['funnel']}")
         gunicorn.stop()
         gunicorn = None
+
+        # 9. retention: the oldest month dropped as a partition vs a DELETE of the same rows.
+        log("retention: the oldest month")
+        r["retention"] = measure_retention(conn, env)
+        log(f"  {r['retention']}")
         conn.close()
 
         # 4. SQLite (last: it needs neither server).
