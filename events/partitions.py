@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event, Workspace
@@ -99,11 +99,19 @@ def event_partitions_ensure(months: Iterable[date]) -> list[date]:
     if event_partitions_known(wanted):
         return []
     missing = sorted(wanted - set(event_partitions()))
+    created = []
     for month in missing:
-        _create(month)
+        try:
+            _create(month)
+        except DatabaseError:
+            # Never a reason to refuse events: without its partition a month's rows go to DEFAULT,
+            # and the periodic upkeep tries again.
+            logger.exception("could not create the events partition of %s", month)
+        else:
+            created.append(month)
     if missing:
         event_partitions()
-    return missing
+    return created
 
 
 def _create(month: date) -> None:
@@ -116,6 +124,9 @@ def _create(month: date) -> None:
         cursor.execute("SELECT to_regclass(%s)", [name])
         if cursor.fetchone()[0] is not None:  # created meanwhile by another process
             return
+        # No row may reach DEFAULT between the move below and the ATTACH, which checks DEFAULT
+        # holds none of the month (writers of other months wait the few milliseconds too).
+        cursor.execute(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
         cursor.execute(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
         cursor.execute(
             f"WITH moved AS (DELETE FROM {DEFAULT} WHERE occurred_at >= %s AND occurred_at < %s RETURNING *) "

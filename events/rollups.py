@@ -632,4 +632,19 @@ def rollups_rebuild(*, workspace: Workspace) -> int:
     for chunk_first, chunk_last in rebuild_chunks(first, last):
         rollups_rebuild_days(workspace=workspace, first=chunk_first, last=chunk_last)
     marks_clear(workspace_id=workspace.id, marks=marks)
+    rollup_tables_vacuum()
     return (last - first).days + 1
+
+
+def rollup_tables_vacuum() -> None:
+    """``VACUUM (ANALYZE)`` every rollup table (PostgreSQL, outside a transaction; else nothing).
+
+    Run after a full rebuild: it rewrote every row, so the tables hold as many dead rows as live
+    ones and no page is marked all-visible. Until autovacuum gets there, the tabs' index-only scans
+    visit the heap for every row (a filter set's features-used count: 40 ms instead of 8.5 ms at 1M
+    events) and the planner works from the old row counts."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    tables = ", ".join(model._meta.db_table for model in (*DAILY_ROLLUPS, *MONTHLY_ROLLUPS))
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {tables}")

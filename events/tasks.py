@@ -23,7 +23,13 @@ from django.db import OperationalError, transaction
 
 from events.models import DirtyDay, Workspace
 from events.refresh_plan import marks_from_json, marks_to_json, rebuild_prepare
-from events.rollups import marks_clear, rollups_rebuild, rollups_rebuild_days, rollups_refresh_dirty
+from events.rollups import (
+    marks_clear,
+    rollup_tables_vacuum,
+    rollups_rebuild,
+    rollups_rebuild_days,
+    rollups_refresh_dirty,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +129,7 @@ def finish_rebuild_task(workspace_id: int, marks: list[list[str]], days: int) ->
     """After every chunk of a full rebuild: delete the marks read at the start (by token); new day
     boundaries or sessions without new events make every cached funnel result stale."""
     marks_clear(workspace_id=workspace_id, marks=marks_from_json(marks))
+    rollup_tables_vacuum()
     _enqueue_funnel_refresh(workspace_id, everything=True)
     return days
 
