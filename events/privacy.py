@@ -2,8 +2,8 @@
 
 Retention deletes raw events before the workspace's retention start and keeps the rollups, so the
 tabs keep their history. On PostgreSQL a month no workspace keeps is dropped whole, as a partition
-(``events.partitions``); what remains is deleted row by row. Days before the retention start are never recomputed again (their raw
-events are gone), and ingestion refuses events for them.
+(``events.partitions``); what remains is deleted row by row. Days before the retention start are
+never recomputed again (their raw events are gone), and ingestion refuses events for them.
 """
 
 from __future__ import annotations
