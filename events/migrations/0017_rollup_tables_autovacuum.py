@@ -20,20 +20,20 @@ TABLES = (
 SETTINGS = ("autovacuum_vacuum_scale_factor", "autovacuum_vacuum_insert_scale_factor", "autovacuum_analyze_scale_factor")
 
 
-def tune(apps, schema_editor):
+def _alter_each(schema_editor, clause: str) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         for table in TABLES:
-            cursor.execute(f"ALTER TABLE {table} SET ({', '.join(f'{name} = 0.02' for name in SETTINGS)})")
+            cursor.execute(f"ALTER TABLE {table} {clause}")
+
+
+def tune(apps, schema_editor):
+    _alter_each(schema_editor, f"SET ({', '.join(f'{name} = 0.02' for name in SETTINGS)})")
 
 
 def untune(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        for table in TABLES:
-            cursor.execute(f"ALTER TABLE {table} RESET ({', '.join(SETTINGS)})")
+    _alter_each(schema_editor, f"RESET ({', '.join(SETTINGS)})")
 
 
 class Migration(migrations.Migration):
