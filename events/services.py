@@ -106,18 +106,20 @@ def _resolve_ids(model: type[CrmUser] | type[Feature], workspace: Workspace, key
     """Map external ids (users) or keys (features) to primary keys, creating what is missing.
 
     Unknown users are created active; unknown features as ``custom`` and flagged for review.
-    Creation ignores conflicts so two concurrent batches naming the same new user both succeed.
+    Creation ignores conflicts so two concurrent batches naming the same new user both succeed, and
+    goes in sorted order, so that they wait for each other instead of deadlocking (each holding a
+    new key the other inserts next).
     """
     key_field = "external_id" if model is CrmUser else "key"
     found = dict(model.objects.filter(workspace=workspace, **{f"{key_field}__in": keys}).values_list(key_field, "id"))
     missing = keys - found.keys()
     if missing:
         if model is CrmUser:
-            new: list[Any] = [CrmUser(workspace=workspace, external_id=k) for k in missing]
+            new: list[Any] = [CrmUser(workspace=workspace, external_id=k) for k in sorted(missing)]
         else:
             new = [
                 Feature(workspace=workspace, key=k, name=k, type=Feature.Type.CUSTOM, auto_created=True)
-                for k in missing
+                for k in sorted(missing)
             ]
         model.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
         found.update(
@@ -291,8 +293,8 @@ def _feature_actions_record(
         )
         new -= set(stored)
     if new:
-        FeatureAction.objects.bulk_create(
-            [FeatureAction(workspace=workspace, feature_id=f, action=a, detail=d) for f, a, d in new],
+        FeatureAction.objects.bulk_create(  # sorted: concurrent batches wait instead of deadlocking
+            [FeatureAction(workspace=workspace, feature_id=f, action=a, detail=d) for f, a, d in sorted(new)],
             ignore_conflicts=True,
         )
     return new
