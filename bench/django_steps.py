@@ -103,10 +103,11 @@ def retention(month: str, *slugs: str) -> dict:
     from datetime import date
 
     from events.partitions import event_partitions, event_partitions_drop_expired
+    from events.periods import month_end
     from events.privacy import raw_events_apply_retention
 
     first = date.fromisoformat(month + "-01")
-    keep_from = (first.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    keep_from = month_end(first) + timezone.timedelta(days=1)
     workspaces = list(Workspace.objects.filter(slug__in=slugs))
     for workspace in workspaces:
         workspace.raw_event_retention_days = (workspace.today() - keep_from).days

@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event, Workspace
-from events.periods import local_midnight_utc
+from events.periods import local_midnight_utc, month_end
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def month_of(moment: datetime) -> date:
 
 
 def _next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
+    return month_end(month) + timedelta(days=1)
 
 
 def _name(month: date) -> str:
@@ -175,14 +175,18 @@ def event_partitions_drop_expired() -> dict[int, int]:
         end = _utc(_next_month(month))
         if end > latest:  # some workspace keeps part of this month, or of every later one
             break
+        keepers = [ws for ws, cutoff in cutoffs.items() if _keeps(cutoff, end)]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+            # One index probe per workspace keeping any of the month; counting is left for the
+            # partitions that go.
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {name} WHERE workspace_id = ANY(%s))", [keepers])
+            if cursor.fetchone()[0]:
+                continue
             cursor.execute(f"SELECT workspace_id, COUNT(*) FROM {name} GROUP BY workspace_id")
             counts = dict(cursor.fetchall())
             if not counts:
                 continue  # an empty month costs nothing; a late event of a workspace without retention may need it
-            if any(_keeps(cutoffs.get(ws), end) for ws in counts if ws in cutoffs):
-                continue
             cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
             cursor.execute(f"DROP TABLE {name}")
         for ws, n in counts.items():

@@ -62,18 +62,20 @@ def retention_check(workspace: Workspace) -> Any:
     return lambda row: {"timestamp": [message]} if row.occurred_at < cutoff else {}
 
 
-def raw_events_apply_retention(*, workspace: Workspace) -> int:
+def raw_events_apply_retention(*, workspace: Workspace, drop_partitions: bool = True) -> int:
     """Delete the workspace's raw events older than its retention, and their uuid keys (ingestion
     refuses such events anyway); return how many events went.
 
     Whole months first: every partition no workspace keeps any event of is dropped (its events of
-    other workspaces are past their own retention too); then the rest row by row."""
+    other workspaces are past their own retention too); then the rest row by row. A caller that
+    has just dropped them (``apply_retention_task``, for every workspace) passes
+    ``drop_partitions=False``."""
     start = workspace.retention_start()
     if start is None:
         return 0
     cutoff = local_midnight_utc(start, workspace.tzinfo)
     DirtyDay.objects.filter(workspace=workspace, day__lt=start).delete()
-    dropped = event_partitions_drop_expired().get(workspace.id, 0)
+    dropped = event_partitions_drop_expired().get(workspace.id, 0) if drop_partitions else 0
     deleted = _delete_in_chunks(Event.objects.filter(workspace=workspace, occurred_at__lt=cutoff))
     EventKey.objects.filter(workspace=workspace, occurred_at__lt=cutoff).delete()
     return dropped + deleted

@@ -143,7 +143,7 @@ def apply_retention_task() -> int:
 
     dropped = sum(event_partitions_drop_expired().values())
     return dropped + sum(
-        raw_events_apply_retention(workspace=w)
+        raw_events_apply_retention(workspace=w, drop_partitions=False)
         for w in Workspace.objects.filter(raw_event_retention_days__isnull=False)
     )
 
