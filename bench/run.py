@@ -400,6 +400,9 @@ def sqlite_reference(db_path: Path, ref_csv: Path) -> float:
 # --- 5. rollups -------------------------------------------------------------------------------------
 
 
+# UserFeatureMonth's events per day of the month.
+UFM_DAYS = ", ".join(f"events_{d:02}" for d in range(1, 32))
+
 REFERENCE_TABLES = (
     ("ufd", "userfeatureday"),
     ("ufdt", "userfeaturedaytotal"),
@@ -437,9 +440,11 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "SELECT workspace_id, day, feature_id, sum(events), count(*) FROM bench_ref_ufdt GROUP BY 1, 2, 3"
         )
         conn.execute(
-            "INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days, events) "
+            f"INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days, events, {UFM_DAYS}) "
             "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id, feature_id,"
-            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events) FROM bench_ref_ufdt GROUP BY 1, 2, 3, 4"
+            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events), "
+            + ", ".join(f"coalesce(sum(events) FILTER (WHERE extract(day FROM day) = {d}), 0)" for d in range(1, 32))
+            + " FROM bench_ref_ufdt GROUP BY 1, 2, 3, 4"
         )
         conn.execute(
             "INSERT INTO bench_ref_session (workspace_id, crm_user_id, day, started_at, ended_at, events) "
@@ -484,7 +489,7 @@ COMPARE = {
     "ufd": ("events_userfeatureday", "day, crm_user_id, feature_id, action, detail, events"),
     "ufdt": ("events_userfeaturedaytotal", "day, crm_user_id, feature_id, events"),
     "featureday": ("events_featureday", "day, feature_id, events, users"),
-    "ufm": ("events_userfeaturemonth", "month, crm_user_id, feature_id, days, events"),
+    "ufm": ("events_userfeaturemonth", f"month, crm_user_id, feature_id, days, events, {UFM_DAYS}"),
     "userday": (
         "events_userday",
         "day, crm_user_id, events, first_event_at, last_event_at, sessions, session_seconds",

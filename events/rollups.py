@@ -218,16 +218,19 @@ def _replace_month_rows(workspace_id: int, month: date, table: str, insert_selec
 
 
 def _recompute_feature_months(workspace_id: int, month: date) -> None:
-    """UserFeatureMonth of ``month`` (day bits and events) from UserFeatureDayTotal. Each (day, user,
-    feature) is one row of the totals, so the sum of its day bits is their OR."""
+    """UserFeatureMonth of ``month`` (day bits, events, events per day) from UserFeatureDayTotal.
+    Each (day, user, feature) is one row of the totals, so the sum of its day bits is their OR."""
     table = UserFeatureMonth._meta.db_table
+    day_of_month = _day_of_month_sql()
+    day_columns = [UserFeatureMonth.day_field(d) for d in range(1, 32)]
+    day_sums = [f"COALESCE(SUM(events) FILTER (WHERE {day_of_month} = {d}), 0)" for d in range(1, 32)]
     _replace_month_rows(
         workspace_id,
         month,
         table,
-        f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days, events) "
-        f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events) "
-        f"FROM {UserFeatureDayTotal._meta.db_table} "
+        f"INSERT INTO {table} (workspace_id, month, crm_user_id, feature_id, days, events, {', '.join(day_columns)}) "
+        f"SELECT workspace_id, %s, crm_user_id, feature_id, SUM(1 << ({day_of_month} - 1)), SUM(events), "
+        f"{', '.join(day_sums)} FROM {UserFeatureDayTotal._meta.db_table} "
         "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id, feature_id",
     )
 

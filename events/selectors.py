@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
 from typing import Any
 
 from django.db import connection
@@ -32,7 +34,6 @@ from events.models import (
     Feature,
     FeatureAction,
     UserDay,
-    UserFeatureDayTotal,
     UserFeatureMonth,
     UserMonth,
     Workspace,
@@ -277,20 +278,36 @@ def user_period_totals(
     return totals
 
 
+def _feature_month_events(month: date, first: date, last: date) -> Any:
+    """The events of a UserFeatureMonth row of ``month`` on its days inside first..last: its total
+    when the month is whole, else the sum of the days inside, or the total less the days outside
+    when those are fewer."""
+    low, high = max(first, month), min(last, month_end(month))
+    inside = range(low.day, high.day + 1)
+    outside = [d for d in range(1, month_end(month).day + 1) if d not in inside]
+    if not outside:
+        return F("events")
+    if len(outside) < len(inside):
+        return F("events") - reduce(operator.add, (F(UserFeatureMonth.day_field(d)) for d in outside))
+    return reduce(operator.add, (F(UserFeatureMonth.day_field(d)) for d in inside))
+
+
 def feature_events_by_user(
     *, workspace: Workspace, period: Period, feature: Feature, narrow: Q | None = None
 ) -> dict[int, int]:
     """Each user's events on the feature in the period (users without any left out), from the
-    month totals of UserFeatureMonth and the fewest UserFeatureDayTotal rows."""
-    split = _split(UserFeatureDayTotal, workspace, period.start, period.end)
-    if split is None:
-        return {}
-    months = UserFeatureMonth.objects.filter(workspace=workspace, feature=feature)
-    days = UserFeatureDayTotal.objects.filter(workspace=workspace, feature=feature)
+    UserFeatureMonth rows of the months it touches (their per-day events where it cuts a month):
+    users × months rows, however many days each user was active."""
+    months = months_between(period.start, period.end)
+    rows = UserFeatureMonth.objects.filter(workspace=workspace, feature=feature, month__in=months)
     if narrow is not None:
-        months, days = months.filter(narrow), days.filter(narrow)
-    sums = _period_sums(split=split, months=months, days=days, key="crm_user_id", fields=("events",))
-    return {user_id: int(figures[0]) for user_id, figures in sums.items() if figures[0]}
+        rows = rows.filter(narrow)
+    events = Case(
+        *[When(month=month, then=_feature_month_events(month, period.start, period.end)) for month in months],
+        output_field=IntegerField(),
+    )
+    sums = rows.values("crm_user_id").annotate(n=Sum(events)).order_by().values_list("crm_user_id", "n")
+    return {user_id: int(n) for user_id, n in sums if n}
 
 
 def last_seen_at(*, workspace: Workspace, as_of: date, user_ids: Collection[int]) -> dict[int, datetime]:

@@ -207,6 +207,9 @@ class FilterSetResult:
     matched_pct: float | None
     users: list[UserRow]
     groups: list[GroupResult]
+    # False when the users' deferred metrics (last seen, features used) are left for the caller to
+    # fill for the rows it shows (``user_rows_complete``), e.g. one page.
+    complete: bool = True
 
 
 def share_pct(part: int, whole: int) -> float | None:
@@ -241,10 +244,18 @@ def _feature_counts(workspace: Workspace, period: Period, condition: FeatureCond
 
 
 def filter_set_result(
-    *, workspace: Workspace, period: Period, conditions: Conditions, group_by: str | None = None
+    *,
+    workspace: Workspace,
+    period: Period,
+    conditions: Conditions,
+    group_by: str | None = None,
+    complete: bool = True,
 ) -> FilterSetResult:
     """The users of the workspace passing the user filters (the total), those of them meeting every
-    activity and feature condition (the matched), and the same per value of ``group_by``."""
+    activity and feature condition (the matched), and the same per value of ``group_by``.
+
+    With ``complete=False`` the matched users' last seen and features used may be left unfilled
+    (``FilterSetResult.complete`` says whether they were), for a caller that shows one page."""
     needs_deferred = any(c.metric in ("last_seen_days", "features_used") for c in conditions.activity)
     rows = user_rows(workspace=workspace, period=period, filters=conditions.users, defer=not needs_deferred)
     tz = workspace.tzinfo
@@ -262,7 +273,7 @@ def filter_set_result(
         return True
 
     matched = [r for r in rows if matches(r)]
-    if not needs_deferred:  # the matched users are listed with every metric
+    if complete and not needs_deferred:  # the matched users are listed with every metric
         user_rows_complete(workspace=workspace, period=period, rows=matched)
     groups: list[GroupResult] = []
     if group_by:
@@ -276,7 +287,9 @@ def filter_set_result(
             GroupResult(g, hits[g], totals[g], share_pct(hits[g], totals[g]))
             for g in sorted(totals, key=lambda g: (-hits[g], -totals[g], g))
         ]
-    return FilterSetResult(len(rows), len(matched), share_pct(len(matched), len(rows)), matched, groups)
+    return FilterSetResult(
+        len(rows), len(matched), share_pct(len(matched), len(rows)), matched, groups, complete or needs_deferred
+    )
 
 
 def features_of_user(*, workspace: Workspace, crm_user: CrmUser, period: Period) -> tuple[dict[str, int], list[str]]:

@@ -25,13 +25,17 @@ from useranalysis.models import FilterSet
 CACHE_SECONDS = 24 * 3600
 
 
-def run_filter_set(workspace: Workspace, definition: dict[str, Any], period: Period) -> selectors.FilterSetResult:
-    """A validated definition's result for the period, computed now."""
+def run_filter_set(
+    workspace: Workspace, definition: dict[str, Any], period: Period, *, complete: bool = True
+) -> selectors.FilterSetResult:
+    """A validated definition's result for the period, computed now (``complete``: see
+    ``selectors.filter_set_result``)."""
     return selectors.filter_set_result(
         workspace=workspace,
         period=period,
         conditions=s.conditions_from(definition.get("conditions") or {}, workspace),
         group_by=definition.get("group_by") or None,
+        complete=complete,
     )
 
 

@@ -840,7 +840,8 @@ def _builder_page(
                 workspace=workspace, definition=definition, period=period
             )
         else:
-            result = run_filter_set(workspace, definition, period)
+            # The table shows one page: its rows' deferred metrics are filled by ``user_table``.
+            result = run_filter_set(workspace, definition, period, complete=not selectors.can_defer(q["ordering"]))
         context.update(_result_context(request, workspace, builder, filter_set, result, period))
     return render(request, "useranalysis/filter_set.html", context, status=status)
 
@@ -904,6 +905,11 @@ def _result_context(
             detail_query=detail_query,
             caption=_("Matched users and their activity in the period; sort by a column heading."),
             table_id="matched-users",
+            complete=(
+                None
+                if result.complete
+                else (lambda page: selectors.user_rows_complete(workspace=workspace, period=period, rows=page))
+            ),
         ),
         "csv": {
             "users": users_csv,

@@ -1,16 +1,19 @@
-"""The coarse rollups (user·feature·day totals, feature·day, user·feature·month day bitmasks and
-events, user·month bitmasks and totals, workspace·day) always equal what the raw events say, however
+"""The coarse rollups (user·feature·day totals, feature·day, user·feature·month day bitmasks, events
+and events per day, user·month bitmasks and totals, workspace·day) always equal what the raw events say, however
 they were reached: refresh after refresh, across a month end and a DST change, after a full
 rebuild, and after days lose their events."""
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from events import rollups
 from events.models import (
@@ -28,6 +31,8 @@ from tests.conftest import journeys
 
 pytestmark = pytest.mark.django_db
 
+DAY_FIELDS = [UserFeatureMonth.day_field(d) for d in range(1, 32)]
+
 
 def from_raw_events(workspace):
     """The coarse tables computed straight from the events, in Python (a user's sessions and
@@ -39,13 +44,14 @@ def from_raw_events(workspace):
     ):
         totals[(moment.astimezone(tz).date(), user_id, feature_id)] += 1
     per_feature: dict = defaultdict(lambda: [0, 0])
-    months: dict = defaultdict(lambda: [0, 0])
+    months: dict = defaultdict(lambda: [0, 0, [0] * 31])
     per_user_day: Counter = Counter()
     for (day, user_id, feature_id), n in totals.items():
         per_feature[(day, feature_id)][0] += n
         per_feature[(day, feature_id)][1] += 1
         months[(day.replace(day=1), user_id, feature_id)][0] |= 1 << (day.day - 1)
         months[(day.replace(day=1), user_id, feature_id)][1] += n
+        months[(day.replace(day=1), user_id, feature_id)][2][day.day - 1] += n
         per_user_day[(day, user_id)] += n
     user_months: dict = defaultdict(lambda: [0, 0, 0, 0.0])
     per_day: dict = defaultdict(lambda: [0, 0])
@@ -63,7 +69,7 @@ def from_raw_events(workspace):
     return (
         sorted((day, u, f, n) for (day, u, f), n in totals.items()),
         sorted((day, f, e, u) for (day, f), (e, u) in per_feature.items()),
-        sorted((m, u, f, bits, n) for (m, u, f), (bits, n) in months.items()),
+        sorted((m, u, f, bits, n, *per_day) for (m, u, f), (bits, n, per_day) in months.items()),
         sorted((m, u, bits, n, s, round(secs, 6)) for (m, u), (bits, n, s, secs) in user_months.items()),
         sorted((day, e, u) for day, (e, u) in per_day.items()),
     )
@@ -79,7 +85,7 @@ def stored(workspace):
         sorted(FeatureDay.objects.filter(workspace=workspace).values_list("day", "feature_id", "events", "users")),
         sorted(
             UserFeatureMonth.objects.filter(workspace=workspace).values_list(
-                "month", "crm_user_id", "feature_id", "days", "events"
+                "month", "crm_user_id", "feature_id", "days", "events", *DAY_FIELDS
             )
         ),
         sorted(
@@ -183,3 +189,24 @@ def test_the_migration_backfill_builds_them_from_the_finest_rollup(workspace):
         model.objects.all().delete()
     assert rollups.coarse_rollups_backfill(workspace_id=workspace.id) == 3
     assert stored(workspace) == expected
+
+
+def test_the_migration_backfill_fills_the_events_per_day_of_existing_months(workspace):
+    backfill = importlib.import_module("events.migrations.0018_feature_month_day_events").backfill
+    journeys(
+        workspace,
+        [
+            ("ann", "2025-03-31T09:00:00+00:00", "Leads", "view"),
+            ("ann", "2025-03-31T09:05:00+00:00", "Leads", "create"),
+            ("ann", "2025-03-01T09:00:00+00:00", "Leads", "view"),
+            ("bob", "2025-04-02T10:00:00+00:00", "Deals", "view"),
+        ],
+    )
+    expected = stored(workspace)
+    # As the rows were before the migration: bits and totals, no events per day.
+    UserFeatureMonth.objects.update(**dict.fromkeys(DAY_FIELDS, 0))
+    assert stored(workspace) != expected
+    backfill(None, SimpleNamespace(connection=connection))
+    assert stored(workspace) == expected
+    ann_march = UserFeatureMonth.objects.get(workspace=workspace, month=date(2025, 3, 1), feature__key="Leads")
+    assert (ann_march.events, ann_march.events_01, ann_march.events_31, ann_march.events_15) == (3, 1, 2, 0)

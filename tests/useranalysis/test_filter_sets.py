@@ -268,6 +268,16 @@ def test_matched_users_sorted_and_paged_on_request(sh, member_client):
     assert "page=2" in first["next"]
     second = client.post(url + "&ordering=-interactions&page_size=3&page=2", {"conditions": {}}, format="json")
     assert [u["external_id"] for u in second.json()["users"]] == ["ghost"]
+    # A page fills last seen and features used for its own rows only, to the same figures.
+    assert first["users"] + second.json()["users"] == whole["users"]
+    assert [u["features_used"] for u in whole["users"]] == [2, 1, 1, 0]
+    assert whole["users"][0]["last_seen"] is not None and whole["users"][3]["last_seen"] is None
+    # Sorted by a metric a page leaves for last, every row is filled before sorting.
+    by_features = client.post(url + "&ordering=-features_used&page_size=2", {"conditions": {}}, format="json")
+    assert [(u["external_id"], u["features_used"]) for u in by_features.json()["users"]] == [
+        ("heavy", 2),
+        ("browser", 1),
+    ]
     # The CSV is every matched user, whatever the page.
     csv = client.post(url + "&page_size=1&format=csv", {"conditions": {}}, format="json").content.decode()
     assert [line.split(",")[0] for line in csv.splitlines()[1:]] == ["browser", "ghost", "heavy", "light"]

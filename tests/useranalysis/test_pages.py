@@ -512,6 +512,10 @@ def test_matched_users_link_to_their_pages_and_sort(client: Client, sh: Workspac
     query = builder_query([{"metric": "interactions", "op": ">=", "value": "0"}], ordering="-interactions")
     html = client.get(url("users-filter-set-new"), query).content.decode()
     assert order_of(html, "matched-users") == [ADA, "bob", "carol", "dan"]
+    # The matched table fills last seen and features used for the rows it shows, as the users tab.
+    users_tab = {r["user"]: r for r in rows_of(client.get(url("users-tab"), PERIOD).content.decode())}
+    assert {r["user"]: r for r in rows_of(html, "matched-users")} == users_tab
+    assert users_tab["bob"]["features_used"] == "2" and users_tab["dan"]["last_seen"] == "never"
     link = re.search(r'<a class="user-cell__name" href="([^"]+)">Bob Singh</a>', html)
     assert link
     assert urlsplit(unescape(link.group(1))).path == url("users-detail", external_id="bob")

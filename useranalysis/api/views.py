@@ -94,12 +94,23 @@ def result_json(result: selectors.FilterSetResult, users: list[selectors.UserRow
     }
 
 
-def filter_set_response(view: Any, result: selectors.FilterSetResult, ordering: str, csv_filename: str) -> Response:
+def one_page_wanted(request: Request, ordering: str) -> bool:
+    """Whether ``filter_set_response`` will show one page of users, sorted by a column that can wait
+    until the page is cut: then the result need not fill every user's deferred metrics."""
+    paginated = "page" in request.query_params or "page_size" in request.query_params
+    return paginated and not isinstance(request.accepted_renderer, CSVRenderer) and selectors.can_defer(ordering)
+
+
+def filter_set_response(
+    view: Any, result: selectors.FilterSetResult, ordering: str, csv_filename: str, period: Period
+) -> Response:
     """The result with its matched users sorted by ``ordering``: every one of them, or one page
     (with ``next``/``previous`` links) when the query names ``page`` or ``page_size``. The CSV
     form is always every matched user."""
     request = view.request
     rows = selectors.sort_rows(result.users, ordering)
+    if not result.complete and not one_page_wanted(request, ordering):
+        selectors.user_rows_complete(workspace=view.workspace, period=period, rows=rows)
     if isinstance(request.accepted_renderer, CSVRenderer):
         response = Response({})
         response.csv_rows = [row_json(r) for r in rows]  # type: ignore[attr-defined]
@@ -111,6 +122,8 @@ def filter_set_response(view: Any, result: selectors.FilterSetResult, ordering: 
         paginator = UsersPagination()
         rows = list(paginator.paginate_queryset(rows, request, view=view) or [])
         links = {"next": paginator.get_next_link(), "previous": paginator.get_previous_link()}
+        if not result.complete:
+            selectors.user_rows_complete(workspace=view.workspace, period=period, rows=rows)
     return Response({**result_json(result, rows), **links})
 
 
@@ -134,8 +147,10 @@ class FilterSetQueryView(WorkspaceAPIView):
         q = self.get_query()
         as_of, days = body.validated_data.get("as_of") or q["as_of"], body.validated_data.get("days") or q["days"]
         period = Period.ending(as_of, days, self.workspace.tzinfo)
-        result = run_filter_set(self.workspace, body.validated_data, period)
-        return filter_set_response(self, result, q["ordering"], f"{self.workspace.slug}-{self.csv_filename}")
+        result = run_filter_set(
+            self.workspace, body.validated_data, period, complete=not one_page_wanted(request, q["ordering"])
+        )
+        return filter_set_response(self, result, q["ordering"], f"{self.workspace.slug}-{self.csv_filename}", period)
 
 
 @extend_schema_view(
@@ -170,4 +185,4 @@ class FilterSetViewSet(SavedConfigViewSet):
         definition = {**saved, "conditions": validated.validated_data}
         result, _ = filter_set_saved_result(workspace=self.workspace, definition=definition, period=period)
         csv_filename = f"{self.workspace.slug}-filter-set-{filter_set.pk}.csv"
-        return filter_set_response(self, result, query.validated_data["ordering"], csv_filename)
+        return filter_set_response(self, result, query.validated_data["ordering"], csv_filename, period)
