@@ -439,12 +439,14 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "INSERT INTO bench_ref_featureday (workspace_id, day, feature_id, events, users) "
             "SELECT workspace_id, day, feature_id, sum(events), count(*) FROM bench_ref_ufdt GROUP BY 1, 2, 3"
         )
+        # The day of the month worked out once per row (OFFSET 0 keeps the planner from folding it
+        # into each of the 31 sums, which takes twice as long).
         conn.execute(
             f"INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days, events, {UFM_DAYS}) "
-            "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id, feature_id,"
-            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events), "
-            + ", ".join(f"coalesce(sum(events) FILTER (WHERE extract(day FROM day) = {d}), 0)" for d in range(1, 32))
-            + " FROM bench_ref_ufdt GROUP BY 1, 2, 3, 4"
+            "SELECT workspace_id, month, crm_user_id, feature_id, bit_or(1 << d0), sum(events), "
+            + ", ".join(f"coalesce(sum(events) FILTER (WHERE d0 = {d - 1}), 0)" for d in range(1, 32))
+            + " FROM (SELECT workspace_id, crm_user_id, feature_id, events, date_trunc('month', day)::date AS month,"
+            "  extract(day FROM day)::int - 1 AS d0 FROM bench_ref_ufdt OFFSET 0) AS d GROUP BY 1, 2, 3, 4"
         )
         conn.execute(
             "INSERT INTO bench_ref_session (workspace_id, crm_user_id, day, started_at, ended_at, events) "
