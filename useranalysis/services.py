@@ -66,14 +66,15 @@ def filter_set_saved_result(
     return result, False
 
 
-def saved_definition(filter_set: FilterSet) -> dict[str, Any] | None:
+def saved_definition(filter_set: FilterSet, *, raise_exception: bool = False) -> dict[str, Any] | None:
     """The saved filter set's definition, validated as the API and the page validate it; None when
-    it no longer validates (e.g. a feature it names was erased: the page shows why)."""
+    it no longer validates (e.g. a feature it names was erased: the page shows why), or with
+    ``raise_exception`` a ValidationError naming the fields at fault (the API's 400)."""
     serializer = s.FilterSetQuerySerializer(
         data={"conditions": filter_set.conditions or {}, "group_by": filter_set.group_by},
         context={"workspace": filter_set.workspace},
     )
-    if not serializer.is_valid():
+    if not serializer.is_valid(raise_exception=raise_exception):
         return None
     data = dict(serializer.validated_data)
     return {"conditions": data.get("conditions", {}), "group_by": filter_set.group_by}

@@ -207,6 +207,16 @@ def test_save_and_run_a_filter_set(sh, member_client):
     assert [f["name"] for f in client.get(BASE).json()] == ["Heavy users who create leads"]
 
 
+def test_a_saved_filter_set_that_no_longer_validates_is_a_400_naming_the_condition(sh, member_client):
+    client = member_client(sh, role="analyst")
+    pk = client.post(BASE, DEFINITION, format="json").json()["id"]
+    # Saved when its action had been seen; the events that had it are gone since.
+    FilterSet.objects.filter(pk=pk).update(conditions={"features": [{"feature": "Leads", "action": "archive"}]})
+    response = client.get(f"{BASE}{pk}/results", {"as_of": "2025-10-31"})
+    assert response.status_code == 400
+    assert "No 'archive' action was seen" in response.json()["conditions"]["features"]["0"]["action"][0]
+
+
 def test_private_filter_sets_are_invisible_to_other_members(sh, member_client):
     owner = member_client(sh, role="analyst", username="owner")
     other = member_client(sh, role="admin", username="other-admin")

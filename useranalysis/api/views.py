@@ -18,7 +18,7 @@ from events.periods import Period
 from useranalysis import selectors
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet
-from useranalysis.services import filter_set_saved_result, run_filter_set
+from useranalysis.services import filter_set_saved_result, run_filter_set, saved_definition
 
 USER_COLUMNS = list(s.UserRowSerializer().fields)
 
@@ -179,10 +179,8 @@ class FilterSetViewSet(SavedConfigViewSet):
         query.is_valid(raise_exception=True)
         days = query.validated_data["days"] if "days" in request.query_params else filter_set.default_days
         period = Period.ending(query.validated_data["as_of"], days, self.workspace.tzinfo)
-        saved = s.FilterSetSerializer(filter_set).data
-        validated = s.ConditionsSerializer(data=saved["conditions"], context=self.get_serializer_context())
-        validated.is_valid(raise_exception=True)
-        definition = {**saved, "conditions": validated.validated_data}
+        definition = saved_definition(filter_set, raise_exception=True)
+        assert definition is not None
         result, _ = filter_set_saved_result(workspace=self.workspace, definition=definition, period=period)
         csv_filename = f"{self.workspace.slug}-filter-set-{filter_set.pk}.csv"
         return filter_set_response(self, result, query.validated_data["ordering"], csv_filename, period)
