@@ -4,6 +4,7 @@ its own). Called by ``bench/run.py``; prints one JSON object on its last line.
     python bench/django_steps.py setup SLUG TZ USERS_CSV      workspace + ingest key, users, superuser + token
     python bench/django_steps.py rebuild SLUG                 rollups_rebuild (the --full path), timed
     python bench/django_steps.py refresh SLUG                 rollups_refresh_dirty, timed
+    python bench/django_steps.py refresh_day SLUG DAY         DAY marked dirty again, then refresh
     python bench/django_steps.py count SLUG                   events and rollup rows of the workspace
 """
 
@@ -15,6 +16,7 @@ import os
 import sys
 import time
 from contextlib import redirect_stdout
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +45,7 @@ from events.models import (  # noqa: E402
     WorkspaceDay,
 )
 from events.rollups import rollups_rebuild, rollups_refresh_dirty  # noqa: E402
-from events.services import workspace_create  # noqa: E402
+from events.services import mark_days_dirty, workspace_create  # noqa: E402
 
 
 def peak_rss_mib() -> float:
@@ -79,6 +81,14 @@ def refresh(slug: str) -> dict:
         "days": [d.isoformat() for d in days],
         "peak_rss_mib": peak_rss_mib(),
     }
+
+
+def refresh_day(slug: str, day: str) -> dict:
+    """A day already rolled up marked dirty again, as late events for it would, then refreshed:
+    the incremental refresh in the middle of a month, where it also rewrites the month's rows."""
+    workspace = Workspace.objects.get(slug=slug)
+    mark_days_dirty(workspace_id=workspace.pk, days=[date.fromisoformat(day)])
+    return refresh(slug)
 
 
 def count(slug: str) -> dict:
@@ -129,7 +139,14 @@ def retention(month: str, *slugs: str) -> dict:
     }
 
 
-STEPS = {"setup": setup, "rebuild": rebuild, "refresh": refresh, "count": count, "retention": retention}
+STEPS = {
+    "setup": setup,
+    "rebuild": rebuild,
+    "refresh": refresh,
+    "refresh_day": refresh_day,
+    "count": count,
+    "retention": retention,
+}
 
 if __name__ == "__main__":
     result = STEPS[sys.argv[1]](*sys.argv[2:])
