@@ -672,6 +672,7 @@ def rollups_refresh_dirty(*, workspace: Workspace) -> list[date]:
         return []
     rollups_recompute_days(workspace=workspace, days=marks)
     marks_clear(workspace_id=workspace.id, marks=marks)
+    month_tables_vacuum()
     return sorted(marks)
 
 
@@ -706,3 +707,19 @@ def rollup_tables_vacuum() -> None:
     tables = ", ".join(model._meta.db_table for model in (*DAILY_ROLLUPS, *MONTHLY_ROLLUPS))
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {tables}")
+
+
+def month_tables_vacuum() -> None:
+    """``VACUUM`` the month rollup tables after a refresh (PostgreSQL, outside a transaction).
+
+    A refreshed day rewrites rows all over its month's pages (at 10M events, June 15 rewrites 5,000
+    of June's 79,000 UserFeatureMonth rows, on about half of its pages), and until vacuum marks those
+    pages all-visible again, the month's index-only scans visit the heap: the features-used count of
+    June went from 15 to 29 ms (36,713 heap fetches; 17 ms after this vacuum). The daily tables'
+    rewritten rows sit in their own days' pages. 65 ms at 10M; a table another vacuum holds is
+    skipped, not waited for."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    tables = ", ".join(model._meta.db_table for model in MONTHLY_ROLLUPS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (SKIP_LOCKED) {tables}")
