@@ -702,11 +702,7 @@ def rollup_tables_vacuum() -> None:
     ones and no page is marked all-visible. Until autovacuum gets there, the tabs' index-only scans
     visit the heap for every row (a filter set's features-used count: 40 ms instead of 8.5 ms at 1M
     events) and the planner works from the old row counts."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return
-    tables = ", ".join(model._meta.db_table for model in (*DAILY_ROLLUPS, *MONTHLY_ROLLUPS))
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {tables}")
+    _vacuum((*DAILY_ROLLUPS, *MONTHLY_ROLLUPS), "ANALYZE")
 
 
 def month_tables_vacuum() -> None:
@@ -718,8 +714,14 @@ def month_tables_vacuum() -> None:
     June went from 15 to 29 ms (36,713 heap fetches; 17 ms after this vacuum). The daily tables'
     rewritten rows sit in their own days' pages. 65 ms at 10M; a table another vacuum holds is
     skipped, not waited for."""
+    _vacuum(MONTHLY_ROLLUPS, "SKIP_LOCKED")
+
+
+def _vacuum(models: Iterable[type[Any]], options: str) -> None:
+    """``VACUUM (options)`` of these tables on PostgreSQL; nothing inside a transaction (where
+    VACUUM cannot run) or on SQLite."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
-    tables = ", ".join(model._meta.db_table for model in MONTHLY_ROLLUPS)
+    tables = ", ".join(model._meta.db_table for model in models)
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (SKIP_LOCKED) {tables}")
+        cursor.execute(f"VACUUM ({options}) {tables}")
