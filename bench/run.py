@@ -18,7 +18,7 @@ Steps (see bench/README.md for what each figure means and the targets):
    into a copy of the events table's DDL (same indexes, plus the unique uuid index), one
    transaction, same PRAGMAs.
 5. rollups: ``rollups_rebuild`` vs plain ``INSERT … SELECT … GROUP BY`` / window statements building
-   the same eight tables (three from events, five coarser ones from them); the product's rows
+   the same nine tables (three from events, six coarser ones from them); the product's rows
    are checked equal to the reference's. Then one more day is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
 5b. scale-out: the same full rebuild through Celery (``rebuild_rollups_task``: a chord of one task per
    7 days) with 1 worker process, then 2; rows checked equal to a serial rebuild; the speed-up.
@@ -409,6 +409,7 @@ REFERENCE_TABLES = (
     ("ufdt", "userfeaturedaytotal"),
     ("featureday", "featureday"),
     ("ufm", "userfeaturemonth"),
+    ("featuremonth", "featuremonth"),
     ("userday", "userday"),
     ("session", "session"),
     ("usermonth", "usermonth"),
@@ -417,7 +418,7 @@ REFERENCE_TABLES = (
 
 
 def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes: int = 15) -> float:
-    """The same eight tables built with plain INSERT … SELECT statements, one per table (the coarse
+    """The same nine tables built with plain INSERT … SELECT statements, one per table (the coarse
     grains from the finest, as the product builds them)."""
     for name, model in REFERENCE_TABLES:
         # "The same tables": same indexes and the same (deferred) foreign keys, checked at commit.
@@ -448,6 +449,10 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             + ", ".join(f"coalesce(sum(events) FILTER (WHERE d0 = {d - 1}), 0)" for d in range(1, 32))
             + " FROM (SELECT workspace_id, crm_user_id, feature_id, events, date_trunc('month', day)::date AS month,"
             "  extract(day FROM day)::int - 1 AS d0 FROM bench_ref_ufdt OFFSET 0) AS d GROUP BY 1, 2, 3, 4"
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_featuremonth (workspace_id, month, feature_id, users, events) "
+            "SELECT workspace_id, month, feature_id, count(*), sum(events) FROM bench_ref_ufm GROUP BY 1, 2, 3"
         )
         conn.execute(
             "INSERT INTO bench_ref_session (workspace_id, crm_user_id, day, started_at, ended_at, events) "
@@ -493,6 +498,7 @@ COMPARE = {
     "ufdt": ("events_userfeaturedaytotal", "day, crm_user_id, feature_id, events"),
     "featureday": ("events_featureday", "day, feature_id, events, users"),
     "ufm": ("events_userfeaturemonth", f"month, crm_user_id, feature_id, days, events, {UFM_DAYS}"),
+    "featuremonth": ("events_featuremonth", "month, feature_id, users, events"),
     "userday": (
         "events_userday",
         "day, crm_user_id, events, first_event_at, last_event_at, sessions, session_seconds",

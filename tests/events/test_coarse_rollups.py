@@ -1,5 +1,6 @@
 """The coarse rollups (user·feature·day totals, feature·day, user·feature·month day bitmasks, events
-and events per day, user·month bitmasks and totals, workspace·day) always equal what the raw events say, however
+and events per day, feature·month users and events, user·month bitmasks and totals, workspace·day)
+always equal what the raw events say, however
 they were reached: refresh after refresh, across a month end and a DST change, after a full
 rebuild, and after days lose their events."""
 
@@ -20,6 +21,7 @@ from events.models import (
     CrmUser,
     Event,
     FeatureDay,
+    FeatureMonth,
     UserDay,
     UserFeatureDayTotal,
     UserFeatureMonth,
@@ -53,6 +55,10 @@ def from_raw_events(workspace):
         months[(day.replace(day=1), user_id, feature_id)][1] += n
         months[(day.replace(day=1), user_id, feature_id)][2][day.day - 1] += n
         per_user_day[(day, user_id)] += n
+    feature_months: dict = defaultdict(lambda: [0, 0])
+    for (month, _user_id, feature_id), (_bits, n, _days) in months.items():
+        feature_months[(month, feature_id)][0] += 1
+        feature_months[(month, feature_id)][1] += n
     user_months: dict = defaultdict(lambda: [0, 0, 0, 0.0])
     per_day: dict = defaultdict(lambda: [0, 0])
     for (day, user_id), n in per_user_day.items():
@@ -70,6 +76,7 @@ def from_raw_events(workspace):
         sorted((day, u, f, n) for (day, u, f), n in totals.items()),
         sorted((day, f, e, u) for (day, f), (e, u) in per_feature.items()),
         sorted((m, u, f, bits, n, *per_day) for (m, u, f), (bits, n, per_day) in months.items()),
+        sorted((m, f, u, n) for (m, f), (u, n) in feature_months.items()),
         sorted((m, u, bits, n, s, round(secs, 6)) for (m, u), (bits, n, s, secs) in user_months.items()),
         sorted((day, e, u) for day, (e, u) in per_day.items()),
     )
@@ -88,6 +95,7 @@ def stored(workspace):
                 "month", "crm_user_id", "feature_id", "days", "events", *DAY_FIELDS
             )
         ),
+        sorted(FeatureMonth.objects.filter(workspace=workspace).values_list("month", "feature_id", "users", "events")),
         sorted(
             (m, u, bits, n, s, round(secs, 6))
             for m, u, bits, n, s, secs in UserMonth.objects.filter(workspace=workspace).values_list(
@@ -134,6 +142,11 @@ def test_two_users_across_a_month_end(workspace):
         ("2025-03-01", bob, "Leads"): 1 << 30,
         ("2025-03-01", bob, "Deals"): 1 << 30,
     }
+    # Leads in March: ann and bob (4 events); in April ann alone.
+    assert {
+        (r.month.isoformat(), r.feature.key): (r.users, r.events)
+        for r in FeatureMonth.objects.filter(workspace=workspace).select_related("feature")
+    } == {("2025-03-01", "Leads"): (2, 3), ("2025-03-01", "Deals"): (1, 1), ("2025-04-01", "Leads"): (1, 1)}
     assert stored(workspace) == from_raw_events(workspace)
 
 
@@ -185,7 +198,7 @@ def test_the_migration_backfill_builds_them_from_the_finest_rollup(workspace):
         ],
     )
     expected = stored(workspace)
-    for model in (UserFeatureDayTotal, FeatureDay, UserFeatureMonth, UserMonth, WorkspaceDay):
+    for model in (UserFeatureDayTotal, FeatureDay, UserFeatureMonth, FeatureMonth, UserMonth, WorkspaceDay):
         model.objects.all().delete()
     assert rollups.coarse_rollups_backfill(workspace_id=workspace.id) == 3
     assert stored(workspace) == expected
@@ -210,3 +223,22 @@ def test_the_migration_backfill_fills_the_events_per_day_of_existing_months(work
     assert stored(workspace) == expected
     ann_march = UserFeatureMonth.objects.get(workspace=workspace, month=date(2025, 3, 1), feature__key="Leads")
     assert (ann_march.events, ann_march.events_01, ann_march.events_31, ann_march.events_15) == (3, 1, 2, 0)
+
+
+def test_the_feature_month_migration_counts_the_stored_month_rows(workspace):
+    backfill = importlib.import_module("events.migrations.0020_feature_months").backfill
+    journeys(
+        workspace,
+        [
+            ("ann", "2025-03-31T09:00:00+00:00", "Leads", "view"),
+            ("ann", "2025-03-02T09:00:00+00:00", "Leads", "create"),
+            ("bob", "2025-03-15T10:00:00+00:00", "Leads", "view"),
+            ("bob", "2025-04-02T10:00:00+00:00", "Deals", "view"),
+        ],
+    )
+    expected = stored(workspace)
+    FeatureMonth.objects.all().delete()
+    backfill(None, SimpleNamespace(connection=connection))
+    assert stored(workspace) == expected
+    leads_march = FeatureMonth.objects.get(workspace=workspace, month=date(2025, 3, 1), feature__key="Leads")
+    assert (leads_march.users, leads_march.events) == (2, 3)

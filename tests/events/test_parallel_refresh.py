@@ -17,6 +17,7 @@ from celery.signals import task_prerun
 from events.models import (
     DirtyDay,
     FeatureDay,
+    FeatureMonth,
     Session,
     UserDay,
     UserFeatureDay,
@@ -38,6 +39,7 @@ ROLLUP_MODELS = (
     UserFeatureDayTotal,
     FeatureDay,
     UserFeatureMonth,
+    FeatureMonth,
     UserDay,
     Session,
     UserMonth,

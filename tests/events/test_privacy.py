@@ -9,7 +9,17 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from events.models import AuditEntry, CrmUser, Event, FeatureDay, Session, UserDay, UserFeatureDay, WorkspaceDay
+from events.models import (
+    AuditEntry,
+    CrmUser,
+    Event,
+    FeatureDay,
+    FeatureMonth,
+    Session,
+    UserDay,
+    UserFeatureDay,
+    WorkspaceDay,
+)
 from events.privacy import crm_user_erase, raw_events_apply_retention
 from events.tasks import apply_retention_task
 from tests.conftest import journeys
@@ -83,6 +93,13 @@ def test_erasing_a_user_removes_their_events_and_rollups_only(workspace, member_
     assert not CrmUser.objects.filter(external_id="gone").exists()
     # The per-feature and per-day totals mixed both users: recounted without the erased one.
     assert list(FeatureDay.objects.values_list("feature__key", "events", "users")) == [("Leads", 1, 1)]
+    assert list(FeatureMonth.objects.values_list("month", "feature__key", "events", "users")) == [
+        (date(2025, 10, 1), "Leads", 1, 1)
+    ]
+    hub = client.get(
+        f"/api/v1/workspaces/{workspace.slug}/hub/popularity", {"start": "2025-10-01", "end": "2025-10-31"}
+    ).json()
+    assert [(r["feature"], r["users"], r["interactions"]) for r in hub["features"]] == [("Leads", 1, 1)]
     assert list(WorkspaceDay.objects.values_list("day", "events", "users")) == [(date(2025, 10, 6), 1, 1)]
     assert Event.objects.count() == 1 and Session.objects.count() == 1 and UserFeatureDay.objects.count() == 1
     metrics = client.get(url, {"as_of": "2025-10-06", "days": 1}).json()["metrics"]

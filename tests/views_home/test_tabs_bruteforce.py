@@ -149,17 +149,24 @@ def test_tab_endpoints_agree_with_brute_force(make_workspace, member_client, see
                     got = {s["group"]: [(p["bucket"], p["value"]) for p in s["points"]] for s in body["series"]}
                     assert got == want, (interval, measure, group_by, action, detail)
 
-    # hub/popularity and hub/frequency
+    # hub/popularity: over periods that cut months and over whole calendar months (their own
+    # precomputed rows), for everyone and for the users of one country
+    for first, last in ((start, end), (date(2025, 10, 1), date(2025, 10, 31)), (date(2025, 11, 1), date(2025, 11, 30))):
+        for country in (None, "CN"):
+            users, counts = defaultdict(set), defaultdict(int)
+            for e in events:
+                if first <= e["day"] <= last and country in (None, e["user"].country):
+                    users[e["feature"]].add(e["user"].pk)
+                    counts[e["feature"]] += 1
+            popularity = sorted(
+                ({"feature": f, "users": len(users[f]), "interactions": counts[f]} for f in users),
+                key=lambda p: (-p["users"], -p["interactions"], p["feature"]),
+            )
+            params = {"start": first, "end": last, **({"country": country} if country else {})}
+            assert get("hub/popularity", **params)["features"] == popularity, (first, last, country)
+
+    # hub/frequency
     inside = [e for e in events if start <= e["day"] <= end]
-    users, counts = defaultdict(set), defaultdict(int)
-    for e in inside:
-        users[e["feature"]].add(e["user"].pk)
-        counts[e["feature"]] += 1
-    popularity = sorted(
-        ({"feature": f, "users": len(users[f]), "interactions": counts[f]} for f in users),
-        key=lambda p: (-p["users"], -p["interactions"], p["feature"]),
-    )
-    assert get("hub/popularity", start=start, end=end)["features"] == popularity
     per_user = defaultdict(int)
     for e in inside:
         if e["feature"] == "Leads":

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet, Sum
 from events.filters import crm_user_condition
 from events.models import Feature, Workspace
 from events.periods import Period
-from events.selectors import feature_events_by_user, feature_use_counts
+from events.selectors import feature_events_by_user, feature_month_totals, feature_use_counts
 from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
@@ -61,12 +61,33 @@ def feature_popularity(
 ) -> list[FeaturePopularity]:
     """Distinct users and interactions per feature; most users first (then interactions, key).
     Features asked for by name are listed even when nobody used them."""
-    # Distinct users from the month bitmasks, interactions from the daily totals: neither read grows
-    # with the number of events.
+    # Neither read grows with the number of events. A calendar month unfiltered is its FeatureMonth
+    # rows (features × 1); any other period counts distinct users from the month bitmasks (users ×
+    # features × months) and sums interactions from the daily totals.
+    condition = crm_user_condition(workspace, filters)
+    if condition is None and (month := period.calendar_month) is not None:
+        found = {
+            key: FeaturePopularity(key, users, events)
+            for key, users, events in feature_month_totals(workspace=workspace, month=month, features=features)
+        }
+    else:
+        found = _popularity_from_pairs(workspace, period, features, filters, condition)
+    for feature in features or ():
+        found.setdefault(feature.key, FeaturePopularity(feature.key, 0, 0))
+    return sorted(found.values(), key=lambda p: (-p.users, -p.interactions, p.feature))
+
+
+def _popularity_from_pairs(
+    workspace: Workspace,
+    period: Period,
+    features: Sequence[Feature] | None,
+    filters: UserFilters | None,
+    condition: Q | None,
+) -> dict[str, FeaturePopularity]:
     narrow = Q()
     if features is not None:
         narrow &= Q(feature__in=[f.pk for f in features])
-    if (condition := crm_user_condition(workspace, filters)) is not None:
+    if condition is not None:
         narrow &= condition
         totals: QuerySet[Any] = user_feature_totals(
             workspace=workspace, period=period, filters=filters, features=features
@@ -75,13 +96,10 @@ def feature_popularity(
         totals = feature_day_totals(workspace=workspace, period=period, features=features)
     users = feature_use_counts(workspace=workspace, period=period, per="feature_id", narrow=narrow)
     interactions = totals.values("feature_id", "feature__key").annotate(n=Sum("events")).order_by()
-    found = {
+    return {
         r["feature__key"]: FeaturePopularity(r["feature__key"], users.get(r["feature_id"], 0), r["n"])
         for r in interactions
     }
-    for feature in features or ():
-        found.setdefault(feature.key, FeaturePopularity(feature.key, 0, 0))
-    return sorted(found.values(), key=lambda p: (-p.users, -p.interactions, p.feature))
 
 
 def feature_frequency(
