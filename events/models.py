@@ -500,7 +500,16 @@ class UserFeatureMonth(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "month", "crm_user", "feature"], name="ufm_unique")]
-        indexes = [models.Index(fields=["workspace", "feature", "month"], name="ufm_feature_month")]
+        indexes = [
+            # One feature's rows of some months (a range per month), and, with the day bits carried
+            # in the index (PostgreSQL; SQLite builds it without them), the pairs with a day in a
+            # period that cuts a month as an index-only scan: the rows are wide with their 31 day
+            # columns and scattered over the table (users per feature over May 17 – June 15 at 10M
+            # events: 139 → 75 ms).
+            models.Index(
+                fields=["workspace", "month", "feature", "crm_user"], include=["days"], name="ufm_month_feature"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} user {self.crm_user_id} feature {self.feature_id}: {self.days:#x}"
