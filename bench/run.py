@@ -401,7 +401,7 @@ def sqlite_reference(db_path: Path, ref_csv: Path) -> float:
 # --- 5. rollups -------------------------------------------------------------------------------------
 
 
-# UserFeatureMonth's events per day of the month.
+# UserFeatureMonth's and UserMonth's events per day of the month.
 UFM_DAYS = ", ".join(f"events_{d:02}" for d in range(1, 32))
 
 REFERENCE_TABLES = (
@@ -481,10 +481,13 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
         )
         conn.execute(
             "INSERT INTO bench_ref_usermonth (workspace_id, month, crm_user_id, days, events, sessions, "
-            "session_seconds, last_event_at) "
-            "SELECT workspace_id, date_trunc('month', day)::date, crm_user_id,"
-            "  bit_or(1 << (extract(day FROM day)::int - 1)), sum(events), sum(sessions), sum(session_seconds),"
-            "  max(last_event_at) FROM bench_ref_userday GROUP BY 1, 2, 3"
+            f"session_seconds, last_event_at, {UFM_DAYS}) "
+            "SELECT workspace_id, month, crm_user_id, bit_or(1 << d0), sum(events), sum(sessions),"
+            "  sum(session_seconds), max(last_event_at), "
+            + ", ".join(f"coalesce(sum(events) FILTER (WHERE d0 = {d - 1}), 0)" for d in range(1, 32))
+            + " FROM (SELECT workspace_id, crm_user_id, events, sessions, session_seconds, last_event_at,"
+            "  date_trunc('month', day)::date AS month, extract(day FROM day)::int - 1 AS d0"
+            "  FROM bench_ref_userday OFFSET 0) AS d GROUP BY 1, 2, 3"
         )
         conn.execute(
             "INSERT INTO bench_ref_workspaceday (workspace_id, day, events, users) "
@@ -507,7 +510,8 @@ COMPARE = {
     # Seconds summed in another order can differ in the last bits: compared to the microsecond.
     "usermonth": (
         "events_usermonth",
-        "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6) AS session_seconds, last_event_at",
+        "month, crm_user_id, days, events, sessions, round(session_seconds::numeric, 6) AS session_seconds, "
+        f"last_event_at, {UFM_DAYS}",
     ),
     "workspaceday": ("events_workspaceday", "day, events, users"),
 }

@@ -523,7 +523,6 @@ class UserFeatureMonth(models.Model):
 for _day in range(1, 32):
     # Plain integers, not PositiveIntegerField: 31 CHECK constraints per row would slow every refresh.
     UserFeatureMonth.add_to_class(UserFeatureMonth.day_field(_day), models.IntegerField(default=0))
-del _day
 
 
 class FeatureMonth(models.Model):
@@ -588,12 +587,22 @@ class UserMonth(models.Model):
     sessions = models.PositiveIntegerField()
     session_seconds = models.FloatField()
     last_event_at = models.DateTimeField()
+    # ``events_01`` … ``events_31`` (added below the class), as in UserFeatureMonth: a user's
+    # interactions over a period that cuts a month are the sum of its days in one row, not up to
+    # half a month of UserDay rows (top users over a period ending mid-month at 10M events).
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "month", "crm_user"], name="usermonth_unique")]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} user {self.crm_user_id}: {self.days:#x}, {self.events} events"
+
+    day_field = UserFeatureMonth.day_field
+
+
+for _day in range(1, 32):
+    UserMonth.add_to_class(UserMonth.day_field(_day), models.IntegerField(default=0))
+del _day
 
 
 class WorkspaceDay(models.Model):

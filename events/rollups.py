@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -207,9 +207,11 @@ def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> Non
         )
 
 
-def _replace_month_rows(workspace_id: int, month: date, table: str, insert_select: str) -> None:
+def _replace_month_rows(
+    workspace_id: int, month: date, table: str, insert_select: str, select_params: Sequence[Any] = ()
+) -> None:
     """Replace the rows of ``month`` in a month table with ``insert_select`` run over the month's
-    days (its parameters: the month, then workspace, first and last day).
+    days (its parameters: the month, ``select_params``, then workspace, first and last day).
 
     Under the month's lock, held to commit: of two chunks of one month recomputing at once, the
     one that takes the lock last sees the other's committed days and its own, so its rows are right.
@@ -218,7 +220,9 @@ def _replace_month_rows(workspace_id: int, month: date, table: str, insert_selec
     month_value = connection.ops.adapt_datefield_value(month)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s AND month = %s", [workspace_id, month_value])
-        cursor.execute(insert_select, [month_value, *_day_params(workspace_id, month, month_end(month))])
+        cursor.execute(
+            insert_select, [month_value, *select_params, *_day_params(workspace_id, month, month_end(month))]
+        )
 
 
 # UserFeatureMonth is kept up to date day by day rather than recomputed whole: a row is exactly its
@@ -312,17 +316,25 @@ def _recompute_feature_month(workspace_id: int, month: date) -> None:
 
 
 def _recompute_user_months(workspace_id: int, month: date) -> None:
-    """UserMonth of ``month`` from UserDay (a few thousand rows a month)."""
+    """UserMonth of ``month`` from UserDay (users × days of the month: 60,000 rows at 10M events)."""
     table = UserMonth._meta.db_table
+    days = _month_days(month, month, month_end(month))
+    columns = ", ".join(UserMonth.day_field(d) for d in range(1, 32))
+    # Each day's sum compares the date with a parameter, as for UserFeatureMonth; the days a short
+    # month lacks are 0 (the columns have no database default).
+    sums = ", ".join(
+        "COALESCE(SUM(events) FILTER (WHERE day = %s), 0)" if d <= len(days) else "0" for d in range(1, 32)
+    )
     _replace_month_rows(
         workspace_id,
         month,
         table,
         f"INSERT INTO {table} (workspace_id, month, crm_user_id, days, events, sessions, session_seconds, "
-        "last_event_at) "
+        f"last_event_at, {columns}) "
         f"SELECT workspace_id, %s, crm_user_id, SUM(1 << ({_day_of_month_sql()} - 1)), SUM(events), "
-        f"SUM(sessions), SUM(session_seconds), MAX(last_event_at) FROM {UserDay._meta.db_table} "
+        f"SUM(sessions), SUM(session_seconds), MAX(last_event_at), {sums} FROM {UserDay._meta.db_table} "
         "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, crm_user_id",
+        [connection.ops.adapt_datefield_value(day) for day in days],
     )
 
 

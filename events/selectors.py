@@ -290,10 +290,10 @@ def user_period_totals(
     return totals
 
 
-def _feature_month_events(month: date, first: date, last: date) -> Any:
-    """The events of a UserFeatureMonth row of ``month`` on its days inside first..last: its total
-    when the month is whole, else the sum of the days inside, or the total less the days outside
-    when those are fewer."""
+def _month_events(month: date, first: date, last: date) -> Any:
+    """The events of a UserFeatureMonth or UserMonth row of ``month`` on its days inside
+    first..last: its total when the month is whole, else the sum of the days inside, or the total
+    less the days outside when those are fewer."""
     low, high = max(first, month), min(last, month_end(month))
     inside = range(low.day, high.day + 1)
     outside = [d for d in range(1, month_end(month).day + 1) if d not in inside]
@@ -302,6 +302,28 @@ def _feature_month_events(month: date, first: date, last: date) -> Any:
     if len(outside) < len(inside):
         return F("events") - reduce(operator.add, (F(UserFeatureMonth.day_field(d)) for d in outside))
     return reduce(operator.add, (F(UserFeatureMonth.day_field(d)) for d in inside))
+
+
+def _events_by_user(rows: QuerySet[Any], period: Period) -> dict[int, int]:
+    """Each user's events in the period from these month rows (of the months it touches; users
+    without any left out)."""
+    months = months_between(period.start, period.end)
+    events = Case(
+        *[When(month=month, then=_month_events(month, period.start, period.end)) for month in months],
+        output_field=IntegerField(),
+    )
+    sums = rows.values("crm_user_id").annotate(n=Sum(events)).order_by().values_list("crm_user_id", "n")
+    return {user_id: int(n) for user_id, n in sums if n}
+
+
+def events_by_user(*, workspace: Workspace, period: Period, narrow: Q | None = None) -> dict[int, int]:
+    """Each user's interactions in the period (users without any left out), from the UserMonth
+    rows of the months it touches (their per-day events where it cuts a month): users × months
+    rows, however many days each user was active."""
+    rows = UserMonth.objects.filter(workspace=workspace, month__in=months_between(period.start, period.end))
+    if narrow is not None:
+        rows = rows.filter(narrow)
+    return _events_by_user(rows, period)
 
 
 def feature_events_by_user(
@@ -314,12 +336,7 @@ def feature_events_by_user(
     rows = UserFeatureMonth.objects.filter(workspace=workspace, feature=feature, month__in=months)
     if narrow is not None:
         rows = rows.filter(narrow)
-    events = Case(
-        *[When(month=month, then=_feature_month_events(month, period.start, period.end)) for month in months],
-        output_field=IntegerField(),
-    )
-    sums = rows.values("crm_user_id").annotate(n=Sum(events)).order_by().values_list("crm_user_id", "n")
-    return {user_id: int(n) for user_id, n in sums if n}
+    return _events_by_user(rows, period)
 
 
 def last_seen_at(*, workspace: Workspace, as_of: date, user_ids: Collection[int]) -> dict[int, datetime]:

@@ -59,12 +59,13 @@ def from_raw_events(workspace):
     for (month, _user_id, feature_id), (_bits, n, _days) in months.items():
         feature_months[(month, feature_id)][0] += 1
         feature_months[(month, feature_id)][1] += n
-    user_months: dict = defaultdict(lambda: [0, 0, 0, 0.0])
+    user_months: dict = defaultdict(lambda: [0, 0, 0, 0.0, [0] * 31])
     per_day: dict = defaultdict(lambda: [0, 0])
     for (day, user_id), n in per_user_day.items():
         figures = user_months[(day.replace(day=1), user_id)]
         figures[0] |= 1 << (day.day - 1)
         figures[1] += n
+        figures[4][day.day - 1] += n
         per_day[day][0] += n
         per_day[day][1] += 1
     for day, user_id, sessions, seconds in UserDay.objects.filter(workspace=workspace).values_list(
@@ -77,7 +78,9 @@ def from_raw_events(workspace):
         sorted((day, f, e, u) for (day, f), (e, u) in per_feature.items()),
         sorted((m, u, f, bits, n, *per_day) for (m, u, f), (bits, n, per_day) in months.items()),
         sorted((m, f, u, n) for (m, f), (u, n) in feature_months.items()),
-        sorted((m, u, bits, n, s, round(secs, 6)) for (m, u), (bits, n, s, secs) in user_months.items()),
+        sorted(
+            (m, u, bits, n, s, round(secs, 6), *per_day) for (m, u), (bits, n, s, secs, per_day) in user_months.items()
+        ),
         sorted((day, e, u) for day, (e, u) in per_day.items()),
     )
 
@@ -97,9 +100,9 @@ def stored(workspace):
         ),
         sorted(FeatureMonth.objects.filter(workspace=workspace).values_list("month", "feature_id", "users", "events")),
         sorted(
-            (m, u, bits, n, s, round(secs, 6))
-            for m, u, bits, n, s, secs in UserMonth.objects.filter(workspace=workspace).values_list(
-                "month", "crm_user_id", "days", "events", "sessions", "session_seconds"
+            (m, u, bits, n, s, round(secs, 6), *per_day)
+            for m, u, bits, n, s, secs, *per_day in UserMonth.objects.filter(workspace=workspace).values_list(
+                "month", "crm_user_id", "days", "events", "sessions", "session_seconds", *DAY_FIELDS
             )
         ),
         sorted(WorkspaceDay.objects.filter(workspace=workspace).values_list("day", "events", "users")),
@@ -218,11 +221,17 @@ def test_the_migration_backfill_fills_the_events_per_day_of_existing_months(work
     expected = stored(workspace)
     # As the rows were before the migration: bits and totals, no events per day.
     UserFeatureMonth.objects.update(**dict.fromkeys(DAY_FIELDS, 0))
+    UserMonth.objects.update(**dict.fromkeys(DAY_FIELDS, 0))
+    importlib.import_module("events.migrations.0022_user_month_day_events").backfill(
+        None, SimpleNamespace(connection=connection)
+    )
     assert stored(workspace) != expected
     backfill(None, SimpleNamespace(connection=connection))
     assert stored(workspace) == expected
     ann_march = UserFeatureMonth.objects.get(workspace=workspace, month=date(2025, 3, 1), feature__key="Leads")
     assert (ann_march.events, ann_march.events_01, ann_march.events_31, ann_march.events_15) == (3, 1, 2, 0)
+    ann_month = UserMonth.objects.get(workspace=workspace, month=date(2025, 3, 1), crm_user__external_id="ann")
+    assert (ann_month.events, ann_month.events_01, ann_month.events_31, ann_month.events_15) == (3, 1, 2, 0)
 
 
 def test_the_feature_month_migration_counts_the_stored_month_rows(workspace):

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from events.filters import crm_user_condition, filter_crm_users
 from events.models import CrmUser, FeatureDay, UserDay, Workspace, WorkspaceDay
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
-from events.selectors import active_days_by_user, feature_use_in_period, user_period_totals
+from events.selectors import active_days_by_user, events_by_user, feature_use_in_period
 
 UserFilters = dict[str, list[str]]
 
@@ -80,8 +80,7 @@ def _period_figures(
     """The summary metrics of one period; ``active`` is its active days per user, ``narrow`` the
     filters as a condition on ``crm_user``."""
     if filters:  # the filtered users' sums, and their (user, feature) pairs for features used
-        totals = user_period_totals(workspace=workspace, period=period, narrow=narrow, active=active)
-        interactions = sum(t.events for t in totals.values())
+        interactions = sum(events_by_user(workspace=workspace, period=period, narrow=narrow).values())
         pairs = _restrict_to_users(
             feature_use_in_period(workspace=workspace, period=period), workspace=workspace, filters=filters
         )
@@ -169,7 +168,7 @@ def top_users(
     """The users with the most interactions (or active days) in the period; ties by external id."""
     narrow = crm_user_condition(workspace, filters)
     if by == "interactions":
-        values = {u: t.events for u, t in user_period_totals(workspace=workspace, period=period, narrow=narrow).items()}
+        values = events_by_user(workspace=workspace, period=period, narrow=narrow)
     else:
         (values,) = active_days_by_user(workspace=workspace, periods=[period], narrow=narrow)
     # Only the users who can make the list: those at or above the limit-th value (ties included).
