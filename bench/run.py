@@ -24,8 +24,9 @@ Steps (see bench/README.md for what each figure means and the targets):
    7 days) with 1 worker process, then 2; rows checked equal to a serial rebuild; the speed-up.
 6. HTTP: gunicorn (4 sync workers) on 127.0.0.1; 4 client threads post 1000-event batches of a second
    workspace, bounded in count and time; every event must be accepted and stored.
-7. reads: p50/p95 over ``--reads`` requests of every read endpoint through gunicorn; the 10M run
-   also divides by the p95 of the last 1M run (bench/results/run_1000000.json).
+7. reads: p50/p95 over ``--reads`` requests of every read endpoint through gunicorn, after 2 warm-up
+   requests per gunicorn worker; the 10M run also divides by the p95 of the last 1M run
+   (bench/results/run_1000000.json).
 8. funnel: ``funnels/query`` (3 steps, 14-day window, 30-day range) vs one hand-written SQL query.
 
 Writes bench/results/latest.md and bench/results/run_N.json. Stops every server it started.
