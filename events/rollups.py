@@ -11,7 +11,7 @@ Rollups are maintained from raw events, always per *local day* of the workspace:
   (the days of each month a user used a feature, as a bitmask, and each day's events), and from
   that ``FeatureMonth`` (distinct users and events per feature and month). From ``UserDay``:
   ``WorkspaceDay`` (interactions and active users per day) and ``UserMonth`` (active days as a
-  bitmask and the month's totals). UserFeatureMonth is updated for the refreshed days only, the
+  bitmask, the month's totals and each day's interactions). UserFeatureMonth is updated for the refreshed days only, the
   other month rows are recomputed whole from their month; a period's per-user sums then read months
   plus at most half a month of days at each end (``periods.month_split``).
 
@@ -302,7 +302,7 @@ def feature_months_recompute(*, workspace_id: int, first: date, last: date) -> N
 
 def _recompute_feature_month(workspace_id: int, month: date) -> None:
     """FeatureMonth of ``month`` from its UserFeatureMonth rows (one index range: 79,000 rows for
-    June at 10M events, 40 ms). Run after those rows are up to date, under the same month lock."""
+    June at 10M events). Run after those rows are up to date, under the same month lock."""
     table = FeatureMonth._meta.db_table
     _replace_month_rows(
         workspace_id,
