@@ -160,6 +160,12 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
+def month_days(month: date, first: date, last: date) -> list[date]:
+    """The days of ``month`` inside first..last, in order (none if they do not meet)."""
+    low, high = max(first, month.replace(day=1)), min(last, month_end(month))
+    return [low + timedelta(days=n) for n in range((high - low).days + 1)]
+
+
 def month_mask(month: date, first: date, last: date) -> int:
     """The days of ``month`` inside first..last as bits (bit d−1 for day d), as UserFeatureMonth
     stores them; 0 if none."""

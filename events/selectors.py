@@ -39,7 +39,7 @@ from events.models import (
     UserMonth,
     Workspace,
 )
-from events.periods import MonthSplit, Period, month_end, month_mask, month_split, months_between
+from events.periods import MonthSplit, Period, month_days, month_end, month_mask, month_split, months_between
 
 
 @dataclass(frozen=True)
@@ -294,8 +294,7 @@ def _month_events(month: date, first: date, last: date) -> Any:
     """The events of a UserFeatureMonth or UserMonth row of ``month`` on its days inside
     first..last: its total when the month is whole, else the sum of the days inside, or the total
     less the days outside when those are fewer."""
-    low, high = max(first, month), min(last, month_end(month))
-    inside = range(low.day, high.day + 1)
+    inside = [day.day for day in month_days(month, first, last)]
     outside = [d for d in range(1, month_end(month).day + 1) if d not in inside]
     if not outside:
         return F("events")
@@ -305,9 +304,10 @@ def _month_events(month: date, first: date, last: date) -> Any:
 
 
 def _events_by_user(rows: QuerySet[Any], period: Period) -> dict[int, int]:
-    """Each user's events in the period from these month rows (of the months it touches; users
-    without any left out)."""
+    """Each user's events in the period from these month rows, taken from the months it touches
+    (users without any left out)."""
     months = months_between(period.start, period.end)
+    rows = rows.filter(month__in=months)
     events = Case(
         *[When(month=month, then=_month_events(month, period.start, period.end)) for month in months],
         output_field=IntegerField(),
@@ -320,7 +320,7 @@ def events_by_user(*, workspace: Workspace, period: Period, narrow: Q | None = N
     """Each user's interactions in the period (users without any left out), from the UserMonth
     rows of the months it touches (their per-day events where it cuts a month): users × months
     rows, however many days each user was active."""
-    rows = UserMonth.objects.filter(workspace=workspace, month__in=months_between(period.start, period.end))
+    rows = UserMonth.objects.filter(workspace=workspace)
     if narrow is not None:
         rows = rows.filter(narrow)
     return _events_by_user(rows, period)
@@ -332,8 +332,7 @@ def feature_events_by_user(
     """Each user's events on the feature in the period (users without any left out), from the
     UserFeatureMonth rows of the months it touches (their per-day events where it cuts a month):
     users × months rows, however many days each user was active."""
-    months = months_between(period.start, period.end)
-    rows = UserFeatureMonth.objects.filter(workspace=workspace, feature=feature, month__in=months)
+    rows = UserFeatureMonth.objects.filter(workspace=workspace, feature=feature)
     if narrow is not None:
         rows = rows.filter(narrow)
     return _events_by_user(rows, period)
