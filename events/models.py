@@ -244,10 +244,17 @@ class CrmUser(models.Model):
     created_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Registration in the CRM; unknown means 'before any period'.")
     )
+    # The user's bit in FeatureDay.user_bits: 0, 1, 2… per workspace, in creation order, so the
+    # bitmaps stay as short as the workspace's user count. Given by the rollups to the users that
+    # lack one (events.rollups.user_bits_assign), whatever path created them; never reused.
+    bit_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["external_id"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="crmuser_unique_external_id")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "external_id"], name="crmuser_unique_external_id"),
+            models.UniqueConstraint(fields=["workspace", "bit_index"], name="crmuser_unique_bit_index"),
+        ]
         indexes = [models.Index(fields=["workspace", "email"], name="crmuser_email")]
 
     def __str__(self) -> str:
@@ -469,6 +476,11 @@ class FeatureDay(models.Model):
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     events = models.PositiveIntegerField()
     users = models.PositiveIntegerField()
+    # Which users: bit n (byte n // 8, bit n % 8, as PostgreSQL's get_bit numbers them, i.e. Python's
+    # int.from_bytes(…, "little")) is the user whose bit_index is n. Distinct users over any period
+    # are then the bits of the OR of its days' bitmaps: features × days rows, for a period cut
+    # anywhere, however many users × features × months of use the period covers.
+    user_bits = models.BinaryField(default=b"")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "day", "feature"], name="featureday_unique")]

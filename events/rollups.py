@@ -48,6 +48,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
 from events.models import (
+    CrmUser,
     DirtyDay,
     Event,
     FeatureDay,
@@ -67,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 # Days recomputed per transaction: keeps SQLite's single writer lock short during big refreshes.
 CHUNK_DAYS = 7
-_LOCK_DAY, _LOCK_MONTH = 1, 2
+_LOCK_DAY, _LOCK_MONTH, _LOCK_USER_BITS = 1, 2, 3
 
 
 def _runs(days: Iterable[date], max_len: int = CHUNK_DAYS) -> list[tuple[date, date]]:
@@ -196,15 +197,68 @@ def _day_params(workspace_id: int, first: date, last: date) -> list[Any]:
 
 
 def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> None:
-    """Replace the FeatureDay rows of first..last from UserFeatureDayTotal (also after an erasure)."""
+    """Replace the FeatureDay rows of first..last from UserFeatureDayTotal (also after an erasure):
+    events, distinct users, and which users as a bitmap of their ``bit_index``."""
+    user_bits_assign(workspace_id)
     FeatureDay.objects.filter(workspace_id=workspace_id, day__range=(first, last)).delete()
+    # Each group's users' bits as text ("3,17,250"): one value per feature and day rather than one
+    # row per user, and the same statement on both databases but for the aggregate.
+    if "postgresql" in connection.settings_dict["ENGINE"]:  # the engine: see _day_of_month_sql
+        indexes = "string_agg(u.bit_index::text, ',')"
+    else:
+        indexes = "group_concat(u.bit_index)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {FeatureDay._meta.db_table} (workspace_id, day, feature_id, events, users) "
-            f"SELECT workspace_id, day, feature_id, SUM(events), COUNT(*) FROM {UserFeatureDayTotal._meta.db_table} "
-            "WHERE workspace_id = %s AND day >= %s AND day <= %s GROUP BY workspace_id, day, feature_id",
+            f"SELECT t.day, t.feature_id, SUM(t.events), COUNT(*), {indexes} "
+            f"FROM {UserFeatureDayTotal._meta.db_table} AS t JOIN {CrmUser._meta.db_table} AS u ON u.id = t.crm_user_id "
+            "WHERE t.workspace_id = %s AND t.day >= %s AND t.day <= %s GROUP BY t.day, t.feature_id",
             _day_params(workspace_id, first, last),
         )
+        rows = [
+            FeatureDay(
+                workspace_id=workspace_id,
+                day=day,
+                feature_id=feature_id,
+                events=events,
+                users=users,
+                user_bits=user_bits(int(n) for n in (bit_indexes or "").split(",") if n),
+            )
+            for day, feature_id, events, users, bit_indexes in cursor.fetchall()
+        ]
+    FeatureDay.objects.bulk_create(rows, batch_size=1000)
+
+
+def user_bits(bit_indexes: Iterable[int]) -> bytes:
+    """The bitmap with these bits set, as FeatureDay.user_bits stores it (no trailing zero bytes)."""
+    value = 0
+    for index in bit_indexes:
+        value |= 1 << index
+    return value.to_bytes((value.bit_length() + 7) // 8, "little")
+
+
+def user_bits_assign(workspace_id: int) -> int:
+    """Give the workspace's users without a ``bit_index`` the next ones, in id order; return how
+    many. Under a lock per workspace (PostgreSQL), so two refreshes cannot hand out a number twice;
+    it is taken only when some user lacks one, and the rollups call this before their chunks run,
+    in its own transaction, so parallel chunks do not wait on each other for it."""
+    missing = CrmUser.objects.filter(workspace_id=workspace_id, bit_index__isnull=True)
+    if not missing.exists():
+        return 0
+    table = CrmUser._meta.db_table
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_advisory_key(_LOCK_USER_BITS, workspace_id, 0)])
+        last = CrmUser.objects.filter(workspace_id=workspace_id).aggregate(last=Max("bit_index"))["last"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET bit_index = numbered.n FROM ("
+                f"  SELECT id, %s + ROW_NUMBER() OVER (ORDER BY id) AS n FROM {table}"
+                "   WHERE workspace_id = %s AND bit_index IS NULL"
+                f") AS numbered WHERE {table}.id = numbered.id",
+                [-1 if last is None else last, workspace_id],
+            )
+            return cursor.rowcount
 
 
 def _replace_month_rows(
@@ -636,7 +690,8 @@ def rollups_rebuild_days(*, workspace: Workspace, first: date, last: date) -> No
 
 def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> None:
     """Delete the rollup rows of the days before ``first`` and after ``last`` (days that no longer
-    have any event), before a full rebuild of first..last."""
+    have any event), before a full rebuild of first..last; number the users new since the last one."""
+    user_bits_assign(workspace.id)
     with transaction.atomic():
         for model in DAILY_ROLLUPS:
             model.objects.filter(workspace=workspace).exclude(day__range=(first, last)).delete()
@@ -653,6 +708,7 @@ def rollups_drop_outside(*, workspace: Workspace, first: date, last: date) -> No
 def rollups_recompute_days(*, workspace: Workspace, days: Iterable[date]) -> None:
     """Replace every rollup row of these local days (and the neighbouring days' sessions)."""
     days = set(days)
+    user_bits_assign(workspace.id)
     session_days = {day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
     for first, last in _runs(session_days):
         with transaction.atomic():

@@ -33,6 +33,7 @@ from events.models import (
     Event,
     Feature,
     FeatureAction,
+    FeatureDay,
     FeatureMonth,
     UserDay,
     UserFeatureMonth,
@@ -187,6 +188,23 @@ def feature_month_totals(
     if features is not None:
         rows = rows.filter(feature__in=[f.pk for f in features])
     return list(rows.values_list("feature__key", "users", "events"))
+
+
+def feature_day_reach(
+    *, workspace: Workspace, period: Period, features: Sequence[Feature] | None = None
+) -> list[tuple[str, int, int]]:
+    """(feature key, distinct users, events) of every feature used in the period, from its FeatureDay
+    rows: the users are the bits set in the OR of the days' user bitmaps. Features × days rows for a
+    period cut anywhere (the month bitmasks would be a row per user, feature and month)."""
+    rows = FeatureDay.objects.filter(workspace=workspace, day__range=(period.start, period.end))
+    if features is not None:
+        rows = rows.filter(feature__in=[f.pk for f in features])
+    users: dict[str, int] = {}
+    events: dict[str, int] = {}
+    for key, n, bits in rows.values_list("feature__key", "events", "user_bits").order_by():
+        users[key] = users.get(key, 0) | int.from_bytes(bits, "little")
+        events[key] = events.get(key, 0) + n
+    return [(key, bits.bit_count(), events[key]) for key, bits in users.items()]
 
 
 # --- per-user sums over a period: month totals plus the fewest daily rows ---------------------------

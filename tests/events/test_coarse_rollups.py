@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from events import rollups
 from events.models import (
@@ -45,12 +46,13 @@ def from_raw_events(workspace):
         "crm_user_id", "feature_id", "occurred_at"
     ):
         totals[(moment.astimezone(tz).date(), user_id, feature_id)] += 1
-    per_feature: dict = defaultdict(lambda: [0, 0])
+    per_feature: dict = defaultdict(lambda: [0, 0, set()])
     months: dict = defaultdict(lambda: [0, 0, [0] * 31])
     per_user_day: Counter = Counter()
     for (day, user_id, feature_id), n in totals.items():
         per_feature[(day, feature_id)][0] += n
         per_feature[(day, feature_id)][1] += 1
+        per_feature[(day, feature_id)][2].add(user_id)
         months[(day.replace(day=1), user_id, feature_id)][0] |= 1 << (day.day - 1)
         months[(day.replace(day=1), user_id, feature_id)][1] += n
         months[(day.replace(day=1), user_id, feature_id)][2][day.day - 1] += n
@@ -75,7 +77,7 @@ def from_raw_events(workspace):
         user_months[(day.replace(day=1), user_id)][3] += seconds
     return (
         sorted((day, u, f, n) for (day, u, f), n in totals.items()),
-        sorted((day, f, e, u) for (day, f), (e, u) in per_feature.items()),
+        sorted((day, f, e, u, tuple(sorted(ids))) for (day, f), (e, u, ids) in per_feature.items()),
         sorted((m, u, f, bits, n, *per_day) for (m, u, f), (bits, n, per_day) in months.items()),
         sorted((m, f, u, n) for (m, f), (u, n) in feature_months.items()),
         sorted(
@@ -85,14 +87,30 @@ def from_raw_events(workspace):
     )
 
 
+def users_of_bits(workspace, user_bits) -> tuple[int, ...]:
+    """The ids of the users whose bit is set in a FeatureDay bitmap."""
+    value = int.from_bytes(user_bits, "little")
+    indexes = [n for n in range(value.bit_length()) if value >> n & 1]
+    by_index = dict(CrmUser.objects.filter(workspace=workspace).values_list("bit_index", "id"))
+    return tuple(sorted(by_index[n] for n in indexes))
+
+
 def stored(workspace):
+    # Users are numbered 0, 1, 2… per workspace, without gaps, each once.
+    numbers = sorted(CrmUser.objects.filter(workspace=workspace).values_list("bit_index", flat=True))
+    assert numbers == list(range(len(numbers)))
     return (
         sorted(
             UserFeatureDayTotal.objects.filter(workspace=workspace).values_list(
                 "day", "crm_user_id", "feature_id", "events"
             )
         ),
-        sorted(FeatureDay.objects.filter(workspace=workspace).values_list("day", "feature_id", "events", "users")),
+        sorted(
+            (day, f, e, u, users_of_bits(workspace, bits))
+            for day, f, e, u, bits in FeatureDay.objects.filter(workspace=workspace).values_list(
+                "day", "feature_id", "events", "users", "user_bits"
+            )
+        ),
         sorted(
             UserFeatureMonth.objects.filter(workspace=workspace).values_list(
                 "month", "crm_user_id", "feature_id", "days", "events", *DAY_FIELDS
@@ -135,6 +153,12 @@ def test_two_users_across_a_month_end(workspace):
     }
     # Leads on the 31st: ann's two actions and bob's one, two distinct users.
     assert rows == {("2025-03-31", "Leads"): (3, 2), ("2025-03-31", "Deals"): (1, 1), ("2025-04-01", "Leads"): (1, 1)}
+    # ann came first (bit 0), bob second (bit 1).
+    assert [CrmUser.objects.get(pk=pk).bit_index for pk in (ann, bob)] == [0, 1]
+    assert {
+        (r.day.isoformat(), r.feature.key): bytes(r.user_bits)
+        for r in FeatureDay.objects.filter(workspace=workspace).select_related("feature")
+    } == {("2025-03-31", "Leads"): b"\x03", ("2025-03-31", "Deals"): b"\x02", ("2025-04-01", "Leads"): b"\x01"}
     months = {
         (r.month.isoformat(), r.crm_user_id, r.feature.key): r.days
         for r in UserFeatureMonth.objects.filter(workspace=workspace).select_related("feature")
@@ -251,3 +275,74 @@ def test_the_feature_month_migration_counts_the_stored_month_rows(workspace):
     assert stored(workspace) == expected
     leads_march = FeatureMonth.objects.get(workspace=workspace, month=date(2025, 3, 1), feature__key="Leads")
     assert (leads_march.users, leads_march.events) == (2, 3)
+
+
+def test_the_user_bits_migration_numbers_users_and_fills_the_bitmaps(make_workspace):
+    backfill = importlib.import_module("events.migrations.0023_feature_day_user_bits").backfill
+    workspace, other = make_workspace("w")[0], make_workspace("other")[0]
+    for target in (workspace, other):
+        journeys(
+            target,
+            [
+                ("ann", "2025-03-31T09:00:00+00:00", "Leads", "view"),
+                ("bob", "2025-03-31T10:00:00+00:00", "Leads", "create"),
+                ("bob", "2025-04-02T10:00:00+00:00", "Deals", "view"),
+            ],
+        )
+    expected = [stored(workspace), stored(other)]
+    # As before the migration: nobody numbered, no bitmaps.
+    CrmUser.objects.update(bit_index=None)
+    FeatureDay.objects.update(user_bits=b"")
+    backfill(None, SimpleNamespace(connection=connection))
+    # Each workspace numbers its own users from 0.
+    assert [stored(workspace), stored(other)] == expected
+    leads = FeatureDay.objects.get(workspace=other, day=date(2025, 3, 31), feature__key="Leads")
+    assert bytes(leads.user_bits) == b"\x03"
+
+
+def test_users_created_later_get_the_next_numbers_and_keep_them(workspace):
+    journeys(workspace, [("ann", "2025-03-31T09:00:00+00:00", "Leads", "view")])
+    # Created by the API or an import, with no event yet: numbered at the next refresh or rebuild.
+    CrmUser.objects.create(workspace=workspace, external_id="carl")
+    journeys(workspace, [("bob", "2025-04-01T09:00:00+00:00", "Leads", "view")])
+    numbers = dict(CrmUser.objects.filter(workspace=workspace).values_list("external_id", "bit_index"))
+    assert numbers == {"ann": 0, "carl": 1, "bob": 2}
+    assert rollups.user_bits_assign(workspace.id) == 0
+    rollups.rollups_rebuild(workspace=workspace)
+    assert dict(CrmUser.objects.filter(workspace=workspace).values_list("external_id", "bit_index")) == numbers
+    bob_day = FeatureDay.objects.get(workspace=workspace, day=date(2025, 4, 1))
+    assert bytes(bob_day.user_bits) == b"\x04"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_from_before_the_coarse_rollups_upgrades_to_the_rows_a_rebuild_gives(make_workspace):
+    """Migrating from 0013 runs every later backfill on the schema of its own time: 0014 must not
+    use the app's code, which expects columns (0015's rollups version, 0023's user numbers) that
+    do not exist yet."""
+    workspace = make_workspace("w", tz="Europe/Berlin")[0]
+    journeys(
+        workspace,
+        [
+            ("ann", "2025-03-31T09:00:00+00:00", "Leads", "view"),
+            ("ann", "2025-03-31T09:05:00+00:00", "Leads", "create"),
+            ("bob", "2025-03-30T23:30:00+00:00", "Leads", "view"),
+            ("bob", "2025-04-02T10:00:00+00:00", "Deals", "view"),
+        ],
+    )
+    expected = stored(workspace)
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("events", "0013_month_and_workspace_rollups")])
+        with connection.cursor() as cursor:
+            # As 0013 left them: the new tables empty (0014 fills them), the finest rows stored.
+            for table in ("userfeaturedaytotal", "featureday", "userfeaturemonth", "usermonth", "workspaceday"):
+                cursor.execute(f"DELETE FROM events_{table}")
+            cursor.execute("SELECT COUNT(*) FROM events_userfeatureday")
+            assert cursor.fetchone()[0] == 4
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert stored(workspace) == expected
+    leads = FeatureDay.objects.get(workspace=workspace, day=date(2025, 3, 31), feature__key="Leads")
+    assert (leads.events, leads.users, bytes(leads.user_bits)) == (3, 2, b"\x03")

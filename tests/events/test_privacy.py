@@ -96,10 +96,12 @@ def test_erasing_a_user_removes_their_events_and_rollups_only(workspace, member_
     assert list(FeatureMonth.objects.values_list("month", "feature__key", "events", "users")) == [
         (date(2025, 10, 1), "Leads", 1, 1)
     ]
-    hub = client.get(
-        f"/api/v1/workspaces/{workspace.slug}/hub/popularity", {"start": "2025-10-01", "end": "2025-10-31"}
-    ).json()
-    assert [(r["feature"], r["users"], r["interactions"]) for r in hub["features"]] == [("Leads", 1, 1)]
+    # Only the bit of the user who stays (numbered 1, after "gone") is left.
+    assert [bytes(bits) for bits in FeatureDay.objects.values_list("user_bits", flat=True)] == [b"\x02"]
+    # A calendar month (FeatureMonth) and a period cut mid-month (the FeatureDay bitmaps).
+    for start, end in (("2025-10-01", "2025-10-31"), ("2025-10-05", "2025-10-20")):
+        hub = client.get(f"/api/v1/workspaces/{workspace.slug}/hub/popularity", {"start": start, "end": end}).json()
+        assert [(r["feature"], r["users"], r["interactions"]) for r in hub["features"]] == [("Leads", 1, 1)]
     assert list(WorkspaceDay.objects.values_list("day", "events", "users")) == [(date(2025, 10, 6), 1, 1)]
     assert Event.objects.count() == 1 and Session.objects.count() == 1 and UserFeatureDay.objects.count() == 1
     metrics = client.get(url, {"as_of": "2025-10-06", "days": 1}).json()["metrics"]

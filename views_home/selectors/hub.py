@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, Sum
 
 from events.filters import crm_user_condition
 from events.models import Feature, Workspace
 from events.periods import Period
-from events.selectors import feature_events_by_user, feature_month_totals, feature_use_counts
-from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
+from events.selectors import feature_day_reach, feature_events_by_user, feature_month_totals, feature_use_counts
+from views_home.selectors.common import UserFilters, user_feature_totals
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
 
@@ -61,15 +60,19 @@ def feature_popularity(
 ) -> list[FeaturePopularity]:
     """Distinct users and interactions per feature; most users first (then interactions, key).
     Features asked for by name are listed even when nobody used them."""
-    # Neither read grows with the number of events. A calendar month unfiltered is its FeatureMonth
-    # rows (features × 1); any other period counts distinct users from the month bitmasks (users ×
-    # features × months) and sums interactions from the daily totals.
+    # No read grows with the number of events. Unfiltered, a calendar month is its FeatureMonth rows
+    # (features × 1) and any other period its FeatureDay rows (features × days, the users from
+    # their bitmaps); filtered, distinct users come from the month bitmasks of the filtered users'
+    # pairs (users × features × months) and interactions from their daily totals.
     condition = crm_user_condition(workspace, filters)
-    if condition is None and (month := period.calendar_month) is not None:
-        found = {
-            key: FeaturePopularity(key, users, events)
-            for key, users, events in feature_month_totals(workspace=workspace, month=month, features=features)
-        }
+    if condition is None:
+        month = period.calendar_month
+        totals = (
+            feature_month_totals(workspace=workspace, month=month, features=features)
+            if month is not None
+            else feature_day_reach(workspace=workspace, period=period, features=features)
+        )
+        found = {key: FeaturePopularity(key, users, events) for key, users, events in totals}
     else:
         found = _popularity_from_pairs(workspace, period, features, filters, condition)
     for feature in features or ():
@@ -82,18 +85,12 @@ def _popularity_from_pairs(
     period: Period,
     features: Sequence[Feature] | None,
     filters: UserFilters | None,
-    condition: Q | None,
+    condition: Q,
 ) -> dict[str, FeaturePopularity]:
-    narrow = Q()
+    narrow = condition
     if features is not None:
         narrow &= Q(feature__in=[f.pk for f in features])
-    if condition is not None:
-        narrow &= condition
-        totals: QuerySet[Any] = user_feature_totals(
-            workspace=workspace, period=period, filters=filters, features=features
-        )
-    else:
-        totals = feature_day_totals(workspace=workspace, period=period, features=features)
+    totals = user_feature_totals(workspace=workspace, period=period, filters=filters, features=features)
     users = feature_use_counts(workspace=workspace, period=period, per="feature_id", narrow=narrow)
     interactions = totals.values("feature_id", "feature__key").annotate(n=Sum("events")).order_by()
     return {
