@@ -7,7 +7,8 @@ Rollups are maintained from raw events, always per *local day* of the workspace:
   day they start, and per (day, user) interactions, session count/seconds, first and last event;
 * coarser grains built in the same transaction, because the finest grain grows with the events and
   the tabs must not (DESIGN.md §1). From ``UserFeatureDay``: ``UserFeatureDayTotal`` (no action or
-  detail), ``FeatureDay`` (events and distinct users per feature and day) and ``UserFeatureMonth``
+  detail), ``FeatureDay`` (events and distinct users per feature and day, and which users, as a
+  bitmap of their ``CrmUser.bit_index``) and ``UserFeatureMonth``
   (the days of each month a user used a feature, as a bitmask, and each day's events), and from
   that ``FeatureMonth`` (distinct users and events per feature and month). From ``UserDay``:
   ``WorkspaceDay`` (interactions and active users per day) and ``UserMonth`` (active days as a
@@ -223,6 +224,9 @@ def feature_days_recompute(*, workspace_id: int, first: date, last: date) -> Non
                 users=users,
                 user_bits=user_bits(int(n) for n in (bit_indexes or "").split(",") if n),
             )
+            # A user created after user_bits_assign ran, whose events are already here (a race
+            # with ingestion), has no bit yet: that ingestion marked the day dirty again, and the
+            # next refresh numbers the user and sets the bit.
             for day, feature_id, events, users, bit_indexes in cursor.fetchall()
         ]
     FeatureDay.objects.bulk_create(rows, batch_size=1000)
