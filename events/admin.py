@@ -222,6 +222,12 @@ class CrmUserAdmin(WorkspaceAdminScope):
     list_per_page = 100
     actions = ["erase"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only through "Erase": it recomputes the rollups that count users without naming them
+        # (per feature and day, with its users' bitmap; per day; per feature and month). A plain
+        # delete would leave them counting the user, and collect every event for its confirmation page.
+        return False
+
     @admin.action(description=_("Erase the selected users (their events and rollups; cannot be undone)"))
     def erase(self, request: HttpRequest, queryset: QuerySet[CrmUser]) -> None:
         users = list(queryset.select_related("workspace"))

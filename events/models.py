@@ -246,7 +246,8 @@ class CrmUser(models.Model):
     )
     # The user's bit in FeatureDay.user_bits: 0, 1, 2… per workspace, in creation order, so the
     # bitmaps stay as short as the workspace's user count. Given by the rollups to the users that
-    # lack one (events.rollups.user_bits_assign), whatever path created them; never reused.
+    # lack one (events.rollups.user_bits_assign), whatever path created them. The last number can
+    # be given again only after its user is erased, which clears that user's bits first.
     bit_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from events.models import IngestKey, UserDay, Workspace
+from events.models import CrmUser, FeatureDay, IngestKey, UserDay, Workspace
 from tests.conftest import journeys
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +85,25 @@ def test_changing_the_time_zone_recomputes_the_rollups(admin_client, workspace, 
 def test_admin_lists_open(admin_client, workspace, page):
     journeys(workspace, [("u1", "2025-10-04T20:00:00+00:00", "Leads", "view")])
     assert admin_client.get(f"/admin/events/{page}/").status_code == 200
+
+
+def test_a_crm_user_goes_only_by_erasure_which_recounts_the_feature_days(admin_client, workspace):
+    journeys(
+        workspace,
+        [
+            ("gone", "2025-10-06T09:00:00+00:00", "Leads", "view"),
+            ("stays", "2025-10-06T10:00:00+00:00", "Leads", "view"),
+        ],
+    )
+    gone = CrmUser.objects.get(external_id="gone")
+    # No plain delete (it would leave the day's users counting "gone"): neither the page nor the action.
+    assert admin_client.get(f"/admin/events/crmuser/{gone.pk}/delete/").status_code == 403
+    page = admin_client.get("/admin/events/crmuser/")
+    assert "delete_selected" not in page.content.decode() and 'value="erase"' in page.content.decode()
+    response = admin_client.post(
+        "/admin/events/crmuser/", {"action": "erase", "_selected_action": [gone.pk]}, follow=True
+    )
+    assert response.status_code == 200 and not CrmUser.objects.filter(external_id="gone").exists()
+    leads = FeatureDay.objects.get(workspace=workspace, day=date(2025, 10, 6))
+    # "stays" was numbered 1, after "gone".
+    assert (leads.events, leads.users, bytes(leads.user_bits)) == (1, 1, b"\x02")
