@@ -404,6 +404,8 @@ def sqlite_reference(db_path: Path, ref_csv: Path) -> float:
 
 # UserFeatureMonth's and UserMonth's events per day of the month.
 UFM_DAYS = ", ".join(f"events_{d:02}" for d in range(1, 32))
+# Their sums, over rows that carry ``d0``, the day of the month less one.
+UFM_DAY_SUMS = ", ".join(f"coalesce(sum(events) FILTER (WHERE d0 = {d - 1}), 0)" for d in range(1, 32))
 
 REFERENCE_TABLES = (
     ("ufd", "userfeatureday"),
@@ -462,9 +464,8 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
         # into each of the 31 sums, which takes twice as long).
         conn.execute(
             f"INSERT INTO bench_ref_ufm (workspace_id, month, crm_user_id, feature_id, days, events, {UFM_DAYS}) "
-            "SELECT workspace_id, month, crm_user_id, feature_id, bit_or(1 << d0), sum(events), "
-            + ", ".join(f"coalesce(sum(events) FILTER (WHERE d0 = {d - 1}), 0)" for d in range(1, 32))
-            + " FROM (SELECT workspace_id, crm_user_id, feature_id, events, date_trunc('month', day)::date AS month,"
+            f"SELECT workspace_id, month, crm_user_id, feature_id, bit_or(1 << d0), sum(events), {UFM_DAY_SUMS}"
+            " FROM (SELECT workspace_id, crm_user_id, feature_id, events, date_trunc('month', day)::date AS month,"
             "  extract(day FROM day)::int - 1 AS d0 FROM bench_ref_ufdt OFFSET 0) AS d GROUP BY 1, 2, 3, 4"
         )
         conn.execute(
@@ -500,9 +501,8 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "INSERT INTO bench_ref_usermonth (workspace_id, month, crm_user_id, days, events, sessions, "
             f"session_seconds, last_event_at, {UFM_DAYS}) "
             "SELECT workspace_id, month, crm_user_id, bit_or(1 << d0), sum(events), sum(sessions),"
-            "  sum(session_seconds), max(last_event_at), "
-            + ", ".join(f"coalesce(sum(events) FILTER (WHERE d0 = {d - 1}), 0)" for d in range(1, 32))
-            + " FROM (SELECT workspace_id, crm_user_id, events, sessions, session_seconds, last_event_at,"
+            f"  sum(session_seconds), max(last_event_at), {UFM_DAY_SUMS}"
+            " FROM (SELECT workspace_id, crm_user_id, events, sessions, session_seconds, last_event_at,"
             "  date_trunc('month', day)::date AS month, extract(day FROM day)::int - 1 AS d0"
             "  FROM bench_ref_userday OFFSET 0) AS d GROUP BY 1, 2, 3"
         )

@@ -169,10 +169,7 @@ def month_days(month: date, first: date, last: date) -> list[date]:
 def month_mask(month: date, first: date, last: date) -> int:
     """The days of ``month`` inside first..last as bits (bit d−1 for day d), as UserFeatureMonth
     stores them; 0 if none."""
-    low, high = max(first, month.replace(day=1)), min(last, month_end(month))
-    if low > high:
-        return 0
-    return ((1 << high.day) - 1) & ~((1 << (low.day - 1)) - 1)
+    return sum(1 << (day.day - 1) for day in month_days(month, first, last))
 
 
 @dataclass(frozen=True)

@@ -74,13 +74,13 @@ def feature_popularity(
         )
         found = {key: FeaturePopularity(key, users, events) for key, users, events in totals}
     else:
-        found = _popularity_from_pairs(workspace, period, features, filters, condition)
+        found = _filtered_popularity(workspace, period, features, filters, condition)
     for feature in features or ():
         found.setdefault(feature.key, FeaturePopularity(feature.key, 0, 0))
     return sorted(found.values(), key=lambda p: (-p.users, -p.interactions, p.feature))
 
 
-def _popularity_from_pairs(
+def _filtered_popularity(
     workspace: Workspace,
     period: Period,
     features: Sequence[Feature] | None,
