@@ -125,7 +125,7 @@ lint: install
 	@status=0
 	$(VENV)/bin/ruff check . || status=1
 	$(VENV)/bin/ruff format --check . || status=1
-	$(VENV)/bin/mypy crm_usage events views_home funnels useranalysis || status=1
+	$(VENV)/bin/mypy crm_usage tenancy events core views_home funnels useranalysis || status=1
 	exit $$status
 
 # The benchmark (bench/README.md): N generated events (default 10,000,000; `make bench N=1000000` for a

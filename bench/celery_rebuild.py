@@ -24,8 +24,8 @@ django.setup()
 
 from celery.result import AsyncResult  # noqa: E402
 
-from events.models import Workspace  # noqa: E402
 from events.tasks import rebuild_rollups_task  # noqa: E402
+from tenancy.models import Workspace  # noqa: E402
 
 TIMEOUT = 4 * 3600
 

@@ -41,11 +41,12 @@ from events.models import (  # noqa: E402
     UserFeatureDayTotal,
     UserFeatureMonth,
     UserMonth,
-    Workspace,
     WorkspaceDay,
 )
 from events.rollups import rollups_rebuild, rollups_refresh_dirty  # noqa: E402
-from events.services import mark_days_dirty, workspace_create  # noqa: E402
+from events.services import mark_days_dirty  # noqa: E402
+from tenancy.models import Workspace  # noqa: E402
+from tenancy.services import workspace_create  # noqa: E402
 
 
 def peak_rss_mib() -> float:

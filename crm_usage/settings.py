@@ -94,7 +94,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     # Ours
+    "tenancy",
     "events",
+    "core",
     "views_home",
     "funnels",
     "useranalysis",
@@ -284,7 +286,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "crm_usage.api.exception_handler",
     # Per API token (or browser session); the ingest endpoints use a per-ingest-key rate instead.
     # Counted in the default cache: set REDIS_CACHE_URL so that limits hold across processes.
-    "DEFAULT_THROTTLE_CLASSES": ["crm_usage.throttling.ApiTokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenancy.api.throttling.ApiTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "api": env_str("API_RATE_LIMIT", "600/min"),
         "ingest": env_str("INGEST_RATE_LIMIT", "6000/min"),
@@ -314,7 +316,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm_usage.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "events.models.SavedConfig.Visibility"},
+    "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "tenancy.models.SavedConfig.Visibility"},
 }
 
 # Ingestion limits (API.md).

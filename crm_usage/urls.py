@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm_usage import account_views
-from crm_usage.api import AuditLogView, api_not_found
-from events import views as events_views
-from events.api.catalog import FeatureCatalogView
+from core import views as core_views
+from core.api.views import FeatureCatalogView
+from crm_usage.api import api_not_found
+from tenancy.api.views import AuditLogView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
@@ -23,11 +24,17 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    # Workspaces, members, ingest keys and the audit trail moved from the events app to tenancy:
+    # old admin bookmarks still arrive.
+    re_path(
+        r"^admin/events/(?P<rest>(?:workspace|membership|ingestkey|auditentry)/.*)$",
+        RedirectView.as_view(url="/admin/tenancy/%(rest)s", query_string=True, permanent=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("account/tokens/", account_views.api_tokens, name="api-tokens"),
-    path("w/<slug:slug>/ingest-keys/new/", events_views.ingest_key_create, name="ingest-key-create"),
+    path("account/tokens/", core_views.api_tokens, name="api-tokens"),
+    path("w/<slug:slug>/ingest-keys/new/", core_views.ingest_key_create, name="ingest-key-create"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("views_home.urls")),
     path("", include("funnels.urls")),

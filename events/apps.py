@@ -4,13 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 class EventsConfig(AppConfig):
     name = "events"
-    verbose_name = _("Events and workspaces")
+    verbose_name = _("Events and rollups")
 
     def ready(self) -> None:
-        from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_save
+        from events.tasks import rebuild_rollups_on_commit
+        from tenancy.signals import day_boundaries_changed
 
-        import crm_usage.checks  # noqa: F401 - registers the deploy checks
-        from crm_usage.signals import end_access_of_deactivated_user
-
-        post_save.connect(end_access_of_deactivated_user, sender=get_user_model(), dispatch_uid="end-access")
+        # A new time zone or session timeout moves every day boundary and session: rebuild.
+        day_boundaries_changed.connect(rebuild_rollups_on_commit, dispatch_uid="rebuild-on-day-boundaries")

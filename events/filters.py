@@ -13,8 +13,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from events.models import CrmUser, Workspace
+from events.models import CrmUser
 from events.validation import UNSTORABLE, storable
+from tenancy.models import Workspace
 
 
 class MultiValueField(forms.Field):

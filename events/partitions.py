@@ -23,8 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from events.models import Event, Workspace
+from events.models import Event
 from events.periods import local_midnight_utc, month_end
+from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Min
 
-from events.audit import audit_record
 from events.models import (
-    AuditEntry,
     CrmUser,
     DirtyDay,
     Event,
@@ -26,11 +24,12 @@ from events.models import (
     UserFeatureDayTotal,
     UserFeatureMonth,
     UserMonth,
-    Workspace,
 )
 from events.partitions import event_partitions_drop_expired
 from events.periods import local_midnight_utc
 from events.rollups import feature_days_recompute, feature_months_recompute, rollups_changed, workspace_days_recompute
+from tenancy.models import AuditEntry, Workspace
+from tenancy.services import audit_record
 
 DELETE_CHUNK = 20_000
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from events.models import Workspace
 from events.rollups import dirty_marks, event_span, rebuild_chunks, rollups_drop_outside
+from tenancy.models import Workspace
 
 Marks = dict[date, str]
 # JSON-friendly forms, as passed in Celery messages.

@@ -60,10 +60,10 @@ from events.models import (
     UserFeatureDayTotal,
     UserFeatureMonth,
     UserMonth,
-    Workspace,
     WorkspaceDay,
 )
 from events.periods import local_midnight_utc, month_days, month_end, month_mask, months_between
+from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ from events.models import (
     UserDay,
     UserFeatureMonth,
     UserMonth,
-    Workspace,
 )
 from events.periods import MonthSplit, Period, month_days, month_end, month_mask, month_split, months_between
+from tenancy.models import Workspace
 
 
 @dataclass(frozen=True)

@@ -24,40 +24,12 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from events.models import (
-    CrmUser,
-    DirtyDay,
-    Event,
-    EventKey,
-    Feature,
-    FeatureAction,
-    IngestKey,
-    Membership,
-    Workspace,
-)
+from events.models import CrmUser, DirtyDay, Event, EventKey, Feature, FeatureAction
 from events.partitions import event_partitions_ensure, event_partitions_known, month_of
 from events.validation import EventColumns, EventRow
+from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
-
-
-def workspace_create(
-    *, slug: str, name: str = "", timezone_name: str = "UTC", session_timeout_minutes: int = 15
-) -> tuple[Workspace, str]:
-    """Create a workspace with its first ingest key; return both (the raw key is shown once)."""
-    with transaction.atomic():
-        workspace = Workspace(
-            slug=slug, name=name or slug, timezone=timezone_name, session_timeout_minutes=session_timeout_minutes
-        )
-        workspace.full_clean()
-        workspace.save()
-        _, raw_key = IngestKey.issue(workspace)
-    return workspace, raw_key
-
-
-def membership_set(*, workspace: Workspace, user: Any, role: str) -> Membership:
-    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
-    return membership
 
 
 # --- CRM users -------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 A full rebuild is spread over the workers as a chord: one task per chunk of days
 (``events/refresh_plan.py`` plans them; each chunk locks only its own days), then one callback that
-deletes the dirty marks read at the start (by token) and enqueues the funnel refresh. A chord needs
+deletes the dirty marks read at the start (by token) and announces the change (``events.signals``). A chord needs
 a result backend (``CELERY_RESULT_BACKEND``, by default the broker's Redis); without one the chunks
 run one after the other in the task itself. In eager mode (no broker) the chord runs in-process.
 
@@ -21,7 +21,7 @@ from celery import Task, chord, shared_task
 from celery.backends.base import DisabledBackend
 from django.db import OperationalError, transaction
 
-from events.models import DirtyDay, Workspace
+from events.models import DirtyDay
 from events.refresh_plan import marks_from_json, marks_to_json, rebuild_prepare
 from events.rollups import (
     marks_clear,
@@ -30,6 +30,8 @@ from events.rollups import (
     rollups_rebuild_days,
     rollups_refresh_dirty,
 )
+from events.signals import rollups_changed
+from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +50,17 @@ def _can_fan_out(task: Task) -> bool:
     return bool(task.app.conf.task_always_eager) or not isinstance(task.app.backend, DisabledBackend)
 
 
-def _enqueue_funnel_refresh(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> None:
-    # Saved funnels whose range holds these days recompute once (debounced by the stale flag); saved
-    # filter sets are computed ahead for the new rollups version.
-    from funnels.tasks import refresh_stale_funnels_task
-    from useranalysis.tasks import warm_filter_sets_task
+def _announce_rollups_changed(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> None:
+    """Tell whoever derives from the rollups (saved funnels, saved filter sets) that they changed,
+    once the transaction commits: ``events.signals.rollups_changed``."""
+    transaction.on_commit(
+        lambda: rollups_changed.send(sender=Workspace, workspace_id=workspace_id, days=days, everything=everything)
+    )
 
-    if everything:
-        transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, everything=True))
-    else:
-        transaction.on_commit(lambda: refresh_stale_funnels_task.delay(workspace_id, days))
-    transaction.on_commit(lambda: warm_filter_sets_task.delay(workspace_id))
+
+def rebuild_rollups_on_commit(sender: Any, *, workspace_id: int, **kwargs: Any) -> None:
+    """Receiver of ``tenancy.signals.day_boundaries_changed``: rebuild every rollup of the workspace."""
+    transaction.on_commit(lambda: rebuild_rollups_task.delay(workspace_id))
 
 
 @shared_task(**RETRY)
@@ -69,7 +71,7 @@ def refresh_rollups_task(workspace_id: int) -> int:
         return 0
     days = rollups_refresh_dirty(workspace=workspace)
     if days:
-        _enqueue_funnel_refresh(workspace_id, [d.isoformat() for d in days])
+        _announce_rollups_changed(workspace_id, [d.isoformat() for d in days])
     return len(days)
 
 
@@ -95,7 +97,7 @@ def rebuild_rollups_task(self: Task, workspace_id: int) -> dict[str, Any]:
     plan = rebuild_prepare(workspace=workspace)
     if plan is None:  # no events: clear every rollup and mark
         rollups_rebuild(workspace=workspace)
-        _enqueue_funnel_refresh(workspace_id, everything=True)
+        _announce_rollups_changed(workspace_id, everything=True)
         return {"days": 0, "chunks": 0, "finish_task_id": None}
     marks = marks_to_json(plan.marks)
     if _can_fan_out(self):
@@ -130,7 +132,7 @@ def finish_rebuild_task(workspace_id: int, marks: list[list[str]], days: int) ->
     boundaries or sessions without new events make every cached funnel result stale."""
     marks_clear(workspace_id=workspace_id, marks=marks_from_json(marks))
     rollup_tables_vacuum()
-    _enqueue_funnel_refresh(workspace_id, everything=True)
+    _announce_rollups_changed(workspace_id, everything=True)
     return days
 
 

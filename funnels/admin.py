@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from events.admin import SavedConfigAdmin
 from funnels.models import Funnel, FunnelResult
 from funnels.selectors import step_labels
 from funnels.services import funnel_results_refresh
+from tenancy.admin import SavedConfigAdmin
 
 
 class FunnelResultInline(admin.StackedInline):

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class FunnelsConfig(AppConfig):
     name = "funnels"
     verbose_name = _("Funnels")
+
+    def ready(self) -> None:
+        from events.signals import rollups_changed
+        from funnels import tasks
+        from funnels.signals import funnel_saved
+
+        funnel_saved.connect(tasks.refresh_saved_funnel, dispatch_uid="funnel-saved-refresh")
+        rollups_changed.connect(tasks.refresh_stale_funnels, dispatch_uid="funnels-on-rollups-changed")

@@ -23,7 +23,6 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from events.filters import USER_FILTER_FIELDS, user_filter_badges, user_filters_from
-from events.models import Workspace
 from events.periods import RangeError, period_between
 from events.selectors import CatalogFeature, feature_catalog
 from funnels.api.serializers import FunnelQuerySerializer, FunnelSerializer
@@ -39,6 +38,7 @@ from funnels.models import (
     Unit,
     Visibility,
 )
+from tenancy.models import Workspace
 from views_home.forms import HomeQueryForm
 
 STEP_NAME = re.compile(r"^steps-(\d{1,3})-(feature|action|detail)$")

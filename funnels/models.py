@@ -20,8 +20,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from events.models import SavedConfig, SavedConfigQuerySet, Workspace, saved_config_can_create, saved_config_can_edit
 from events.periods import Period
+from tenancy.models import SavedConfig, SavedConfigQuerySet, Workspace, saved_config_can_create, saved_config_can_edit
 
 MIN_STEPS = 2
 MAX_STEPS = 10

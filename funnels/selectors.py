@@ -66,9 +66,10 @@ from django.db import connection
 from django.db.models import BigIntegerField, Case, F, Func, IntegerField, Q, QuerySet, Value, When
 
 from events.filters import crm_user_condition
-from events.models import CrmUser, Event, Feature, Workspace
+from events.models import CrmUser, Event, Feature
 from events.periods import Period
 from funnels.models import Funnel, FunnelResult, Order, Unit
+from tenancy.models import Workspace
 
 UserFilters = dict[str, list[str]]
 

@@ -17,11 +17,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from events.audit import audit_saved_config, field_values
-from events.models import Event, Workspace
+from events.models import Event
 from events.periods import Period
 from funnels.models import Funnel, FunnelResult
 from funnels.selectors import FunnelData, FunnelSpec, funnel_cached_result, funnel_compute
+from funnels.signals import funnel_saved
+from tenancy.models import Workspace
+from tenancy.services import audit_saved_config, field_values
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +43,9 @@ FUNNEL_FIELDS = (
 
 
 def _enqueue_refresh(funnel_id: int) -> None:
-    from funnels.tasks import refresh_funnel_results_task
-
-    def enqueue() -> None:
-        try:
-            refresh_funnel_results_task.delay(funnel_id)
-        except Exception:  # noqa: BLE001 - a broker outage must not fail the save; results compute on demand
-            logger.warning("Could not enqueue the results of funnel %s; they compute on demand.", funnel_id)
-
-    transaction.on_commit(enqueue)
+    """Once the transaction commits, announce the saved funnel (``funnels.signals.funnel_saved``):
+    its results are queued for computing (``funnels.tasks``)."""
+    transaction.on_commit(lambda: funnel_saved.send(sender=Funnel, funnel_id=funnel_id))
 
 
 def funnel_create(*, workspace: Workspace, owner: Any, data: dict[str, Any]) -> Funnel:

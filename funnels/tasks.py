@@ -5,14 +5,18 @@ Both are safe to retry and to run twice: a result is recomputed from the events 
 
 from __future__ import annotations
 
+import logging
 from datetime import date
+from typing import Any
 
 from celery import shared_task
 from django.db import OperationalError
 
-from events.models import Workspace
 from funnels.models import Funnel
 from funnels.services import funnel_results_refresh, funnels_refresh_stale
+from tenancy.models import Workspace
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
@@ -36,3 +40,25 @@ def refresh_stale_funnels_task(workspace_id: int, days: list[str] | None = None,
         return 0
     parsed = [date.fromisoformat(day) for day in days] if days is not None else None
     return funnels_refresh_stale(workspace=workspace, days=parsed, everything=everything)
+
+
+# --- receivers (connected in ``funnels.apps``) ----------------------------------------------------------
+
+
+def refresh_saved_funnel(sender: Any, *, funnel_id: int, **kwargs: Any) -> None:
+    """``funnels.signals.funnel_saved``: compute the new definition's results in the background."""
+    try:
+        refresh_funnel_results_task.delay(funnel_id)
+    except Exception:  # noqa: BLE001 - a broker outage must not fail the save; results compute on demand
+        logger.warning("Could not enqueue the results of funnel %s; they compute on demand.", funnel_id)
+
+
+def refresh_stale_funnels(
+    sender: Any, *, workspace_id: int, days: list[str] | None = None, everything: bool = False, **kwargs: Any
+) -> None:
+    """``events.signals.rollups_changed``: the saved funnels whose range holds these days recompute
+    once (debounced by the stale flag)."""
+    if everything:
+        refresh_stale_funnels_task.delay(workspace_id, everything=True)
+    else:
+        refresh_stale_funnels_task.delay(workspace_id, days)

@@ -22,10 +22,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm_usage.api import workspace_role, workspaces_for
-from crm_usage.chrome import page_chrome, with_query
+from core.chrome import page_chrome, with_query
 from events.filters import USER_FILTER_FIELDS
-from events.models import Workspace
 from events.selectors import workspace_data_state
 from funnels import services
 from funnels.charts import funnel_chart_data, unit_label
@@ -42,6 +40,9 @@ from funnels.selectors import (
     funnels_visible_to,
     step_labels,
 )
+from tenancy.models import Workspace
+from tenancy.scoping import role_of as workspace_role
+from tenancy.scoping import workspaces_for
 
 TAB = "funnels-tab"
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from events.models import Membership, Workspace
 from events.rollups import rollups_refresh_dirty
-from events.services import events_ingest, workspace_create
+from events.services import events_ingest
 from events.validation import parse_event
+from tenancy.models import Membership, Workspace
+from tenancy.services import workspace_create
 
 
 @pytest.fixture(autouse=True)

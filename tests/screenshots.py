@@ -76,8 +76,9 @@ def prepare(slug: str, with_empty: bool) -> str:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from events.models import Event, Membership, Workspace
-    from events.services import membership_set, workspace_create
+    from events.models import Event
+    from tenancy.models import Membership, Workspace
+    from tenancy.services import membership_set, workspace_create
 
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from knox.models import AuthToken
 
-from events.models import Membership
+from tenancy.models import Membership
 from tests.conftest import crm_users, journeys
 
 CONFIG = """

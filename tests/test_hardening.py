@@ -13,7 +13,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from events.models import AuditEntry, IngestKey, Membership
+from tenancy.models import AuditEntry, IngestKey, Membership
 from tests.conftest import journeys
 from useranalysis.models import FilterSet
 
@@ -181,13 +181,13 @@ def test_saved_config_changes_are_audited_and_visible_to_admins_only(workspace, 
 def test_key_rotation_and_role_changes_in_the_admin_are_audited(workspace, admin_client, django_user_model):
     key = IngestKey.objects.get(workspace=workspace)
     response = admin_client.post(
-        "/admin/events/ingestkey/", {"action": "rotate", "_selected_action": [key.pk]}, follow=True
+        "/admin/tenancy/ingestkey/", {"action": "rotate", "_selected_action": [key.pk]}, follow=True
     )
     assert "will not be shown again" in response.content.decode()
     viewer = django_user_model.objects.create_user("vic")
     membership = Membership.objects.create(workspace=workspace, user=viewer, role="viewer")
     admin_client.post(
-        f"/admin/events/membership/{membership.pk}/change/",
+        f"/admin/tenancy/membership/{membership.pk}/change/",
         {"workspace": workspace.pk, "user": viewer.pk, "role": "analyst"},
     )
     actions = list(AuditEntry.objects.filter(workspace=workspace).values_list("action", flat=True))
@@ -212,13 +212,13 @@ def staff_admin(django_user_model, make_workspace):
 
 def test_staff_administer_only_their_workspaces_in_the_admin(staff_admin):
     client, mine, theirs, _ = staff_admin
-    listing = client.get("/admin/events/workspace/").content.decode()
-    assert f"/admin/events/workspace/{mine.pk}/change/" in listing
-    assert f"/admin/events/workspace/{theirs.pk}/change/" not in listing
-    assert client.get(f"/admin/events/workspace/{mine.pk}/change/").status_code == 200
-    assert client.get(f"/admin/events/workspace/{theirs.pk}/change/").status_code == 404
+    listing = client.get("/admin/tenancy/workspace/").content.decode()
+    assert f"/admin/tenancy/workspace/{mine.pk}/change/" in listing
+    assert f"/admin/tenancy/workspace/{theirs.pk}/change/" not in listing
+    assert client.get(f"/admin/tenancy/workspace/{mine.pk}/change/").status_code == 200
+    assert client.get(f"/admin/tenancy/workspace/{theirs.pk}/change/").status_code == 404
     their_key = IngestKey.objects.get(workspace=theirs)
-    assert client.get(f"/admin/events/ingestkey/{their_key.pk}/change/").status_code == 404
+    assert client.get(f"/admin/tenancy/ingestkey/{their_key.pk}/change/").status_code == 404
 
 
 def test_saved_configs_in_the_admin_follow_the_api_rules(staff_admin, django_user_model):

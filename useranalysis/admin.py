@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from events.admin import SavedConfigAdmin
+from tenancy.admin import SavedConfigAdmin
 from useranalysis.models import FilterSet
 
 

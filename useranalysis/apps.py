@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class UseranalysisConfig(AppConfig):
     name = "useranalysis"
     verbose_name = _("User analysis")
+
+    def ready(self) -> None:
+        from events.signals import rollups_changed
+        from useranalysis import tasks
+
+        rollups_changed.connect(tasks.warm_filter_sets, dispatch_uid="filter-sets-on-rollups-changed")

@@ -17,9 +17,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
-from crm_usage.api import workspaces_for
 from events.models import CrmUser
 from events.periods import Period
+from tenancy.scoping import workspaces_for
 from useranalysis import selectors
 from useranalysis.forms import UserChartQueryForm
 from views_home.charts import CHARTJS_COLORS

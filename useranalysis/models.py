@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from events.models import SavedConfig
 from events.periods import MAX_RANGE_DAYS
+from tenancy.models import SavedConfig
 
 
 class FilterSet(SavedConfig):

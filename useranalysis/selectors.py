@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 
 from events.filters import filter_crm_users
-from events.models import CrmUser, Feature, UserDay, UserFeatureDay, UserFeatureDayTotal, Workspace
+from events.models import CrmUser, Feature, UserDay, UserFeatureDay, UserFeatureDayTotal
 from events.periods import Period, change_pct
 from events.selectors import (
     active_days_by_user,
@@ -26,6 +26,7 @@ from events.selectors import (
     last_seen_at,
     user_period_totals,
 )
+from tenancy.models import Workspace
 
 UserFilters = dict[str, list[str]]
 

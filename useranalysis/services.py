@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core.cache import cache
 
-from events.models import Workspace
 from events.periods import Period
+from tenancy.models import Workspace
 from useranalysis import selectors
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.db import OperationalError
 
-from events.models import Workspace
+from tenancy.models import Workspace
 from useranalysis.services import filter_sets_warm
 
 
@@ -19,3 +21,9 @@ def warm_filter_sets_task(workspace_id: int) -> int:
     if workspace is None:  # deleted since the task was queued
         return 0
     return filter_sets_warm(workspace=workspace)
+
+
+def warm_filter_sets(sender: Any, *, workspace_id: int, **kwargs: Any) -> None:
+    """Receiver of ``events.signals.rollups_changed`` (connected in ``useranalysis.apps``): saved
+    filter sets are computed ahead for the new rollups."""
+    warm_filter_sets_task.delay(workspace_id)

@@ -36,13 +36,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from crm_usage.api import workspaces_for
-from crm_usage.chrome import page_chrome, with_query
-from events.audit import audit_saved_config, field_values
+from core.chrome import page_chrome, with_query
 from events.filters import USER_FILTER_FIELDS
-from events.models import CrmUser, Membership, Session, Workspace
+from events.models import CrmUser, Session
 from events.periods import Period
 from events.selectors import CatalogFeature, feature_catalog, workspace_data_state
+from tenancy.models import Membership, Workspace
+from tenancy.scoping import workspaces_for
+from tenancy.services import audit_saved_config, field_values
 from useranalysis import selectors, services
 from useranalysis.api.serializers import FilterSetQuerySerializer, FilterSetSerializer
 from useranalysis.api.views import row_json

@@ -22,8 +22,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
-from crm_usage.api import workspaces_for
-from events.models import Workspace
+from tenancy.models import Workspace
+from tenancy.scoping import workspaces_for
 from views_home import selectors
 from views_home.forms import ActivityQueryForm, HomeQueryForm, HubQueryForm, TrendsQueryForm, WorkspaceQueryForm
 from views_home.views import (

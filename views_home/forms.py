@@ -26,9 +26,10 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from events.filters import USER_FILTER_FIELDS, CrmUserFilterSet, MultiValueField, user_filter_badges, user_filters_from
-from events.models import CrmUser, Feature, Workspace
+from events.models import CrmUser, Feature
 from events.periods import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, Interval, Period, RangeError, period_between
 from events.selectors import CatalogFeature, UnknownStep, crm_user_find, feature_catalog, feature_resolve
+from tenancy.models import Workspace
 from views_home import selectors
 
 MAX_DAYS = MAX_RANGE_DAYS

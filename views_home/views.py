@@ -23,11 +23,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from crm_usage.api import workspaces_for
-from crm_usage.chrome import page_chrome, with_query
-from events.models import Feature, Workspace
+from core.chrome import page_chrome, with_query
+from events.models import Feature
 from events.periods import Interval, Period, week_start
 from events.selectors import UnknownStep, feature_resolve, workspace_data_state
+from tenancy.models import Workspace
+from tenancy.scoping import workspaces_for
 from views_home import selectors
 from views_home.forms import (
     DAY_PRESETS,

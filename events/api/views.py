@@ -14,8 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm_usage.throttling import IngestKeyRateThrottle
-from events.api.auth import HasIngestKey, IngestKeyAuthentication
 from events.api.serializers import (
     EventBatchResultSerializer,
     EventBatchSerializer,
@@ -26,6 +24,8 @@ from events.periods import local_midnight_utc
 from events.privacy import retention_check
 from events.services import crm_users_upsert, events_ingest, events_ingest_columns
 from events.validation import event_batch_fast, parse_event, parse_user
+from tenancy.api.auth import HasIngestKey, IngestKeyAuthentication
+from tenancy.api.throttling import IngestKeyRateThrottle
 
 
 class PayloadError(Exception):

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import events.models
+import tenancy.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('slug', models.SlugField(max_length=64, unique=True)),
                 ('name', models.CharField(max_length=200)),
-                ('timezone', models.CharField(default='UTC', help_text='IANA name. Day boundaries of every metric are in this zone.', max_length=64, validators=[events.models.validate_timezone_name])),
+                ('timezone', models.CharField(default='UTC', help_text='IANA name. Day boundaries of every metric are in this zone.', max_length=64, validators=[tenancy.models.validate_timezone_name])),
                 ('session_timeout_minutes', models.PositiveIntegerField(default=15, help_text='A gap longer than this between two events of a user starts a new session.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1440)])),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('members', models.ManyToManyField(related_name='workspaces', through='events.Membership', to=settings.AUTH_USER_MODEL)),

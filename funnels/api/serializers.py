@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm_usage.api import workspace_role
 from events.filters import USER_FILTER_FIELDS, user_filters_from
 from events.periods import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, RangeError, period_between
 from events.selectors import UnknownStep, feature_resolve
@@ -35,6 +34,7 @@ from funnels.models import (
     Visibility,
 )
 from funnels.selectors import funnel_can_edit
+from tenancy.scoping import role_of as workspace_role
 
 
 class FunnelStepSerializer(serializers.Serializer):

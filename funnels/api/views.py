@@ -27,7 +27,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm_usage.api import ERROR_RESPONSES, WorkspaceAPIView, workspace_role
+from core.api.base import ERROR_RESPONSES, WorkspaceAPIView
 from funnels import services
 from funnels.api import serializers as s
 from funnels.filters import FunnelListFilterSet
@@ -41,6 +41,7 @@ from funnels.selectors import (
     funnel_compute,
     funnels_visible_to,
 )
+from tenancy.scoping import role_of as workspace_role
 
 FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads the step tables.")
 ID_PARAM = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The funnel's id.")

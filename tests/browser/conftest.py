@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from pytest_django.live_server_helper import LiveServer
 
-from events.models import Membership, Workspace
+from tenancy.models import Membership, Workspace
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the test
 # itself (setting up data) are still synchronous and safe.

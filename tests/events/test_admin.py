@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from events.models import CrmUser, FeatureDay, IngestKey, UserDay, Workspace
+from events.models import CrmUser, FeatureDay, UserDay
+from tenancy.models import IngestKey, Workspace
 from tests.conftest import journeys
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_adding_a_workspace_issues_a_key_shown_once(admin_client):
     response = admin_client.post(
-        "/admin/events/workspace/add/",
+        "/admin/tenancy/workspace/add/",
         {
             "name": "Acme",
             "slug": "acme",
@@ -39,7 +40,7 @@ def test_adding_a_workspace_issues_a_key_shown_once(admin_client):
 
 def test_a_bad_time_zone_is_refused_with_a_message(admin_client):
     response = admin_client.post(
-        "/admin/events/workspace/add/",
+        "/admin/tenancy/workspace/add/",
         {
             "name": "Acme",
             "slug": "acme",
@@ -61,7 +62,7 @@ def test_changing_the_time_zone_recomputes_the_rollups(admin_client, workspace, 
     assert list(UserDay.objects.values_list("day", flat=True)) == [date(2025, 10, 4)]
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
-            f"/admin/events/workspace/{workspace.pk}/change/",
+            f"/admin/tenancy/workspace/{workspace.pk}/change/",
             {
                 "name": workspace.name,
                 "slug": workspace.slug,
@@ -81,10 +82,12 @@ def test_changing_the_time_zone_recomputes_the_rollups(admin_client, workspace, 
     assert list(UserDay.objects.values_list("day", flat=True)) == [date(2025, 10, 5)]
 
 
-@pytest.mark.parametrize("page", ["workspace", "crmuser", "feature", "ingestkey", "membership"])
+@pytest.mark.parametrize(
+    "page", ["tenancy/workspace", "events/crmuser", "events/feature", "tenancy/ingestkey", "tenancy/membership"]
+)
 def test_admin_lists_open(admin_client, workspace, page):
     journeys(workspace, [("u1", "2025-10-04T20:00:00+00:00", "Leads", "view")])
-    assert admin_client.get(f"/admin/events/{page}/").status_code == 200
+    assert admin_client.get(f"/admin/{page}/").status_code == 200
 
 
 def test_a_crm_user_goes_only_by_erasure_which_recounts_the_feature_days(admin_client, workspace):

@@ -18,8 +18,9 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from events import demo
-from events.models import CrmUser, DirtyDay, Event, Feature, IngestKey, Membership, UserDay, Workspace
+from events.models import CrmUser, DirtyDay, Event, Feature, UserDay
 from events.services import crm_users_upsert
+from tenancy.models import IngestKey, Membership, Workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, IngestKey, UserDay
+from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, UserDay
 from events.validation import event_batch_fast
+from tenancy.models import IngestKey
 
 pytestmark = pytest.mark.django_db
 

@@ -24,12 +24,12 @@ from events.models import (
     UserFeatureDayTotal,
     UserFeatureMonth,
     UserMonth,
-    Workspace,
     WorkspaceDay,
 )
 from events.rollups import marks_clear, rebuild_chunks, rollups_rebuild
 from events.services import mark_days_dirty
 from events.tasks import rebuild_rollups_task, refresh_rollups_task
+from tenancy.models import Workspace
 from tests.conftest import journeys
 
 pytestmark = pytest.mark.django_db

@@ -17,10 +17,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from events.models import CrmUser, Event, EventKey, Feature, Workspace
+from events.models import CrmUser, Event, EventKey, Feature
 from events.partitions import DEFAULT, event_partitions, event_partitions_maintain, month_of
 from events.privacy import raw_events_apply_retention
 from events.tasks import apply_retention_task, maintain_event_partitions_task
+from tenancy.models import Workspace
 from tests.events.test_ingest_api import event, post
 
 postgresql_only = pytest.mark.skipif(

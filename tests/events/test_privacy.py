@@ -9,19 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from events.models import (
-    AuditEntry,
-    CrmUser,
-    Event,
-    FeatureDay,
-    FeatureMonth,
-    Session,
-    UserDay,
-    UserFeatureDay,
-    WorkspaceDay,
-)
+from events.models import CrmUser, Event, FeatureDay, FeatureMonth, Session, UserDay, UserFeatureDay, WorkspaceDay
 from events.privacy import crm_user_erase, raw_events_apply_retention
 from events.tasks import apply_retention_task
+from tenancy.models import AuditEntry
 from tests.conftest import journeys
 
 pytestmark = pytest.mark.django_db

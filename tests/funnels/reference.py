@@ -24,7 +24,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.models import Event, Workspace
+from events.models import Event
+from tenancy.models import Workspace
 
 
 def _utc_midnight(day: date, tz: ZoneInfo) -> datetime:

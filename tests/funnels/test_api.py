@@ -11,8 +11,8 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from events.models import Membership
 from funnels.models import Funnel, FunnelResult
+from tenancy.models import Membership
 from tests.conftest import crm_users, journeys
 
 pytestmark = pytest.mark.django_db

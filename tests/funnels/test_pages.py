@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from events.models import Membership
 from funnels.models import Funnel, FunnelResult
+from tenancy.models import Membership
 from tests.conftest import crm_users, journeys
 
 pytestmark = pytest.mark.django_db

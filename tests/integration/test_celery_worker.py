@@ -19,8 +19,9 @@ from django.conf import settings
 from django.test import Client
 
 from crm_usage.celery import app as celery_app
-from events.models import DirtyDay, Event, Session, UserDay, UserFeatureDay, Workspace
-from events.services import workspace_create
+from events.models import DirtyDay, Event, Session, UserDay, UserFeatureDay
+from tenancy.models import Workspace
+from tenancy.services import workspace_create
 from tests.integration.processes import CeleryProcess, celery, celery_env, needs_services
 
 WORKER_READY_SECONDS = 60

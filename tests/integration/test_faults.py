@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from events.models import DirtyDay, Event, UserDay, UserFeatureDay
-from events.services import workspace_create
+from tenancy.services import workspace_create
 from tests.integration.processes import CeleryProcess, celery, celery_env, needs_services, restart_redis
 from tests.views_home.test_bruteforce import brute_force_sessions
 

@@ -23,8 +23,9 @@ from django.conf import settings
 from crm_usage.celery import app as celery_app
 from events.models import DirtyDay, Session, UserDay, UserFeatureDay
 from events.rollups import rebuild_chunks, rollups_rebuild
-from events.services import mark_days_dirty, workspace_create
+from events.services import mark_days_dirty
 from events.tasks import rebuild_rollups_task
+from tenancy.services import workspace_create
 from tests.conftest import journeys
 from tests.events.test_parallel_refresh import random_events, rollup_rows
 from tests.integration.processes import BROKER_URL, CeleryProcess, celery, celery_env, needs_services

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from events.models import Membership, Workspace
+from tenancy.models import Membership, Workspace
 from tests.conftest import crm_users, journeys
 from useranalysis.models import FilterSet
 

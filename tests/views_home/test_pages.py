@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from events.models import Membership, Workspace
 from events.periods import Period
 from events.services import crm_users_upsert
+from tenancy.models import Membership, Workspace
 from tests.conftest import journeys
 from views_home import selectors
 
@@ -339,7 +339,7 @@ def test_top_users_link_to_their_user_page(client: Client, shanghai: Workspace) 
 
 
 def test_an_admin_creates_an_ingest_key_from_the_empty_state(client: Client, make_workspace: Any) -> None:
-    from events.models import AuditEntry, IngestKey
+    from tenancy.models import AuditEntry, IngestKey
 
     empty = make_workspace("empty")[0]
     user = login(client, workspace=empty)

@@ -19,7 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from events.models import Membership, Workspace
+from tenancy.models import Membership, Workspace
 from tests.conftest import crm_users, journeys
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm_usage.api import OptionalSlashRouter
+from core.api.base import OptionalSlashRouter
 from useranalysis.api import views
 
 router = OptionalSlashRouter()

@@ -12,9 +12,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm_usage.api import ERROR_RESPONSES, CSVRenderer, SavedConfigViewSet, WorkspaceAPIView
+from core.api.base import ERROR_RESPONSES, CSVRenderer, WorkspaceAPIView
 from events.models import CrmUser
 from events.periods import Period
+from tenancy.api.views import SavedConfigViewSet
 from useranalysis import selectors
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from crm_usage.queries import (
+from core.queries import (
     MAX_DAYS,
     AsOfQuerySerializer,
     PeriodQuerySerializer,

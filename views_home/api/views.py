@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm_usage.api import ERROR_RESPONSES, WorkspaceAPIView
+from core.api.base import ERROR_RESPONSES, WorkspaceAPIView
 from events.periods import Period
 from views_home import selectors
 from views_home.api import serializers as s

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from events.models import CrmUser, Feature, Workspace
+from events.models import CrmUser, Feature
 from events.periods import Period
+from tenancy.models import Workspace
 from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
 
 

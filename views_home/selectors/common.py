@@ -13,8 +13,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from events.filters import crm_user_condition
-from events.models import CrmUser, Feature, FeatureDay, UserFeatureDay, UserFeatureDayTotal, Workspace
+from events.models import CrmUser, Feature, FeatureDay, UserFeatureDay, UserFeatureDayTotal
 from events.periods import Period
+from tenancy.models import Workspace
 
 UserFilters = dict[str, list[str]]
 

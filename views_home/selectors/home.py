@@ -13,9 +13,10 @@ from typing import Literal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from events.filters import crm_user_condition, filter_crm_users
-from events.models import CrmUser, FeatureDay, UserDay, Workspace, WorkspaceDay
+from events.models import CrmUser, FeatureDay, UserDay, WorkspaceDay
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
 from events.selectors import active_days_by_user, events_by_user, feature_use_in_period
+from tenancy.models import Workspace
 
 UserFilters = dict[str, list[str]]
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import Q, Sum
 
 from events.filters import crm_user_condition
-from events.models import Feature, Workspace
+from events.models import Feature
 from events.periods import Period
 from events.selectors import feature_day_reach, feature_events_by_user, feature_month_totals, feature_use_counts
+from tenancy.models import Workspace
 from views_home.selectors.common import UserFilters, user_feature_totals
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)

@@ -11,8 +11,9 @@ from typing import Any
 from django.db.models import Count, DateField, F, QuerySet, Sum
 from django.db.models.functions import Trunc
 
-from events.models import Feature, Workspace
+from events.models import Feature
 from events.periods import Interval, Period
+from tenancy.models import Workspace
 from views_home.selectors.common import UserFilters, feature_day_totals, feature_days, user_feature_totals
 
 # User attributes a trend can be grouped by.

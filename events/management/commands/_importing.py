@@ -20,7 +20,7 @@ from typing import IO, Any, Self
 
 from django.core.management.base import CommandError, OutputWrapper
 
-from events.models import Workspace
+from tenancy.models import Workspace
 
 Errors = dict[str, list[str]]
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from events.models import CrmUser, Workspace
+from events.models import CrmUser
 from events.privacy import crm_user_erase
+from tenancy.models import Workspace
 
 
 class Command(BaseCommand):

@@ -34,12 +34,12 @@ from events.management.commands._importing import (
     read_error_message,
     workspace_get,
 )
-from events.models import Workspace
 from events.periods import local_midnight_utc
 from events.privacy import retention_check
 from events.rollups import rollups_refresh_dirty
 from events.services import EventBulkWriter, IngestResult
 from events.validation import EVENT_FIELDS, EventRow, event_columns_fast, parse_event
+from tenancy.models import Workspace
 
 CHUNK_SIZE = 5000
 READ_BLOCK = 1 << 16  # characters of CSV text per read (a read error loses at most this much)

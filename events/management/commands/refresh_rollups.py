@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from events.management.commands._importing import workspace_get
-from events.models import Workspace
 from events.rollups import rollups_rebuild, rollups_refresh_dirty
+from tenancy.models import Workspace
 
 
 class Command(BaseCommand):

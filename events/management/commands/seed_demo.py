@@ -19,19 +19,11 @@ from django.db import reset_queries, transaction
 from django.utils import timezone
 
 from events import demo
-from events.models import (
-    DirtyDay,
-    Event,
-    Feature,
-    FeatureAction,
-    Membership,
-    Session,
-    UserDay,
-    UserFeatureDay,
-    Workspace,
-)
+from events.models import DirtyDay, Event, Feature, FeatureAction, Session, UserDay, UserFeatureDay
 from events.rollups import DAILY_ROLLUPS, MONTHLY_ROLLUPS, rollups_rebuild
-from events.services import IngestResult, crm_users_upsert, events_ingest, membership_set, workspace_create
+from events.services import IngestResult, crm_users_upsert, events_ingest
+from tenancy.models import Membership, Workspace
+from tenancy.services import membership_set, workspace_create
 
 CHUNK_SIZE = 5000
 ADMIN_USERNAME = "admin"

@@ -1,4 +1,5 @@
-"""The signed-in user's own page: personal API tokens."""
+"""Pages that belong to no tab: the signed-in user's personal API tokens, and an ingest key issued
+from a workspace's empty state (shown once)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from crm_usage.api import workspaces_for
-from crm_usage.tokens import MAX_TOKEN_DAYS, api_token_create, api_token_revoke, api_tokens_of
+from core.chrome import page_chrome
+from tenancy.scoping import WorkspaceScope, workspace_page, workspaces_for
+from tenancy.services import MAX_TOKEN_DAYS, api_token_create, api_token_revoke, api_tokens_of, ingest_key_issue
 
 
 class TokenCreateForm(forms.Form):
@@ -44,3 +47,21 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             context.update({"new_token": secret, "new_token_expiry": instance.expiry, "form": TokenCreateForm()})
     context["tokens"] = api_tokens_of(user=request.user)
     return render(request, "account/api_tokens.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@workspace_page
+def ingest_key_create(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    """Workspace admins only: issue a key and show it once, with a ready-to-run example."""
+    if not scope.is_admin:
+        return render(request, "403.html", status=403)
+    workspace = scope.workspace
+    _key, raw = ingest_key_issue(
+        workspace=workspace, actor=request.user, label=f"created in the app by {request.user.get_username()}"
+    )
+    context = {
+        **page_chrome(request, workspace),
+        "raw_key": raw,
+        "batch_url": request.build_absolute_uri(reverse("api-events-batch")),
+    }
+    return render(request, "events/ingest_key_created.html", context)

@@ -14,7 +14,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from events.models import IngestKey
+from tenancy.models import IngestKey
 
 # Writing last_used_at on every batch would turn each read-only lookup into a write; a minute of
 # precision is plenty for "when was this key last used".
@@ -58,7 +58,7 @@ class HasIngestKey(BasePermission):
 class IngestKeyScheme(OpenApiAuthenticationExtension):
     """Documents the ingest key as an HTTP bearer scheme in /api/v1/schema/."""
 
-    target_class = "events.api.auth.IngestKeyAuthentication"
+    target_class = "tenancy.api.auth.IngestKeyAuthentication"
     name = "ingestKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

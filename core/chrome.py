@@ -13,8 +13,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from crm_usage.api import workspaces_for
-from events.models import Membership, Workspace
+from tenancy.models import Membership, Workspace
+from tenancy.scoping import workspaces_for
 
 # (label, URL name taking the workspace slug)
 TABS: tuple[tuple[Promise, str], ...] = (

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
-from events.models import Workspace
-from events.services import workspace_create
+from tenancy.models import Workspace
+from tenancy.services import workspace_create
 
 
 def validation_message(exc: ValidationError) -> str:

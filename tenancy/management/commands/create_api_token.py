@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from crm_usage.tokens import MAX_TOKEN_DAYS as MAX_DAYS
-from crm_usage.tokens import api_token_create
+from tenancy.services import MAX_TOKEN_DAYS as MAX_DAYS
+from tenancy.services import api_token_create
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm_usage.api import ERROR_RESPONSES, WorkspaceAPIView
+from core.api.base import ERROR_RESPONSES, WorkspaceAPIView
 from events.selectors import feature_catalog
 
 CatalogSerializer = inline_serializer(

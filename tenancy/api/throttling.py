@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from events.models import IngestKey
+from tenancy.models import IngestKey
 
 
 class IngestKeyRateThrottle(SimpleRateThrottle):

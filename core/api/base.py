@@ -1,0 +1,88 @@
+"""What every read endpoint shares: the workspace-scoped base view, the CSV renderer, the error
+responses documented in the schema, the router."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
+
+from tenancy.scoping import WorkspaceScopedMixin
+
+
+class CSVRenderer(BaseRenderer):
+    """``format=csv``: the rows of the view's table (``csv_rows`` on the response) as a CSV download."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        response = (renderer_context or {}).get("response")
+        rows = getattr(response, "csv_rows", None)
+        if rows is None:  # an error body or a view without a table: fall back to key/value lines
+            rows = [{"key": k, "value": v} for k, v in (data or {}).items()] if isinstance(data, dict) else []
+        buffer = io.StringIO()
+        columns = list(rows[0].keys()) if rows else getattr(response, "csv_columns", None) or ["no_rows"]
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()  # even with no rows: an empty body would lose its Content-Type
+        writer.writerows(rows)
+        if response is not None and response.status_code == 200:
+            filename = getattr(response, "csv_filename", "export.csv")
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return buffer.getvalue().encode("utf-8")
+
+
+class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
+    """Base of every read endpoint under ``/api/v1/workspaces/<slug>/``.
+
+    Resolves the workspace from the URL and the user's membership, and answers 404 for a workspace
+    the user is not a member of, so no view can forget the scoping. Query parameters are validated by
+    ``query_serializer_class`` (400 with the field named), never read from ``request.GET`` by hand.
+    """
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    query_serializer_class: type[serializers.Serializer] | None = None
+    csv_filename = "export.csv"
+
+    def get_query(self) -> dict[str, Any]:
+        assert self.query_serializer_class is not None
+        serializer = self.query_serializer_class(data=self.request.query_params, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {"request": self.request, "workspace": self.workspace, "view": self}
+
+    def table_response(self, data: Any, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Response:
+        """A JSON response whose CSV form (``format=csv``) is ``rows`` (``columns`` name the header
+        when there are no rows)."""
+        response = Response(data)
+        response.csv_rows = rows  # type: ignore[attr-defined]
+        response.csv_columns = columns  # type: ignore[attr-defined]
+        response.csv_filename = f"{self.workspace.slug}-{self.csv_filename}"  # type: ignore[attr-defined]
+        return response
+
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Bad parameter: `{field: [message]}`."),
+    401: OpenApiResponse(description="No or invalid credentials."),
+    404: OpenApiResponse(description="No such workspace, or you are not a member."),
+    429: OpenApiResponse(description="Rate limited per API token; retry after the Retry-After seconds."),
+}
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """A router whose routes match with or without the trailing slash: API.md writes collections
+    with one (``filter-sets/``) and actions without (``filter-sets/<id>/results``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
