@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 # The dates a request may name. Far enough apart for any CRM's history, and far enough from
@@ -48,6 +49,11 @@ def _next_bucket(start: date, interval: Interval) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def bucket_end(bucket: date, interval: Interval) -> date:
+    """The last day of the day, ISO week or month named ``bucket``."""
+    return _next_bucket(bucket, interval) - timedelta(days=1)
+
+
 def local_midnight_utc(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
     """The UTC instant at which ``day`` begins in ``tz`` (correct across DST changes)."""
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
@@ -80,6 +86,11 @@ class Period:
         if self.start.day == 1 and self.end == month_end(self.start):
             return self.start
         return None
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether the period ends today or later in its time zone: its figures are still growing."""
+        return self.end >= timezone.now().astimezone(self.tz).date()
 
     def previous(self) -> Period:
         """The period of equal length just before this one."""

@@ -26,6 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext as _
 
 from events.models import (
     CrmUser,
@@ -38,15 +39,23 @@ from events.models import (
     UserDay,
     UserFeatureMonth,
     UserMonth,
+    WorkspaceDay,
 )
 from events.periods import MonthSplit, Period, month_days, month_end, month_mask, month_split, months_between
 from tenancy.models import Workspace
+from tenancy.scoping import in_workspace
 
 
 @dataclass(frozen=True)
 class DataState:
     has_events: bool
     rollups_pending: bool
+
+
+def first_active_day(*, workspace: Workspace) -> date | None:
+    """The workspace's first local day with events (from the daily rollup, so raw events dropped by
+    retention still count); None before any."""
+    return WorkspaceDay.objects.filter(workspace=workspace).order_by("day").values_list("day", flat=True).first()
 
 
 def workspace_data_state(*, workspace: Workspace) -> DataState:
@@ -106,17 +115,23 @@ def feature_resolve(*, workspace: Workspace, key: str, action: str = "", detail:
 
     Raises ``UnknownStep`` naming the field at fault, for a 400 that says what is wrong.
     """
-    feature = Feature.objects.filter(workspace=workspace, key=key).first()
+    feature = in_workspace(Feature, workspace).filter(key=key).first()
     if feature is None:
-        raise UnknownStep("feature", f"Unknown feature: {key!r}.")
+        raise UnknownStep("feature", _("Unknown feature: %(key)s.") % {"key": repr(key)})
     if action:
         combos = FeatureAction.objects.filter(feature=feature, action=action)
         if not combos.exists():
-            raise UnknownStep("action", f"No {action!r} action was seen for {key}.")
+            raise UnknownStep(
+                "action", _("No %(action)s action was seen for %(key)s.") % {"action": repr(action), "key": key}
+            )
         if detail and not combos.filter(detail=detail).exists():
-            raise UnknownStep("detail", f"No {action!r} action with detail {detail!r} was seen for {key}.")
+            raise UnknownStep(
+                "detail",
+                _("No %(action)s action with detail %(detail)s was seen for %(key)s.")
+                % {"action": repr(action), "detail": repr(detail), "key": key},
+            )
     elif detail:
-        raise UnknownStep("detail", "A detail needs an action.")
+        raise UnknownStep("detail", _("A detail needs an action."))
     return feature
 
 
@@ -126,13 +141,15 @@ def crm_user_find(*, workspace: Workspace, query: str) -> CrmUser | None:
     Raises ``UnknownStep('user', …)`` when an email is shared by several users, so the caller can ask
     for the external id instead.
     """
-    users = CrmUser.objects.filter(workspace=workspace)
+    users = in_workspace(CrmUser, workspace)
     found = users.filter(external_id=query).first()
     if found is not None:
         return found
     by_email = list(users.filter(email__iexact=query)[:2])
     if len(by_email) > 1:
-        raise UnknownStep("user", f"Several users have the email {query!r}; use the external id.")
+        raise UnknownStep(
+            "user", _("Several users have the email %(email)s; use the external id.") % {"email": repr(query)}
+        )
     return by_email[0] if by_email else None
 
 

@@ -17,12 +17,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
+from core.charts import CHARTJS_COLORS
 from funnels import services
 from funnels.forms import FunnelRangeForm
 from funnels.models import Funnel, Unit
 from funnels.selectors import FunnelData, funnels_visible_to
 from tenancy.scoping import workspaces_for
-from views_home.charts import CHARTJS_COLORS
 
 REACHED = CHARTJS_COLORS[0]
 DROPPED = CHARTJS_COLORS[1]

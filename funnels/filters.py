@@ -14,8 +14,8 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.attributes import GROUP_BY_ATTRIBUTES
 from funnels.models import Funnel
-from views_home.selectors import GROUP_BY_ATTRIBUTES
 
 BREAKDOWN_ATTRIBUTES: tuple[str, ...] = tuple(GROUP_BY_ATTRIBUTES)
 

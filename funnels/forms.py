@@ -22,6 +22,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from core.legacy import HomeQueryForm
 from events.filters import USER_FILTER_FIELDS, user_filter_badges, user_filters_from
 from events.periods import RangeError, period_between
 from events.selectors import CatalogFeature, feature_catalog
@@ -39,7 +40,6 @@ from funnels.models import (
     Visibility,
 )
 from tenancy.models import Workspace
-from views_home.forms import HomeQueryForm
 
 STEP_NAME = re.compile(r"^steps-(\d{1,3})-(feature|action|detail)$")
 STEP_PARTS = ("feature", "action", "detail")

@@ -17,12 +17,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
+from core.charts import CHARTJS_COLORS
 from events.models import CrmUser
 from events.periods import Period
 from tenancy.scoping import workspaces_for
 from useranalysis import selectors
 from useranalysis.forms import UserChartQueryForm
-from views_home.charts import CHARTJS_COLORS
 
 
 class UserDailyActivityChart(LoginRequiredMixin, BaseLineChartView):

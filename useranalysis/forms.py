@@ -19,11 +19,11 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from core.legacy import GROUP_BY_LABELS, HomeQueryForm
 from events.selectors import CatalogFeature
 from tenancy.models import SavedConfig, Workspace
 from useranalysis.api.serializers import ORDERINGS
 from useranalysis.selectors import ACTIVITY_METRICS, GROUP_BY_ATTRIBUTES, OPERATORS
-from views_home.forms import GROUP_BY_LABELS, HomeQueryForm
 
 DEFAULT_ORDERING = "external_id"  # as the ``users`` endpoint
 DEFAULT_PAGE_SIZE = 50

@@ -37,6 +37,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from core.chrome import page_chrome, with_query
+from core.legacy import DAY_PRESETS, GROUP_BY_LABELS
 from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser, Session
 from events.periods import Period
@@ -63,7 +64,6 @@ from useranalysis.forms import (
 )
 from useranalysis.models import FilterSet
 from useranalysis.services import run_filter_set
-from views_home.forms import DAY_PRESETS, GROUP_BY_LABELS
 
 SESSION_LIMIT = 100  # sessions listed on a user's page, newest first
 

@@ -1,103 +1,28 @@
-"""Chart JSON endpoints of the Home, Activity, Trends and Hub tabs, one per chart (STYLE.md §8), in the django-chartjs style.
-
-Each answers ``{"labels": [...], "datasets": [{"label", "data", "backgroundColor", "borderColor"}]}``,
-which Chart.js 4 takes as its ``data`` as is. django-chartjs is used only for its view classes
-(it is not an installed app: its static files are Chart.js 2 and Highcharts). What it would add for
-other libraries is overridden: the ``name`` key per dataset (Highcharts), and the template context
-(``view`` and the URL arguments) that ``TemplateView`` would otherwise serialise into the JSON.
-
-Same membership scoping and the same query parameters as the page (each chart names the page's form
-in ``form_class``); an invalid query answers 400 with ``{"errors": {field: [message]}}``. Every figure
-comes from the page's selector; these views only lay it out.
-"""
+"""Chart JSON of the Home, Activity, Trends and Hub tabs, one endpoint per chart (``core.charts``):
+the query of the page the chart sits on, the page's selector, laid out for Chart.js."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from chartjs.views.lines import BaseLineChartView
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
-from tenancy.models import Workspace
-from tenancy.scoping import workspaces_for
-from views_home import selectors
-from views_home.forms import ActivityQueryForm, HomeQueryForm, HubQueryForm, TrendsQueryForm, WorkspaceQueryForm
-from views_home.views import (
-    ACTIVITY_DEFAULT_LINES,
-    WEEKLY_WEEKS,
-    bucket_range_label,
-    frequency_feature,
-    group_label,
-    measure_label,
-)
-
-# The palette of Chart.js 4's built-in Colors plugin, in its order.
-CHARTJS_COLORS: tuple[tuple[int, int, int], ...] = (
-    (54, 162, 235),  # blue
-    (255, 99, 132),  # red
-    (255, 159, 64),  # orange
-    (255, 205, 86),  # yellow
-    (75, 192, 192),  # green
-    (153, 102, 255),  # purple
-    (201, 203, 207),  # grey
-)
-
-
-class WorkspaceChartView(LoginRequiredMixin, BaseLineChartView):
-    """A chart of one workspace the user may read, for the query of the page it sits on."""
-
-    http_method_names = ["get", "head", "options"]
-    raise_exception = False  # anonymous: redirect to the login page, like the page itself
-    form_class: type[WorkspaceQueryForm] = HomeQueryForm
-    workspace: Workspace
-    form: Any  # an instance of ``form_class``
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.workspace = get_object_or_404(workspaces_for(request.user), slug=kwargs["slug"])
-        self.form = self.form_class(request.GET, workspace=self.workspace)
-        if not self.form.is_valid():
-            errors = {field: list(messages) for field, messages in self.form.errors.items()}
-            return JsonResponse({"errors": errors}, status=400)
-        self.load()
-        response = super().get(request, *args, **kwargs)
-        response["Cache-Control"] = "private, no-cache"
-        return response
-
-    def load(self) -> None:
-        """Call the selector once; ``get_labels``/``get_data`` read what it stored."""
-        raise NotImplementedError
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        # Only what Chart.js reads: not TemplateView's ``view`` nor the URL kwargs.
-        return {"labels": self.get_labels(), "datasets": self.get_datasets()}
-
-    def get_colors(self) -> Iterator[tuple[int, int, int]]:
-        while True:
-            yield from CHARTJS_COLORS
-
-    def get_dataset_options(self, index: int, color: tuple[int, int, int]) -> dict[str, Any]:
-        red, green, blue = color
-        return {"backgroundColor": f"rgba({red}, {green}, {blue}, 0.5)", "borderColor": f"rgb({red}, {green}, {blue})"}
-
-    def get_datasets(self) -> list[dict[str, Any]]:
-        datasets = super().get_datasets()
-        for dataset in datasets:
-            dataset.pop("name", None)  # Highcharts only
-        return datasets
+from core.charts import CHARTJS_COLORS, WorkspaceChartView, rgb
+from views_home import presenters, selectors
+from views_home.queries import ActivityQuery, HubQuery, TrendsQuery, WeeksQuery
+from views_home.views import ACTIVITY_DEFAULT_LINES, frequency_feature
 
 
 class WeeklyInteractionsChart(WorkspaceChartView):
-    """Interactions per week (weeks start on Monday), the same figures as the table under the chart."""
+    """Interactions per week (weeks start on Monday), the same figures as the table under the chart.
+    A week the period cuts is drawn paler: it holds only the period's days."""
+
+    query_class = WeeksQuery
 
     def load(self) -> None:
-        q = self.form.cleaned_data
-        self.weeks = selectors.weekly_interactions(
-            workspace=self.workspace, as_of=q["as_of"], weeks=WEEKLY_WEEKS, filters=q["filters"]
-        )
+        self.weeks = selectors.weekly_interactions(self.query)
+        self.counted = selectors.weeks_period(self.query)
 
     def get_labels(self) -> list[str]:
         return [week.week_start.isoformat() for week in self.weeks]
@@ -108,6 +33,14 @@ class WeeklyInteractionsChart(WorkspaceChartView):
     def get_data(self) -> list[list[int]]:
         return [[week.interactions for week in self.weeks]]
 
+    def get_datasets(self) -> list[dict[str, Any]]:
+        datasets = super().get_datasets()
+        color, period = CHARTJS_COLORS[0], self.counted
+        cut = [w.week_start < period.start or w.week_start.toordinal() + 6 > period.end.toordinal() for w in self.weeks]
+        if any(cut):
+            datasets[0]["backgroundColor"] = [rgb(color, 0.2 if partial else 0.5) for partial in cut]
+        return datasets
+
 
 class ActivityFeaturesChart(WorkspaceChartView):
     """Interactions per day, one line per chosen feature (default: the top five of the table).
@@ -115,20 +48,14 @@ class ActivityFeaturesChart(WorkspaceChartView):
     A feature keeps the colour of its rank in the Activity table, whichever lines are shown.
     """
 
-    form_class = ActivityQueryForm
+    query_class = ActivityQuery
 
     def load(self) -> None:
-        q = self.form.cleaned_data
-        rows = selectors.activity_features(
-            workspace=self.workspace,
-            period=q["period"],
-            filters=q["filters"],
-            features=q["features"],
-            crm_user=q["crm_user"],
-        )
-        chosen = set(q["lines"]) if q["lines"] else {row.feature for row in rows[:ACTIVITY_DEFAULT_LINES]}
+        rows = selectors.activity_features(self.query)
+        lines = self.query.line_features
+        chosen = {f.key for f in lines} if lines else {row.feature for row in rows[:ACTIVITY_DEFAULT_LINES]}
         self.ranked = [(rank, row) for rank, row in enumerate(rows) if row.feature in chosen]
-        self.dates = list(q["period"].dates())
+        self.dates = list(self.query.period.dates())
 
     def get_labels(self) -> list[str]:
         return [day.isoformat() for day in self.dates]
@@ -147,29 +74,18 @@ class ActivityFeaturesChart(WorkspaceChartView):
 class TrendsChart(WorkspaceChartView):
     """Events (or distinct users) per bucket of the feature, one line per group."""
 
-    form_class = TrendsQueryForm
+    query_class = TrendsQuery
 
     def load(self) -> None:
-        q = self.form.cleaned_data
-        self.series = selectors.trend_series(
-            workspace=self.workspace,
-            feature=q["feature_obj"],
-            period=q["period"],
-            interval=q["interval"],
-            measure=q["measure"],
-            action=q["action"],
-            detail=q["detail"],
-            group_by=q["group_by"] or None,
-            filters=q["filters"],
-        )
-        self.buckets = q["period"].buckets(q["interval"])
+        self.series = selectors.trend_series(self.query)
+        self.buckets = self.query.period.buckets(self.query.interval)
 
     def get_labels(self) -> list[str]:
         return [bucket.isoformat() for bucket in self.buckets]
 
     def get_providers(self) -> list[str]:
-        measure = str(measure_label(self.form.cleaned_data["measure"]))
-        return [str(group_label(series.group, measure)) for series in self.series]
+        measure = str(presenters.measure_label(self.query.measure))
+        return [str(presenters.group_label(series.group, measure)) for series in self.series]
 
     def get_data(self) -> list[list[int]]:
         return [[point.value for point in series.points] for series in self.series]
@@ -178,13 +94,10 @@ class TrendsChart(WorkspaceChartView):
 class PopularityChart(WorkspaceChartView):
     """Distinct users per feature, most users first (drawn as horizontal bars)."""
 
-    form_class = HubQueryForm
+    query_class = HubQuery
 
     def load(self) -> None:
-        q = self.form.cleaned_data
-        self.rows = selectors.feature_popularity(
-            workspace=self.workspace, period=q["period"], features=q["feature_set"], filters=q["filters"]
-        )
+        self.rows = selectors.feature_popularity(self.query.popularity())
 
     def get_labels(self) -> list[str]:
         return [row.feature for row in self.rows]
@@ -199,21 +112,14 @@ class PopularityChart(WorkspaceChartView):
 class FrequencyChart(WorkspaceChartView):
     """Users per bucket of their number of events on one feature (default: the most popular)."""
 
-    form_class = HubQueryForm
+    query_class = HubQuery
 
     def load(self) -> None:
-        q = self.form.cleaned_data
-        feature = frequency_feature(self.workspace, q)
-        self.buckets = (
-            selectors.feature_frequency(
-                workspace=self.workspace, period=q["period"], feature=feature, bounds=q["bounds"], filters=q["filters"]
-            )
-            if feature is not None
-            else []
-        )
+        feature = frequency_feature(self.query)
+        self.buckets = selectors.feature_frequency(self.query.frequency(feature)) if feature is not None else []
 
     def get_labels(self) -> list[str]:
-        return [bucket_range_label(bucket) for bucket in self.buckets]
+        return [presenters.bucket_range_label(bucket) for bucket in self.buckets]
 
     def get_providers(self) -> list[str]:
         return [gettext("Users")]

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from core.queries import Query, QueryInvalid
 from tenancy.scoping import WorkspaceScopedMixin
 
 
@@ -43,20 +45,32 @@ class CSVRenderer(BaseRenderer):
 class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
     """Base of every read endpoint under ``/api/v1/workspaces/<slug>/``.
 
-    Resolves the workspace from the URL and the user's membership, and answers 404 for a workspace
-    the user is not a member of, so no view can forget the scoping. Query parameters are validated by
-    ``query_serializer_class`` (400 with the field named), never read from ``request.GET`` by hand.
+    Resolves the workspace from the URL and the user's membership (``tenancy.scoping``: 404 for a
+    workspace the user is not a member of), so no view can forget the scoping. The query string is
+    parsed into the insight's query object by ``parse_query`` (``core.queries``: 400 naming the
+    field), never read from ``request.GET`` by hand.
     """
 
     renderer_classes = [JSONRenderer, CSVRenderer]
-    query_serializer_class: type[serializers.Serializer] | None = None
+    query_class: type[Query] | None = None
     csv_filename = "export.csv"
+
+    # TEMPORARY (issue 16): the funnels and user-analysis endpoints still validate with a serializer.
+    query_serializer_class: type[serializers.Serializer] | None = None
 
     def get_query(self) -> dict[str, Any]:
         assert self.query_serializer_class is not None
         serializer = self.query_serializer_class(data=self.request.query_params, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+    def parse_query(self, data: Any = None) -> Any:
+        """The request's query object (``query_class``), or a 400 naming each field at fault."""
+        assert self.query_class is not None
+        try:
+            return self.query_class.parse(self.request.query_params if data is None else data, workspace=self.workspace)
+        except QueryInvalid as exc:
+            raise serializers.ValidationError(exc.errors) from None
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "workspace": self.workspace, "view": self}
@@ -69,6 +83,21 @@ class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
         response.csv_columns = columns  # type: ignore[attr-defined]
         response.csv_filename = f"{self.workspace.slug}-{self.csv_filename}"  # type: ignore[attr-defined]
         return response
+
+
+FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads the table.")
+
+
+def document[F: Callable[..., Any]](
+    query_class: type[Query], response: Any, summary: str, tag: str
+) -> Callable[[F], F]:
+    """An endpoint's schema: its query object's parameters (``Params``) and its answer."""
+    return extend_schema(
+        parameters=[query_class.Params, FORMAT_PARAM],
+        responses={200: response, **ERROR_RESPONSES},
+        summary=summary,
+        tags=[tag],
+    )
 
 
 ERROR_RESPONSES = {

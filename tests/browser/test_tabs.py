@@ -37,10 +37,15 @@ def test_home_cards_and_tables_hold_the_api_numbers(page: Any, demo: Any) -> Non
         shown = page.locator(f'[data-metric="{metric}"] .metric__value').inner_text()
         assert int(shown.replace(",", "")) == values["value"], metric
     assert api["metrics"]["interactions"]["value"] > 0
-    weeks = page.request.get(f"{page.base_url}/api/v1/workspaces/zylker/home/weekly-interactions").json()["weeks"]
+    # The weekly table follows Home's period (the last 30 days): the same weeks as the API's for it,
+    # adding up to the interactions card.
+    weeks = page.request.get(
+        f"{page.base_url}/api/v1/workspaces/zylker/home/weekly-interactions?period=last_30_days"
+    ).json()["weeks"]
     body = page.locator("table", has_text="Interactions").first.inner_text()
     for week in weeks:
         assert f"{week['interactions']:,}" in body
+    assert sum(week["interactions"] for week in weeks) == api["metrics"]["interactions"]["value"]
 
 
 def test_hub_popularity_table_matches_the_api(page: Any, demo: Any) -> None:

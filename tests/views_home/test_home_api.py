@@ -72,6 +72,8 @@ def test_summary_numbers(shanghai, member_client):
             "active_users": {"value": 2, "previous": 0, "change_pct": None},
             "inactive_users": {"value": 1, "previous": 3, "change_pct": -66.7},
         },
+        # The first event (Oct 1) is before the previous period: the change is comparable.
+        "comparable": True,
     }
 
 

@@ -17,6 +17,7 @@ from events.services import crm_users_upsert
 from tenancy.models import Membership, Workspace
 from tests.conftest import journeys
 from views_home import selectors
+from views_home.queries import HomeQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +155,7 @@ def test_member_sees_the_selector_figures(client: Client, shanghai: Workspace) -
     html = response.content.decode()
 
     period = Period.ending(date(2025, 10, 21), 7, shanghai.tzinfo)
-    assert response.context["summary"] == selectors.home_summary(workspace=shanghai, period=period)
+    assert response.context["summary"] == selectors.home_summary(HomeQuery.over(shanghai, period))
 
     assert card_text(html, "interactions").startswith("Interactions 4 ▼ 20.0% fall Previous period: 5")
     assert card_text(html, "features_used").startswith("Features used 3 ▲ 50.0% rise Previous period: 2")
@@ -170,19 +171,23 @@ def test_member_sees_the_selector_figures(client: Client, shanghai: Workspace) -
     assert "Last 7 days: Oct 15, 2025 – Oct 21, 2025" in text
     assert "compared with Oct 8, 2025 – Oct 14, 2025" in text
 
-    # Interactions per week (table under the chart), Monday weeks, the last one up to as_of.
-    weeks = [(r.week_start.isoformat(), r.interactions) for r in response.context["week_rows"]]
-    assert weeks == [("2025-09-22", 0), ("2025-09-29", 0), ("2025-10-06", 5), ("2025-10-13", 3), ("2025-10-20", 1)]
+    # Interactions per week (table under the chart): the Monday weeks of the period, each counted
+    # inside it (Oct 15–19, then Oct 20–21), so that they add up to the interactions card.
+    weeks = [(r.week_start.isoformat(), r.first.isoformat(), r.interactions) for r in response.context["week_rows"]]
+    assert weeks == [("2025-10-13", "2025-10-15", 3), ("2025-10-20", "2025-10-20", 1)]
+    assert sum(n for *_days, n in weeks) == response.context["summary"].interactions.value == 4
+    assert "Oct 15 – Oct 19, 2025 3" in text
     assert "Oct 20 – Oct 21, 2025 so far 1" in text
 
-    # Attendance calendar: 35 days ending on as_of, laid out Monday to Sunday.
+    # Attendance calendar: the period's days (Oct 15–21), laid out Monday to Sunday.
     rows = response.context["calendar_rows"]
-    assert rows[0].week_start == date(2025, 9, 15) and rows[-1].week_start == date(2025, 10, 20)
-    assert rows[0].cells[:2] == [None, None]  # Sep 15–16 are before the 35 days
+    assert [row.week_start for row in rows] == [date(2025, 10, 13), date(2025, 10, 20)]
+    assert rows[0].cells[:2] == [None, None]  # Oct 13–14 are before the period
     assert rows[-1].cells[2:] == [None] * 5  # Oct 22–26 are after as_of
     assert 'title="Tue, Oct 21, 2025: 1 active user"' in html
-    assert 'title="Sat, Oct 11, 2025: 1 active user"' in html
-    assert 'title="Mon, Oct 13, 2025: 0 active users"' in html
+    assert 'title="Wed, Oct 15, 2025: 1 active user"' in html
+    assert 'title="Fri, Oct 17, 2025: 0 active users"' in html
+    assert "Oct 11, 2025" not in html  # before the period: not in the calendar
 
     # Top users: name, email, external id and value, from the selector.
     top = re.search(r'<table class="table" id="top-interactions">(.*?)</table>', html, flags=re.S)
@@ -226,18 +231,14 @@ def test_csv_links_carry_the_query_and_download(client: Client, shanghai: Worksp
         base + "top-users",
     }
     weekly = next(link for link in links if "weekly-interactions" in link)
-    assert "format=csv" in weekly and f"as_of={AS_OF}" in weekly
+    # The weekly table follows the period, so its CSV asks for the period's days (Oct 15–21).
+    assert "format=csv" in weekly and "start=2025-10-15&end=2025-10-21" in weekly
     response = client.get(weekly)  # the session works for the API
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert response.content.decode().splitlines() == [
-        "week_start,interactions",
-        "2025-09-22,0",
-        "2025-09-29,0",
-        "2025-10-06,5",
-        "2025-10-13,3",
-        "2025-10-20,1",
-    ]
+    assert response.content.decode().splitlines() == ["week_start,interactions", "2025-10-13,3", "2025-10-20,1"]
+    summary = next(link for link in links if "summary" in link)
+    assert f"as_of={AS_OF}" in summary and "days=7" in summary
     top = [link for link in links if "top-users" in link]
     assert any("by=attendance" in link for link in top) and any("by=interactions" in link for link in top)
 
@@ -275,7 +276,7 @@ def test_page_wires_the_chart_without_inline_script(client: Client, shanghai: Wo
     assert "/static/views_home/home.js" in html
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []  # every script is a file
     assert "cdn" not in html.lower()
-    assert f'data-chart-url="{chart_url()}?as_of={AS_OF}&amp;days=7"' in html
+    assert f'data-chart-url="{chart_url()}?start=2025-10-15&amp;end=2025-10-21"' in html
 
 
 def test_workspace_switcher_and_tabs(client: Client, shanghai: Workspace, make_workspace: Any) -> None:

@@ -155,8 +155,8 @@ def test_tabs_are_enabled_and_keep_the_query(member: Client) -> None:
 def test_a_range_from_another_tab_carries_over(member: Client) -> None:
     """as_of + days (Home, Activity) and start + end (Trends, Hub) are read as the same period."""
     trends = member.get(url("trends-tab"), {"as_of": "2025-10-21", "days": "7"})
-    assert trends.context["form"].cleaned_data["start"].isoformat() == "2025-10-15"
-    assert trends.context["form"].cleaned_data["end"].isoformat() == "2025-10-21"
+    assert trends.context["query"].period.start.isoformat() == "2025-10-15"
+    assert trends.context["query"].period.end.isoformat() == "2025-10-21"
     activity = member.get(url("activity-tab"), {"start": "2025-10-15", "end": "2025-10-21"})
     assert activity.context["period"].start.isoformat() == "2025-10-15"
     assert activity.context["period"].days == 7
@@ -339,8 +339,8 @@ def test_trends_group_by_country(member: Client) -> None:
 def test_trends_defaults_to_the_most_used_feature_and_thirty_days(member: Client, shanghai: Workspace) -> None:
     response = member.get(url("trends-tab"), {"end": "2025-10-21"})
     assert response.status_code == 200
-    q = response.context["form"].cleaned_data
-    assert (q["feature"], q["start"].isoformat(), q["interval"].value, q["measure"].value) == (
+    q = response.context["query"]
+    assert (q.feature.key, q.period.start.isoformat(), q.interval.value, q.measure.value) == (
         "Leads",
         "2025-09-22",
         "day",

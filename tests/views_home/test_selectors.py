@@ -10,6 +10,7 @@ from events.models import CrmUser
 from events.periods import Period
 from tests.conftest import crm_users, journeys
 from views_home import selectors
+from views_home.queries import HomeQuery, TopUsersQuery, WeeksQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,12 @@ def test_attendance_of_a_user_active_on_four_days(shanghai):
     """Created Oct 1, active Oct 4, 8, 12 and 14 → attendance 4 for the 30 days ending Oct 31."""
     crm_users(shanghai, [{"external_id": "u1", "created_at": "2025-10-01T09:00:00+08:00"}])
     journeys(shanghai, active_on("u1", [date(2025, 10, d) for d in (4, 8, 12, 14)]))
-    summary = selectors.home_summary(workspace=shanghai, period=period(shanghai, date(2025, 10, 31)))
+    summary = selectors.home_summary(HomeQuery.over(shanghai, period(shanghai, date(2025, 10, 31))))
     assert summary.attendance_days.value == 4
     assert summary.active_users.value == 1
     assert summary.interactions.value == 4
     assert summary.features_used.value == 1
-    top = selectors.top_users(workspace=shanghai, period=period(shanghai, date(2025, 10, 31)), by="attendance")
+    top = selectors.top_users(TopUsersQuery.over(shanghai, period(shanghai, date(2025, 10, 31)), by="attendance"))
     assert [(u.external_id, u.value) for u in top] == [("u1", 4)]
 
 
@@ -48,14 +49,14 @@ def test_attendance_change(shanghai, before, after, change):
     days = [previous.start + timedelta(days=n) for n in range(before)]
     days += [current.start + timedelta(days=n) for n in range(after)]
     journeys(shanghai, active_on("u1", days))
-    summary = selectors.home_summary(workspace=shanghai, period=current)
+    summary = selectors.home_summary(HomeQuery.over(shanghai, current))
     assert (summary.attendance_days.value, summary.attendance_days.previous) == (after, before)
     assert summary.attendance_days.change_pct == change
 
 
 def test_change_is_null_when_the_previous_period_is_empty(shanghai):
     journeys(shanghai, active_on("u1", [date(2025, 10, 20)]))
-    summary = selectors.home_summary(workspace=shanghai, period=period(shanghai, date(2025, 10, 31)))
+    summary = selectors.home_summary(HomeQuery.over(shanghai, period(shanghai, date(2025, 10, 31))))
     assert (summary.interactions.value, summary.interactions.previous, summary.interactions.change_pct) == (1, 0, None)
 
 
@@ -72,7 +73,7 @@ def test_inactive_users(shanghai):
         ],
     )
     journeys(shanghai, active_on("active", [date(2025, 10, 10)]))
-    summary = selectors.home_summary(workspace=shanghai, period=period(shanghai, date(2025, 10, 31)))
+    summary = selectors.home_summary(HomeQuery.over(shanghai, period(shanghai, date(2025, 10, 31))))
     assert summary.active_users.value == 1
     assert summary.inactive_users.value == 3  # idle, last-day, unknown-registration
     assert summary.inactive_users.previous == 3  # all but "later" and "gone"; last-day not yet registered
@@ -91,7 +92,7 @@ def test_weekly_interactions_start_on_monday_and_stop_at_as_of(shanghai):
             ("u1", "2025-10-30T00:00:00+08:00", "Leads", "view"),  # after as_of: outside
         ],
     )
-    weeks = selectors.weekly_interactions(workspace=shanghai, as_of=as_of, weeks=6)
+    weeks = selectors.weekly_interactions(WeeksQuery.over(shanghai, Period.ending(as_of, 1, shanghai.tzinfo), weeks=6))
     assert [(w.week_start.isoformat(), w.interactions) for w in weeks] == [
         ("2025-09-22", 1),
         ("2025-09-29", 0),
@@ -104,7 +105,9 @@ def test_weekly_interactions_start_on_monday_and_stop_at_as_of(shanghai):
 
 def test_attendance_calendar_covers_weeks_times_seven_days(shanghai):
     journeys(shanghai, active_on("u1", [date(2025, 10, 31), date(2025, 9, 27)]) + active_on("u2", [date(2025, 10, 31)]))
-    days = selectors.attendance_calendar(workspace=shanghai, as_of=date(2025, 10, 31), weeks=5)
+    days = selectors.attendance_calendar(
+        WeeksQuery.over(shanghai, Period.ending(date(2025, 10, 31), 1, shanghai.tzinfo), weeks=5)
+    )
     assert len(days) == 35
     assert (days[0].date, days[-1].date) == (date(2025, 9, 27), date(2025, 10, 31))
     assert (days[0].active_users, days[-1].active_users) == (1, 2)
@@ -119,9 +122,9 @@ def test_top_users_ordering_ties_and_limit(shanghai):
         + active_on("c", [date(2025, 10, 20)]),
     )
     p = period(shanghai, date(2025, 10, 31))
-    by_interactions = selectors.top_users(workspace=shanghai, period=p, by="interactions", limit=2)
+    by_interactions = selectors.top_users(TopUsersQuery.over(shanghai, p, by="interactions", limit=2))
     assert [(u.external_id, u.value) for u in by_interactions] == [("a", 3), ("b", 3)]
-    by_attendance = selectors.top_users(workspace=shanghai, period=p, by="attendance")
+    by_attendance = selectors.top_users(TopUsersQuery.over(shanghai, p, by="attendance"))
     assert [(u.external_id, u.value) for u in by_attendance] == [("a", 3), ("b", 1), ("c", 1)]
 
 
@@ -134,9 +137,9 @@ def test_user_filters_narrow_every_figure(shanghai):
         shanghai, active_on("cn", [date(2025, 10, 20)]) + active_on("in", [date(2025, 10, 20), date(2025, 10, 21)])
     )
     p = period(shanghai, date(2025, 10, 31))
-    summary = selectors.home_summary(workspace=shanghai, period=p, filters={"country": ["CN"]})
+    summary = selectors.home_summary(HomeQuery.over(shanghai, p, {"country": ["CN"]}))
     assert (summary.interactions.value, summary.active_users.value, summary.attendance_days.value) == (1, 1, 1)
-    both = selectors.home_summary(workspace=shanghai, period=p, filters={"country": ["CN", "IN"]})
+    both = selectors.home_summary(HomeQuery.over(shanghai, p, {"country": ["CN", "IN"]}))
     assert both.interactions.value == 3
-    none = selectors.home_summary(workspace=shanghai, period=p, filters={"language": ["fr"]})
+    none = selectors.home_summary(HomeQuery.over(shanghai, p, {"language": ["fr"]}))
     assert (none.interactions.value, none.inactive_users.value) == (0, 0)

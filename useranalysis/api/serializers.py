@@ -8,7 +8,7 @@ from django import forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.queries import PeriodQuerySerializer
+from core.legacy import PeriodQuerySerializer
 from events.filters import USER_FILTER_FIELDS, user_filters_from
 from events.selectors import UnknownStep, feature_resolve
 from useranalysis.models import FilterSet

@@ -1,106 +1,10 @@
-"""Query and response serializers of the Home, Activity, Trends and Hub endpoints."""
+"""Response serializers of the Home, Activity, Trends and Hub endpoints (they document the answers in
+the OpenAPI schema; the parameters are the query objects' ``Params``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-
-from core.queries import (
-    MAX_DAYS,
-    AsOfQuerySerializer,
-    PeriodQuerySerializer,
-    RangeQuerySerializer,
-    list_param,
-    resolve_features,
-)
-from events.periods import Interval
-from events.selectors import UnknownStep, crm_user_find, feature_resolve
-from views_home.selectors import DEFAULT_FREQUENCY_BOUNDS, GROUP_BY_ATTRIBUTES, Measure, parse_frequency_bounds
-
-
-class WeeksQuerySerializer(AsOfQuerySerializer):
-    weeks = serializers.IntegerField(required=False, default=5, min_value=1, max_value=104)
-
-
-class TopUsersQuerySerializer(PeriodQuerySerializer):
-    by = serializers.ChoiceField(choices=["interactions", "attendance"], required=False, default="interactions")
-    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
-
-
-class ActivityQuerySerializer(PeriodQuerySerializer):
-    days = serializers.IntegerField(required=False, default=60, min_value=1, max_value=MAX_DAYS)
-    feature = serializers.CharField(required=False, help_text="Feature key(s); repeatable or comma-separated.")
-    user = serializers.CharField(required=False, help_text="External id or email of one CRM user.")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        workspace = self.context["workspace"]
-        keys = list_param(self.initial_data, "feature")
-        attrs["features"] = resolve_features(workspace, keys, "feature") if keys else None
-        attrs["crm_user"] = None
-        if attrs.get("user"):
-            try:
-                attrs["crm_user"] = crm_user_find(workspace=workspace, query=attrs["user"])
-            except UnknownStep as exc:
-                raise serializers.ValidationError({"user": [str(exc)]}) from None
-            if attrs["crm_user"] is None:
-                raise serializers.ValidationError(
-                    {"user": [f"No CRM user with external id or email {attrs['user']!r}."]}
-                )
-        return attrs
-
-
-class TrendsQuerySerializer(RangeQuerySerializer):
-    feature = serializers.CharField(help_text="Feature key.")
-    action = serializers.CharField(required=False, default="")
-    detail = serializers.CharField(required=False, default="")
-    interval = serializers.ChoiceField(choices=[i.value for i in Interval], required=False, default="day")
-    measure = serializers.ChoiceField(choices=[m.value for m in Measure], required=False, default="events")
-    group_by = serializers.ChoiceField(choices=list(GROUP_BY_ATTRIBUTES), required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        try:
-            attrs["feature"] = feature_resolve(
-                workspace=self.context["workspace"],
-                key=attrs["feature"],
-                action=attrs["action"],
-                detail=attrs["detail"],
-            )
-        except UnknownStep as exc:
-            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
-        attrs["interval"], attrs["measure"] = Interval(attrs["interval"]), Measure(attrs["measure"])
-        return attrs
-
-
-class PopularityQuerySerializer(RangeQuerySerializer):
-    features = serializers.CharField(required=False, help_text="Feature keys; repeatable or comma-separated.")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        keys = list_param(self.initial_data, "features")
-        attrs["features"] = resolve_features(self.context["workspace"], keys, "features") if keys else None
-        return attrs
-
-
-class FrequencyQuerySerializer(RangeQuerySerializer):
-    feature = serializers.CharField(help_text="Feature key.")
-    buckets = serializers.CharField(
-        required=False,
-        default=",".join(map(str, DEFAULT_FREQUENCY_BOUNDS)),
-        help_text="Ascending lower bounds, comma-separated (default 1,11,101).",
-    )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        attrs["feature"] = resolve_features(self.context["workspace"], [attrs["feature"]], "feature")[0]
-        try:
-            attrs["bounds"] = parse_frequency_bounds(attrs["buckets"])
-        except ValueError as exc:
-            raise serializers.ValidationError({"buckets": [str(exc)]}) from None
-        return attrs
 
 
 class RangeSerializer(serializers.Serializer):
@@ -126,6 +30,10 @@ class SummarySerializer(serializers.Serializer):
     period = RangeSerializer()
     previous = RangeSerializer()
     metrics = MetricsSerializer()
+    comparable = serializers.BooleanField(
+        help_text="False when the previous period starts before the workspace's first event: the changes then compare "
+        "with a period the CRM had not fully reported."
+    )
 
 
 class WeekSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Reads of the Home, Activity, Trends and Hub tabs, one module per tab. Every figure on a page, in
-the API and in CSV exports comes from these functions, and they read rollups only."""
+the API and in CSV exports comes from these functions; each takes the insight's query object
+(``views_home.queries``) and reads rollups only."""
 
 from views_home.selectors.activity import DayValue, FeatureActivity, activity_features
 from views_home.selectors.home import (
@@ -14,28 +15,18 @@ from views_home.selectors.home import (
     top_users,
     user_days,
     weekly_interactions,
+    weeks_period,
 )
-from views_home.selectors.hub import (
-    DEFAULT_FREQUENCY_BOUNDS,
-    FeaturePopularity,
-    FrequencyBucket,
-    feature_frequency,
-    feature_popularity,
-    parse_frequency_bounds,
-)
-from views_home.selectors.trends import GROUP_BY_ATTRIBUTES, Measure, TrendPoint, TrendSeries, trend_series
+from views_home.selectors.hub import FeaturePopularity, FrequencyBucket, feature_frequency, feature_popularity
+from views_home.selectors.trends import TrendPoint, TrendSeries, trend_series
 
 __all__ = [
-    "DEFAULT_FREQUENCY_BOUNDS",
-    "parse_frequency_bounds",
-    "GROUP_BY_ATTRIBUTES",
     "DayCount",
     "DayValue",
     "FeatureActivity",
     "FeaturePopularity",
     "FrequencyBucket",
     "HomeSummary",
-    "Measure",
     "Metric",
     "TopUser",
     "TrendPoint",
@@ -51,4 +42,5 @@ __all__ = [
     "trend_series",
     "user_days",
     "weekly_interactions",
+    "weeks_period",
 ]

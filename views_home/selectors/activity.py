@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from events.models import CrmUser, Feature
-from events.periods import Period
-from tenancy.models import Workspace
-from views_home.selectors.common import UserFilters, feature_day_totals, user_feature_totals
+from views_home.queries import ActivityQuery
+from views_home.selectors.common import feature_day_totals, user_feature_totals
 
 
 @dataclass(frozen=True)
@@ -28,16 +25,11 @@ class FeatureActivity:
     series: list[DayValue]
 
 
-def activity_features(
-    *,
-    workspace: Workspace,
-    period: Period,
-    filters: UserFilters | None = None,
-    features: Sequence[Feature] | None = None,
-    crm_user: CrmUser | None = None,
-) -> list[FeatureActivity]:
+def activity_features(query: ActivityQuery) -> list[FeatureActivity]:
     """Each feature with interactions in the period (or each feature asked for, even at zero):
     its total and its daily series with every day present; most interactions first."""
+    workspace, period, filters = query.workspace, query.period, query.filters
+    features, crm_user = query.features, query.crm_user
     if filters or crm_user is not None:
         source: QuerySet[Any] = user_feature_totals(
             workspace=workspace, period=period, filters=filters, features=features, crm_user=crm_user

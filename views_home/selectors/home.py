@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from core.queries import PeriodQuery
 from events.filters import crm_user_condition, filter_crm_users
 from events.models import CrmUser, FeatureDay, UserDay, WorkspaceDay
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
-from events.selectors import active_days_by_user, events_by_user, feature_use_in_period
+from events.selectors import active_days_by_user, events_by_user, feature_use_in_period, first_active_day
 from tenancy.models import Workspace
+from views_home.queries import TopUsersQuery, WeeksQuery
 
 UserFilters = dict[str, list[str]]
 
@@ -37,6 +38,9 @@ class HomeSummary:
     attendance_days: Metric
     active_users: Metric
     inactive_users: Metric
+    # False when the previous period starts before the workspace's first event: its figures are then
+    # partly "before the CRM sent anything", and a change against them would mislead.
+    comparable: bool = True
 
     METRICS = ("interactions", "features_used", "attendance_days", "active_users", "inactive_users")
 
@@ -108,8 +112,9 @@ def _period_figures(
     }
 
 
-def home_summary(*, workspace: Workspace, period: Period, filters: UserFilters | None = None) -> HomeSummary:
+def home_summary(query: PeriodQuery) -> HomeSummary:
     """The five summary metrics for the period, with the previous period and the change."""
+    workspace, period, filters = query.workspace, query.period, query.filters
     previous = period.previous()
     narrow = crm_user_condition(workspace, filters)
     active_now, active_before = active_days_by_user(workspace=workspace, periods=[period, previous], narrow=narrow)
@@ -118,7 +123,9 @@ def home_summary(*, workspace: Workspace, period: Period, filters: UserFilters |
     metrics = {
         name: Metric(now[name], before[name], change_pct(now[name], before[name])) for name in HomeSummary.METRICS
     }
-    return HomeSummary(period=period, previous=previous, **metrics)
+    first = first_active_day(workspace=workspace)
+    comparable = first is not None and previous.start >= first
+    return HomeSummary(period=period, previous=previous, comparable=comparable, **metrics)
 
 
 def _per_day(workspace: Workspace, period: Period, filters: UserFilters | None) -> dict[date, tuple[int, int]]:
@@ -136,37 +143,39 @@ def _per_day(workspace: Workspace, period: Period, filters: UserFilters | None) 
     return {day: (events, users) for day, events, users in grouped}
 
 
-def weekly_interactions(
-    *, workspace: Workspace, as_of: date, weeks: int = 5, filters: UserFilters | None = None
-) -> list[WeekCount]:
-    """Interactions per Monday-starting week, oldest first; the last week holds as_of and is
-    counted up to the end of as_of."""
-    first = week_start(as_of) - timedelta(weeks=weeks - 1)
-    period = Period(first, as_of, workspace.tzinfo)
+def weeks_period(query: WeeksQuery) -> Period:
+    """The days a weekly figure covers: the ``weeks`` Monday-starting weeks ending with the week of
+    the period's last day (up to that day), or the period itself when ``weeks`` is None."""
+    period = query.period
+    if query.weeks is None:
+        return period
+    first = week_start(period.end) - timedelta(weeks=query.weeks - 1)
+    return Period(first, period.end, period.tz)
+
+
+def weekly_interactions(query: WeeksQuery) -> list[WeekCount]:
+    """Interactions per Monday-starting week, oldest first, counting only the days of
+    ``weeks_period``: a week cut by it counts its days inside, so the weeks add up to the period."""
+    period = weeks_period(query)
     totals = dict.fromkeys(period.buckets(Interval.WEEK), 0)
-    for day, (events, _) in _per_day(workspace, period, filters).items():
+    for day, (events, _) in _per_day(query.workspace, period, query.filters).items():
         totals[bucket_start(day, Interval.WEEK)] += events
     return [WeekCount(week, n) for week, n in totals.items()]
 
 
-def attendance_calendar(
-    *, workspace: Workspace, as_of: date, weeks: int = 5, filters: UserFilters | None = None
-) -> list[DayCount]:
-    """Active users per day for the ``weeks × 7`` days ending on as_of, oldest first."""
-    period = Period.ending(as_of, weeks * 7, workspace.tzinfo)
-    counts = _per_day(workspace, period, filters)
+def attendance_calendar(query: WeeksQuery) -> list[DayCount]:
+    """Active users per day, oldest first: the ``weeks × 7`` days ending on the period's last day,
+    or every day of the period when ``weeks`` is None."""
+    period = query.period
+    if query.weeks is not None:
+        period = Period.ending(period.end, query.weeks * 7, period.tz)
+    counts = _per_day(query.workspace, period, query.filters)
     return [DayCount(day, counts[day][1] if day in counts else 0) for day in period.dates()]
 
 
-def top_users(
-    *,
-    workspace: Workspace,
-    period: Period,
-    by: Literal["interactions", "attendance"] = "interactions",
-    limit: int = 10,
-    filters: UserFilters | None = None,
-) -> list[TopUser]:
+def top_users(query: TopUsersQuery) -> list[TopUser]:
     """The users with the most interactions (or active days) in the period; ties by external id."""
+    workspace, period, filters, by, limit = query.workspace, query.period, query.filters, query.by, query.limit
     narrow = crm_user_condition(workspace, filters)
     if by == "interactions":
         values = events_by_user(workspace=workspace, period=period, narrow=narrow)

@@ -12,30 +12,8 @@ from events.models import Feature
 from events.periods import Period
 from events.selectors import feature_day_reach, feature_events_by_user, feature_month_totals, feature_use_counts
 from tenancy.models import Workspace
+from views_home.queries import FrequencyQuery, PopularityQuery
 from views_home.selectors.common import UserFilters, user_feature_totals
-
-DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
-
-
-MAX_FREQUENCY_BUCKETS = 20
-
-
-def parse_frequency_bounds(text: str) -> tuple[int, ...]:
-    """'1,11,101' → (1, 11, 101); ascending whole numbers ≥ 1, at most 20 (raises ValueError)."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise ValueError("Give at least one lower bound, e.g. 1,11,101.")
-    try:
-        bounds = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError("Lower bounds must be whole numbers separated by commas, e.g. 1,11,101.") from None
-    if bounds[0] < 1:
-        raise ValueError("Lower bounds start at 1 or more.")
-    if any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):
-        raise ValueError("Lower bounds must increase, e.g. 1,11,101.")
-    if len(bounds) > MAX_FREQUENCY_BUCKETS:
-        raise ValueError(f"At most {MAX_FREQUENCY_BUCKETS} buckets.")
-    return bounds
 
 
 @dataclass(frozen=True)
@@ -52,15 +30,10 @@ class FrequencyBucket:
     users: int
 
 
-def feature_popularity(
-    *,
-    workspace: Workspace,
-    period: Period,
-    features: Sequence[Feature] | None = None,
-    filters: UserFilters | None = None,
-) -> list[FeaturePopularity]:
+def feature_popularity(query: PopularityQuery) -> list[FeaturePopularity]:
     """Distinct users and interactions per feature; most users first (then interactions, key).
     Features asked for by name are listed even when nobody used them."""
+    workspace, period, features, filters = query.workspace, query.period, query.features, query.filters
     # No read grows with the number of events. Unfiltered, a calendar month is its FeatureMonth rows
     # (features × 1) and any other period its FeatureDay rows (features × days, the users from
     # their bitmaps); filtered, distinct users come from the month bitmasks of the filtered users'
@@ -100,20 +73,14 @@ def _filtered_popularity(
     }
 
 
-def feature_frequency(
-    *,
-    workspace: Workspace,
-    period: Period,
-    feature: Feature,
-    bounds: Sequence[int] = DEFAULT_FREQUENCY_BOUNDS,
-    filters: UserFilters | None = None,
-) -> list[FrequencyBucket]:
+def feature_frequency(query: FrequencyQuery) -> list[FrequencyBucket]:
     """Users bucketed by their number of events on the feature in the period.
 
     ``bounds`` are ascending lower bounds: (1, 11, 101) gives 1–10, 11–100 and 101+. Users below
     the first bound are in no bucket.
     """
-    narrow = crm_user_condition(workspace, filters)
+    workspace, period, feature, bounds = query.workspace, query.period, query.feature, query.bounds
+    narrow = crm_user_condition(workspace, query.filters)
     per_user = feature_events_by_user(workspace=workspace, period=period, feature=feature, narrow=narrow).values()
     counts = [0] * len(bounds)
     for n in per_user:

@@ -5,24 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from django.db.models import Count, DateField, F, QuerySet, Sum
 from django.db.models.functions import Trunc
 
-from events.models import Feature
-from events.periods import Interval, Period
-from tenancy.models import Workspace
-from views_home.selectors.common import UserFilters, feature_day_totals, feature_days, user_feature_totals
-
-# User attributes a trend can be grouped by.
-GROUP_BY_ATTRIBUTES = ("language", "country", "timezone", "status", "role")
-
-
-class Measure(StrEnum):
-    EVENTS = "events"
-    USERS = "users"
+from core.attributes import GROUP_BY_ATTRIBUTES
+from events.periods import Interval
+from views_home.queries import Measure, TrendsQuery
+from views_home.selectors.common import feature_day_totals, feature_days, user_feature_totals
 
 
 @dataclass(frozen=True)
@@ -41,18 +32,7 @@ class TrendSeries:
         return sum(p.value for p in self.points)
 
 
-def trend_series(
-    *,
-    workspace: Workspace,
-    feature: Feature,
-    period: Period,
-    interval: Interval = Interval.DAY,
-    measure: Measure = Measure.EVENTS,
-    action: str = "",
-    detail: str = "",
-    group_by: str | None = None,
-    filters: UserFilters | None = None,
-) -> list[TrendSeries]:
+def trend_series(query: TrendsQuery) -> list[TrendSeries]:
     """Events (or distinct users) per bucket, every bucket of the period present.
 
     A week bucket is named by its Monday and a month bucket by its first day, even when the period
@@ -60,6 +40,9 @@ def trend_series(
     bucket (not once per day). With ``group_by`` there is one series per attribute value seen, the
     busiest first; without it a single series whose group is None.
     """
+    workspace, feature, period, filters = query.workspace, query.feature, query.period, query.filters
+    interval, measure, action, detail = query.interval, query.measure, query.action, query.detail
+    group_by = query.group_by or None
     if group_by is not None and group_by not in GROUP_BY_ATTRIBUTES:
         raise ValueError(f"Cannot group by {group_by!r}.")
     # The coarsest grain that answers: per feature and day when no user is singled out (a day's

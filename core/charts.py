@@ -1,0 +1,84 @@
+"""Chart JSON endpoints, one per chart, in the style of django-chartjs.
+
+Each answers ``{"labels": [...], "datasets": [{"label", "data", "backgroundColor", "borderColor"}]}``,
+which Chart.js 4 takes as its ``data`` as is. django-chartjs is used only for its view classes (it is
+not an installed app: its static files are Chart.js 2 and Highcharts); what it adds for other
+libraries is overridden (the ``name`` key per dataset; the template context that ``TemplateView``
+would serialise into the JSON).
+
+A chart parses the same query object as the page it sits on (``query_class``), so an invalid query
+answers 400 with ``{"errors": {field: [message]}}``, the page's messages; every figure comes from the
+page's selector, and these views only lay it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from chartjs.views.lines import BaseLineChartView
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from core.queries import Query, QueryInvalid
+from tenancy.scoping import WorkspaceScope, scope_for
+
+# The palette of Chart.js 4's built-in Colors plugin, in its order; the tables' swatches
+# (``.swatch--N`` in app.css) use the same.
+CHARTJS_COLORS: tuple[tuple[int, int, int], ...] = (
+    (54, 162, 235),  # blue
+    (255, 99, 132),  # red
+    (255, 159, 64),  # orange
+    (255, 205, 86),  # yellow
+    (75, 192, 192),  # green
+    (153, 102, 255),  # purple
+    (201, 203, 207),  # grey
+)
+PALETTE_SIZE = len(CHARTJS_COLORS)
+
+
+def rgb(color: tuple[int, int, int], alpha: float | None = None) -> str:
+    red, green, blue = color
+    return f"rgba({red}, {green}, {blue}, {alpha})" if alpha is not None else f"rgb({red}, {green}, {blue})"
+
+
+class WorkspaceChartView(LoginRequiredMixin, BaseLineChartView):
+    """A chart of one workspace the user may read, for the query of the page it sits on."""
+
+    http_method_names = ["get", "head", "options"]
+    raise_exception = False  # anonymous: redirect to the login page, like the page itself
+    query_class: type[Query]
+    scope: WorkspaceScope
+    query: Any  # an instance of ``query_class``
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.scope = scope_for(request.user, kwargs["slug"])
+        try:
+            self.query = self.query_class.parse(request.GET, workspace=self.scope.workspace)
+        except QueryInvalid as exc:
+            return JsonResponse({"errors": exc.errors}, status=400)
+        self.load()
+        response = super().get(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    def load(self) -> None:
+        """Call the selector once; ``get_labels``/``get_data`` read what it stored."""
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Only what Chart.js reads: not TemplateView's ``view`` nor the URL kwargs.
+        return {"labels": self.get_labels(), "datasets": self.get_datasets()}
+
+    def get_colors(self) -> Iterator[tuple[int, int, int]]:
+        while True:
+            yield from CHARTJS_COLORS
+
+    def get_dataset_options(self, index: int, color: tuple[int, int, int]) -> dict[str, Any]:
+        return {"backgroundColor": rgb(color, 0.5), "borderColor": rgb(color)}
+
+    def get_datasets(self) -> list[dict[str, Any]]:
+        datasets = super().get_datasets()
+        for dataset in datasets:
+            dataset.pop("name", None)  # Highcharts only
+        return datasets
