@@ -139,7 +139,7 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for width, height, scale in VIEWPORTS:
-            # Reduced motion: home.js then draws charts without animation, so nothing is caught mid-way.
+            # Reduced motion: static/js/charts.js then draws charts without animation, so nothing is caught mid-way.
             context = browser.new_context(
                 viewport={"width": width, "height": height}, device_scale_factor=scale, reduced_motion="reduce"
             )

@@ -3,8 +3,6 @@ responses documented in the schema, the router."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from core.csv import csv_text
 from core.queries import Query, QueryInvalid
 from tenancy.scoping import WorkspaceScopedMixin
 
@@ -31,15 +30,12 @@ class CSVRenderer(BaseRenderer):
         rows = getattr(response, "csv_rows", None)
         if rows is None:  # an error body or a view without a table: fall back to key/value lines
             rows = [{"key": k, "value": v} for k, v in (data or {}).items()] if isinstance(data, dict) else []
-        buffer = io.StringIO()
         columns = list(rows[0].keys()) if rows else getattr(response, "csv_columns", None) or ["no_rows"]
-        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()  # even with no rows: an empty body would lose its Content-Type
-        writer.writerows(rows)
         if response is not None and response.status_code == 200:
             filename = getattr(response, "csv_filename", "export.csv")
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return buffer.getvalue().encode("utf-8")
+        # The header even with no rows: an empty body would lose its Content-Type.
+        return csv_text(rows, columns).encode("utf-8")
 
 
 class WorkspaceAPIView(WorkspaceScopedMixin, APIView):

@@ -273,7 +273,7 @@ def test_page_wires_the_chart_without_inline_script(client: Client, shanghai: Wo
     login(client, workspace=shanghai)
     html = client.get(home_url(), QUERY).content.decode()
     assert "/static/vendor/chart.js-4.6.1/chart.umd.min.js" in html
-    assert "/static/views_home/home.js" in html
+    assert "/static/js/charts.js" in html  # the one chart loader of every page
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []  # every script is a file
     assert "cdn" not in html.lower()
     assert f'data-chart-url="{chart_url()}?start=2025-10-15&amp;end=2025-10-21"' in html

@@ -280,7 +280,7 @@ def test_activity_csv_links(member: Client) -> None:
 
 def test_activity_page_wires_the_chart_without_inline_script(member: Client) -> None:
     html = member.get(url("activity-tab"), ACTIVITY).content.decode()
-    for script in ("vendor/chart.js-4.6.1/chart.umd.min.js", "views_home/charts.js", "views_home/activity.js"):
+    for script in ("vendor/chart.js-4.6.1/chart.umd.min.js", "js/charts.js", "views_home/activity.js"):
         assert f"/static/{script}" in html
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
     assert "cdn" not in html.lower()

@@ -1,15 +1,19 @@
-/* Charts of the tabs, shared by every page (Chart.js 4, vendored).
+/* The one chart loader of every page (Chart.js 4, vendored): fetch the chart JSON, show the status
+   (loading, error, empty), draw.
 
    Markup (templates/partials/chart_box.html):
      <div class="chart-box is-loading">
        <canvas data-chart-url="…json" data-chart-type="line|bar|hbar" data-label-format="day|week|month|text"
                data-loading-text data-error-text data-empty-text data-week-label="Week of %s">
        <p class="chart-box__status" role="status">
-   The URL answers {"labels": [...], "datasets": [...]} (views_home/charts.py), which becomes the chart's
+   The URL answers {"labels": [...], "datasets": [...]} (core/charts.py), which becomes the chart's
    data as is. Every canvas that is not inside a [hidden] element is loaded when the page is ready; the
    page scripts call CrmCharts.load(canvas[, url]) to load a hidden one once shown or to reload with
-   another query. When a chart is drawn the canvas fires "crm:chart" with {detail: {chart: …}}.
-   Text shown to the user comes from data- attributes rendered (and translated) by the template. */
+   another query. A chart type drawn its own way (the funnel) registers its drawer first:
+   CrmCharts.drawer("funnel", function (canvas, data) { return new Chart(…); }). A page that already
+   has the data (no URL) calls CrmCharts.show(canvas, data). When a chart is drawn the canvas fires
+   "crm:chart" with {detail: {chart: …}}. Text shown to the user comes from data- attributes rendered
+   (and translated) by the template. */
 (function () {
   "use strict";
 
@@ -147,6 +151,8 @@
     return data;
   }
 
+  var drawers = {}; // chart type → function (canvas, data) returning a Chart, for types drawn their own way
+
   function draw(canvas, data) {
     var bodyStyle = getComputedStyle(document.body);
     Chart.defaults.font.family = bodyStyle.fontFamily;
@@ -156,13 +162,34 @@
     if (existing) {
       existing.destroy();
     }
-    var chart = new Chart(canvas, {
-      type: type === "hbar" ? "bar" : type,
-      data: style(canvas, data),
-      options: options(canvas, data),
-    });
+    var chart = drawers[type]
+      ? drawers[type](canvas, data)
+      : new Chart(canvas, {
+          type: type === "hbar" ? "bar" : type,
+          data: style(canvas, data),
+          options: options(canvas, data),
+        });
     canvas.dispatchEvent(new CustomEvent("crm:chart", { detail: { chart: chart } }));
     return chart;
+  }
+
+  /* Draw data the page already has, with the same status handling as a fetched chart. */
+  function show(canvas, data) {
+    try {
+      if (typeof Chart === "undefined") {
+        throw new Error("Chart.js is not loaded");
+      }
+      if (!data || !Array.isArray(data.labels) || !Array.isArray(data.datasets)) {
+        throw new Error("Unexpected chart data");
+      }
+      draw(canvas, data);
+      setStatus(canvas, data.datasets.length ? "ready" : "empty", data.datasets.length ? "" : canvas.dataset.emptyText);
+    } catch (error) {
+      setStatus(canvas, "error", canvas.dataset.errorText);
+      if (window.console) {
+        console.error("Chart", canvas.id, error);
+      }
+    }
   }
 
   /* Fetch the chart JSON (the canvas's URL, or ``url`` which then becomes the canvas's URL) and draw
@@ -191,18 +218,7 @@
         return response.json();
       })
       .then(function (data) {
-        if (typeof Chart === "undefined") {
-          throw new Error("Chart.js is not loaded");
-        }
-        if (!data || !Array.isArray(data.labels) || !Array.isArray(data.datasets)) {
-          throw new Error("Unexpected chart data");
-        }
-        draw(canvas, data);
-        if (data.datasets.length) {
-          setStatus(canvas, "ready", "");
-        } else {
-          setStatus(canvas, "empty", canvas.dataset.emptyText);
-        }
+        show(canvas, data);
       })
       .catch(function (error) {
         if (error && error.name === "AbortError") {
@@ -230,17 +246,29 @@
 
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("canvas[data-chart-url]"), function (canvas) {
-      if (!canvas.closest("[hidden]")) {
+      if (canvas.dataset.chartUrl && !canvas.closest("[hidden]")) {
         load(canvas);
       }
     });
   }
 
-  window.CrmCharts = { load: load, clear: clear, draw: draw, axisLabel: axisLabel };
+  window.CrmCharts = {
+    load: load,
+    show: show,
+    clear: clear,
+    draw: draw,
+    setStatus: setStatus,
+    axisLabel: axisLabel,
+    numberFormat: numberFormat,
+    drawer: function (type, drawFn) {
+      drawers[type] = drawFn;
+    },
+  };
 
+  // Page scripts (deferred, after this one) register their drawers before the charts load.
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
-    start();
+    window.setTimeout(start, 0);
   }
 })();
