@@ -27,7 +27,7 @@ help:
 	echo "make test         the whole test suite on SQLite, then on a throwaway PostgreSQL + Redis + Celery worker"
 	echo "make test-fast    the test suite on SQLite only (no services)"
 	echo "make install      create $(VENV) (Python >= 3.12) and install the project with its dev tools"
-	echo "make lint         ruff check, ruff format --check, mypy"
+	echo "make lint         ruff check, ruff format --check, mypy, import-linter (the layers)"
 	echo "make bench        the benchmark: N=1000000 for a quick run (default 10,000,000 events; bench/README.md)"
 	echo "make screenshots  screenshots of the tabs (tests/screenshots.py)"
 
@@ -125,7 +125,8 @@ lint: install
 	@status=0
 	$(VENV)/bin/ruff check . || status=1
 	$(VENV)/bin/ruff format --check . || status=1
-	$(VENV)/bin/mypy crm_usage tenancy events core views_home funnels useranalysis || status=1
+	$(VENV)/bin/mypy crm_usage demo tenancy events core views_home funnels useranalysis || status=1
+	$(VENV)/bin/lint-imports || status=1
 	exit $$status
 
 # The benchmark (bench/README.md): N generated events (default 10,000,000; `make bench N=1000000` for a

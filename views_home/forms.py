@@ -13,7 +13,7 @@ from core.forms import CheckboxListWidget, Choices, PeriodForm, keep_unknown
 from core.queries import split_list
 from events.periods import Interval
 from events.selectors import CatalogFeature, feature_catalog
-from views_home.queries import Measure
+from views_home.selectors.trends import Measure
 
 HomeForm = PeriodForm
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.periods import Interval, Period, bucket_end, week_start
 from views_home import selectors
-from views_home.queries import Measure
+from views_home.selectors.trends import Measure
 
 HEAT_LEVELS = 4
 

@@ -11,7 +11,6 @@ Trends 30 days; Home and Activity write their period as ``as_of`` + ``days``, Tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from django.utils.translation import gettext as _
@@ -33,15 +32,12 @@ from events.models import CrmUser, Feature
 from events.periods import Interval, Period
 from events.selectors import UnknownStep, feature_catalog, feature_resolve
 from tenancy.models import Workspace
+from views_home.selectors import activity_features
+from views_home.selectors.trends import Measure
 
 DEFAULT_FREQUENCY_BOUNDS = (1, 11, 101)
 MAX_FREQUENCY_BUCKETS = 20
 MAX_WEEKS = 104
-
-
-class Measure(StrEnum):
-    EVENTS = "events"
-    USERS = "users"
 
 
 def parse_frequency_bounds(text: str) -> tuple[int, ...]:
@@ -214,8 +210,6 @@ class TrendsParams(PeriodParams):
 def most_used_feature(workspace: Workspace, period: Period, filters: UserFilters) -> str:
     """The key of the feature with the most interactions in the period (same filters), else the
     catalog's first; "" when the workspace has none."""
-    from views_home.selectors import activity_features  # the selector takes a query of this module
-
     used = activity_features(ActivityQuery.over(workspace, period, filters))
     if used:
         return used[0].feature

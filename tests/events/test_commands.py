@@ -10,17 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from events import demo
 from events.models import CrmUser, DirtyDay, Event, Feature, UserDay
 from events.services import crm_users_upsert
-from tenancy.models import IngestKey, Membership, Workspace
+from tenancy.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -38,92 +35,6 @@ def user_days(workspace: Workspace) -> list[tuple[Any, ...]]:
         .order_by("day", "crm_user__external_id")
         .values_list("day", "crm_user__external_id", "events", "sessions", "session_seconds", "first_event_at")
     )
-
-
-# --- create_workspace ------------------------------------------------------------------------------
-
-
-def test_create_workspace_prints_the_ingest_key_last() -> None:
-    lines, _ = run(
-        "create_workspace", "acme", "--name", "Acme Inc", "--timezone", "Asia/Shanghai", "--session-timeout", "20"
-    )
-
-    workspace = Workspace.objects.get(slug="acme")
-    assert (workspace.name, workspace.timezone, workspace.session_timeout_minutes) == ("Acme Inc", "Asia/Shanghai", 20)
-    key = lines[-1]
-    assert key.startswith("ik_") and " " not in key
-    assert IngestKey.objects.get(digest=IngestKey.digest_of(key)).workspace == workspace
-
-
-def test_create_workspace_defaults() -> None:
-    run("create_workspace", "plain")
-    workspace = Workspace.objects.get(slug="plain")
-    assert (workspace.name, workspace.timezone, workspace.session_timeout_minutes) == ("plain", "UTC", 15)
-
-
-def test_create_workspace_refuses_an_existing_slug(workspace: Workspace) -> None:
-    with pytest.raises(CommandError, match="'acme' already exists"):
-        run("create_workspace", "acme")
-    assert Workspace.objects.filter(slug="acme").count() == 1
-
-
-def test_create_workspace_exits_non_zero_on_an_existing_slug(workspace: Workspace, capsys: Any) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        execute_from_command_line(["manage.py", "create_workspace", "acme"])
-    assert exit_info.value.code != 0
-    assert "already exists" in capsys.readouterr().err
-
-
-def test_create_workspace_refuses_an_unknown_time_zone() -> None:
-    with pytest.raises(CommandError, match="timezone: Mars/Olympus is not an IANA time zone name"):
-        run("create_workspace", "mars", "--timezone", "Mars/Olympus")
-    assert not Workspace.objects.filter(slug="mars").exists()
-
-
-# --- create_api_token ------------------------------------------------------------------------------
-
-
-def test_create_api_token_authenticates_a_member(workspace: Workspace) -> None:
-    user = get_user_model().objects.create_user("ana", password="x")
-    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.VIEWER)
-
-    lines, _ = run("create_api_token", "ana", "--days", "7")
-
-    token = lines[-1]
-    assert " " not in token
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert client.get("/api/v1/workspaces/acme/home/summary").status_code == 200
-    expiry = AuthToken.objects.get(user=user).expiry
-    assert abs(expiry - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
-    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    assert client.get("/api/v1/workspaces/acme/home/summary").status_code == 401
-
-
-def test_create_api_token_defaults_to_90_days(settings: Any) -> None:
-    user = get_user_model().objects.create_user("ana")
-    run("create_api_token", "ana")
-    expiry = AuthToken.objects.get(user=user).expiry
-    days = settings.API_TOKEN_DEFAULT_DAYS
-    assert days == 90
-    assert abs(expiry - (timezone.now() + timedelta(days=days))) < timedelta(minutes=1)
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["nobody"], "No user named 'nobody'"),
-        (["sleepy"], "inactive"),
-        (["ana", "--days", "0"], "between 1 and 3650"),
-        (["ana", "--days", "3651"], "between 1 and 3650"),
-    ],
-)
-def test_create_api_token_errors(args: list[str], message: str) -> None:
-    get_user_model().objects.create_user("ana")
-    get_user_model().objects.create_user("sleepy", is_active=False)
-    with pytest.raises(CommandError, match=message):
-        run("create_api_token", *args)
-    assert not AuthToken.objects.exists()
 
 
 # --- import_users ----------------------------------------------------------------------------------
@@ -728,55 +639,6 @@ def test_import_events_bulk_path_agrees_with_the_row_path_on_random_files(
     assert len(taken) >= 5  # chunks stored by the fast path
     for fast, rows in zip(results["fast"], results["rows"], strict=True):
         assert fast == rows
-
-
-# --- seed_demo -------------------------------------------------------------------------------------
-
-
-def test_seed_demo_small() -> None:
-    lines, _ = run("seed_demo", "--users", "20", "--days", "14", "--events", "3000")
-
-    workspace = Workspace.objects.get(slug="zylker")
-    assert (workspace.name, workspace.timezone) == ("Zylker Corp", "Asia/Shanghai")
-    features = Feature.objects.filter(workspace=workspace)
-    assert set(features.values_list("type", flat=True)) == set(Feature.Type.values)
-    assert not features.filter(auto_created=True).exists()
-    assert CrmUser.objects.filter(workspace=workspace).count() == 20
-    events = Event.objects.filter(workspace=workspace)
-    assert events.count() == 3000
-    today = workspace.today()
-    days = {workspace.local_date(t) for t in events.values_list("occurred_at", flat=True)}
-    assert min(days) >= today - timedelta(days=13) and max(days) <= today
-    assert not events.filter(occurred_at__gt=timezone.now()).exists()
-    assert UserDay.objects.filter(workspace=workspace).exists()
-    assert not DirtyDay.objects.filter(workspace=workspace).exists()
-
-    created = dict(events.filter(feature__key="Leads", action="create").values_list("record_id", "occurred_at"))
-    converts = list(events.filter(feature__key="Leads", action="convert").values_list("record_id", "occurred_at"))
-    assert converts
-    for record_id, moment in converts:
-        assert record_id in created and created[record_id] < moment
-
-    # the admin login printed last works
-    assert lines[-1].startswith("Admin login: http://127.0.0.1:8000/  user: admin  password: ")
-    password = lines[-1].rsplit(" ", 1)[-1]
-    admin = get_user_model().objects.get(username="admin")
-    assert admin.is_superuser and admin.check_password(password)
-    assert Membership.objects.get(workspace=workspace, user=admin).role == Membership.Role.ADMIN
-
-    # again: the data is kept, the password is reset
-    lines, _ = run("seed_demo", "--users", "20", "--days", "14", "--events", "3000")
-    assert any("already exists" in line for line in lines)
-    assert Event.objects.filter(workspace=workspace).count() == 3000
-    new_password = lines[-1].rsplit(" ", 1)[-1]
-    admin.refresh_from_db()
-    assert new_password != password and admin.check_password(new_password)
-
-    # --reset regenerates
-    run("seed_demo", "--users", "5", "--days", "3", "--events", "200", "--reset")
-    workspace = Workspace.objects.get(slug="zylker")
-    assert Event.objects.filter(workspace=workspace).count() == 200
-    assert CrmUser.objects.filter(workspace=workspace).count() == 5
 
 
 def test_demo_plan_is_deterministic() -> None:

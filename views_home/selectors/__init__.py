@@ -18,7 +18,7 @@ from views_home.selectors.home import (
     weeks_period,
 )
 from views_home.selectors.hub import FeaturePopularity, FrequencyBucket, feature_frequency, feature_popularity
-from views_home.selectors.trends import TrendPoint, TrendSeries, trend_series
+from views_home.selectors.trends import Measure, TrendPoint, TrendSeries, trend_series
 
 __all__ = [
     "DayCount",
@@ -27,6 +27,7 @@ __all__ = [
     "FeaturePopularity",
     "FrequencyBucket",
     "HomeSummary",
+    "Measure",
     "Metric",
     "TopUser",
     "TrendPoint",

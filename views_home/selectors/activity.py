@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet, Sum
 
-from views_home.queries import ActivityQuery
 from views_home.selectors.common import feature_day_totals, user_feature_totals
+
+if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
+    from views_home.queries import ActivityQuery
 
 
 @dataclass(frozen=True)

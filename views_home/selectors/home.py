@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -17,7 +18,9 @@ from events.models import CrmUser, FeatureDay, UserDay, WorkspaceDay
 from events.periods import Interval, Period, bucket_start, change_pct, week_start
 from events.selectors import active_days_by_user, events_by_user, feature_use_in_period, first_active_day
 from tenancy.models import Workspace
-from views_home.queries import TopUsersQuery, WeeksQuery
+
+if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
+    from views_home.queries import TopUsersQuery, WeeksQuery
 
 UserFilters = dict[str, list[str]]
 

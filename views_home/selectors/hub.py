@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, Sum
 
@@ -12,8 +13,10 @@ from events.models import Feature
 from events.periods import Period
 from events.selectors import feature_day_reach, feature_events_by_user, feature_month_totals, feature_use_counts
 from tenancy.models import Workspace
-from views_home.queries import FrequencyQuery, PopularityQuery
 from views_home.selectors.common import UserFilters, user_feature_totals
+
+if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
+    from views_home.queries import FrequencyQuery, PopularityQuery
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, DateField, F, QuerySet, Sum
 from django.db.models.functions import Trunc
 
 from core.attributes import GROUP_BY_ATTRIBUTES
 from events.periods import Interval
-from views_home.queries import Measure, TrendsQuery
 from views_home.selectors.common import feature_day_totals, feature_days, user_feature_totals
+
+if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
+    from views_home.queries import TrendsQuery
+
+
+class Measure(StrEnum):
+    EVENTS = "events"
+    USERS = "users"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""manage.py seed_demo: the demo workspace with data in every area."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from events.models import CrmUser, DirtyDay, Event, Feature, UserDay
+from tenancy.models import Membership, Workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: Any, stderr: io.StringIO | None = None, **options: Any) -> tuple[list[str], str]:
+    """Run a command; return its stdout lines and its stderr."""
+    out, err = io.StringIO(), stderr or io.StringIO()
+    call_command(*args, stdout=out, stderr=err, **options)
+    return out.getvalue().splitlines(), err.getvalue()
+
+
+# --- seed_demo -------------------------------------------------------------------------------------
+
+
+def test_seed_demo_small() -> None:
+    lines, _ = run("seed_demo", "--users", "20", "--days", "14", "--events", "3000")
+
+    workspace = Workspace.objects.get(slug="zylker")
+    assert (workspace.name, workspace.timezone) == ("Zylker Corp", "Asia/Shanghai")
+    features = Feature.objects.filter(workspace=workspace)
+    assert set(features.values_list("type", flat=True)) == set(Feature.Type.values)
+    assert not features.filter(auto_created=True).exists()
+    assert CrmUser.objects.filter(workspace=workspace).count() == 20
+    events = Event.objects.filter(workspace=workspace)
+    assert events.count() == 3000
+    today = workspace.today()
+    days = {workspace.local_date(t) for t in events.values_list("occurred_at", flat=True)}
+    assert min(days) >= today - timedelta(days=13) and max(days) <= today
+    assert not events.filter(occurred_at__gt=timezone.now()).exists()
+    assert UserDay.objects.filter(workspace=workspace).exists()
+    assert not DirtyDay.objects.filter(workspace=workspace).exists()
+
+    created = dict(events.filter(feature__key="Leads", action="create").values_list("record_id", "occurred_at"))
+    converts = list(events.filter(feature__key="Leads", action="convert").values_list("record_id", "occurred_at"))
+    assert converts
+    for record_id, moment in converts:
+        assert record_id in created and created[record_id] < moment
+
+    # the admin login printed last works
+    assert lines[-1].startswith("Admin login: http://127.0.0.1:8000/  user: admin  password: ")
+    password = lines[-1].rsplit(" ", 1)[-1]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+    assert Membership.objects.get(workspace=workspace, user=admin).role == Membership.Role.ADMIN
+
+    # again: the data is kept, the password is reset
+    lines, _ = run("seed_demo", "--users", "20", "--days", "14", "--events", "3000")
+    assert any("already exists" in line for line in lines)
+    assert Event.objects.filter(workspace=workspace).count() == 3000
+    new_password = lines[-1].rsplit(" ", 1)[-1]
+    admin.refresh_from_db()
+    assert new_password != password and admin.check_password(new_password)
+
+    # --reset regenerates
+    run("seed_demo", "--users", "5", "--days", "3", "--events", "200", "--reset")
+    workspace = Workspace.objects.get(slug="zylker")
+    assert Event.objects.filter(workspace=workspace).count() == 200
+    assert CrmUser.objects.filter(workspace=workspace).count() == 5
