@@ -305,7 +305,7 @@ API_TOKEN_DEFAULT_DAYS = 90
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM Usage Metrics API",
-    "DESCRIPTION": "Send CRM usage events and read usage metrics. See API.md for the contract.",
+    "DESCRIPTION": "Send CRM usage events and read usage metrics. The contract, in words: docs/api.md in the repository.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Served from the drf-spectacular-sidecar package: the docs work offline, with no CDN.
@@ -320,7 +320,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "tenancy.models.SavedConfig.Visibility"},
 }
 
-# Ingestion limits (API.md).
+# Ingestion limits (docs/api.md#ingestion).
 INGEST_MAX_BODY_BYTES = 1024 * 1024
 INGEST_MAX_EVENTS = 1000
 INGEST_MAX_USERS = 1000

@@ -1,6 +1,6 @@
 """The user-attribute filters (language, country, timezone, status) shared by every tab.
 
-One FilterSet serves the page forms, the API and the selectors alike (STYLE.md §7). Each filter
+One FilterSet serves the page forms, the API and the selectors alike (docs/architecture.md). Each filter
 accepts repeated parameters and comma-separated lists: ``country=CN&country=IN`` or ``country=CN,IN``.
 """
 

@@ -428,7 +428,7 @@ class WorkspaceDay(models.Model):
 
 
 class Session(models.Model):
-    """One session (DESIGN.md §3); ``day`` is the local day it starts on, even if it crosses midnight."""
+    """One session (docs/metrics.md#sessions); ``day`` is the local day it starts on, even if it crosses midnight."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+", db_constraint=False)

@@ -1,4 +1,4 @@
-"""The one date-range object every tab uses (STYLE.md §3).
+"""The one date-range object every tab uses (docs/metrics.md#periods).
 
 A ``Period`` is an inclusive range of calendar days in a workspace's time zone. It knows its UTC
 bounds (for raw-event queries), the previous period of equal length, and its buckets (day, ISO week
@@ -71,7 +71,7 @@ class Period:
 
     @classmethod
     def ending(cls, as_of: date, days: int, tz: zoneinfo.ZoneInfo) -> Period:
-        """The ``days`` days ending on ``as_of`` inclusive (DESIGN.md §3)."""
+        """The ``days`` days ending on ``as_of`` inclusive (docs/metrics.md#n-days-ending-on-as_of)."""
         if days < 1:
             raise ValueError("A period has at least one day.")
         return cls(start=as_of - timedelta(days=days - 1), end=as_of, tz=tz)
@@ -126,7 +126,7 @@ class Period:
 
 
 def change_pct(current: float, previous: float) -> float | None:
-    """DESIGN.md §3: round((current − previous) / previous × 100, 1); None when previous is 0."""
+    """docs/metrics.md#change_pct: round((current − previous) / previous × 100, 1); None when previous is 0."""
     if not previous:
         return None
     return round((current - previous) / previous * 100, 1)

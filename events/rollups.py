@@ -1,4 +1,4 @@
-"""Rollups: the precomputed aggregates every tab reads (DESIGN.md §1).
+"""Rollups: the precomputed aggregates every tab reads (docs/architecture.md#rollups-and-grains).
 
 Rollups are maintained from raw events, always per *local day* of the workspace:
 
@@ -6,7 +6,7 @@ Rollups are maintained from raw events, always per *local day* of the workspace:
 * ``Session`` and ``UserDay`` — sessions by the workspace's timeout and logout rule, counted on the
   day they start, and per (day, user) interactions, session count/seconds, first and last event;
 * coarser grains built in the same transaction, because the finest grain grows with the events and
-  the tabs must not (DESIGN.md §1). From ``UserFeatureDay``: ``UserFeatureDayTotal`` (no action or
+  the tabs must not (docs/architecture.md#rollups-and-grains). From ``UserFeatureDay``: ``UserFeatureDayTotal`` (no action or
   detail), ``FeatureDay`` (events and distinct users per feature and day, and which users, as a
   bitmap of their ``CrmUser.bit_index``) and ``UserFeatureMonth`` (the days of each month a user
   used a feature, as a bitmask, and each day's events), and from that ``FeatureMonth`` (distinct

@@ -105,7 +105,7 @@ ERROR_RESPONSES = {
 
 
 class OptionalSlashRouter(SimpleRouter):
-    """A router whose routes match with or without the trailing slash: API.md writes collections
+    """A router whose routes match with or without the trailing slash: the contract (docs/api.md) writes collections
     with one (``filter-sets/``) and actions without (``filter-sets/<id>/results``)."""
 
     def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Ingestion endpoints (API.md "Ingestion"): batches of events and of CRM users."""
+"""Ingestion endpoints (docs/api.md#ingestion): batches of events and of CRM users."""
 
 from __future__ import annotations
 

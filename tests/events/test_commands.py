@@ -1,4 +1,4 @@
-"""The manage.py commands of the events area (API.md, "Command line")."""
+"""The manage.py commands of the events area (docs/api.md#command-line)."""
 
 from __future__ import annotations
 

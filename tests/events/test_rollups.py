@@ -45,7 +45,7 @@ def snapshot(workspace):
 
 
 def test_two_sessions_of_180_minutes(workspace):
-    """DESIGN.md: activity 09:00–10:00 and 20:00–22:00 with no gap over 15 min is 2 sessions, 180.0 min."""
+    """docs/metrics.md: activity 09:00–10:00 and 20:00–22:00 with no gap over 15 min is 2 sessions, 180.0 min."""
     morning = [f"2025-10-06T09:{m:02d}:00+00:00" for m in range(0, 60, 10)] + ["2025-10-06T10:00:00+00:00"]
     evening = [f"2025-10-06T{h}:{m:02d}:00+00:00" for h in (20, 21) for m in range(0, 60, 15)] + [
         "2025-10-06T22:00:00+00:00"
@@ -149,7 +149,7 @@ def test_a_late_event_reopens_an_old_day_and_its_neighbours(workspace):
 
 
 def test_last_seen_is_the_time_of_the_last_event(workspace):
-    """DESIGN.md: active Oct 2, 5 and 8 and never after → last seen Oct 8 at that event's time."""
+    """docs/metrics.md: active Oct 2, 5 and 8 and never after → last seen Oct 8 at that event's time."""
     journeys(
         workspace,
         [

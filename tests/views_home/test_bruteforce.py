@@ -3,7 +3,7 @@
 Random users (attributes, statuses, registration dates) and random events in a UTC+8 workspace,
 clustered near local midnight and around the 15-minute gap, arrive in shuffled batches so that the
 incremental refresh (late events re-opening old days) does the work. The reference below reads the
-raw Event rows and applies DESIGN.md §3 directly, sharing no code with the rollups.
+raw Event rows and applies docs/metrics.md directly, sharing no code with the rollups.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def brute_force(workspace, as_of: date, days: int, country: str | None = None) -
 
 
 def brute_force_sessions(workspace, timeout=timedelta(minutes=15)) -> dict:
-    """(user id, local start day) → (sessions, seconds), by the DESIGN.md rule."""
+    """(user id, local start day) → (sessions, seconds), by the rule of docs/metrics.md#sessions."""
     result: dict = defaultdict(lambda: [0, 0.0])
     rows = Event.objects.filter(workspace=workspace).order_by("crm_user_id", "occurred_at", "id")
     sessions = []

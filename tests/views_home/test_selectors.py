@@ -1,4 +1,4 @@
-"""Home selectors against the worked examples of DESIGN.md §3."""
+"""Home selectors against the worked examples of docs/metrics.md."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The rollup queries every Activity/Trends/Hub figure starts from, one per grain.
 
-Each question reads the coarsest grain that answers it (DESIGN.md §1): ``FeatureDay`` when no user
+Each question reads the coarsest grain that answers it (docs/architecture.md#rollups-and-grains): ``FeatureDay`` when no user
 is singled out or filtered, ``UserFeatureDayTotal`` when users matter but actions do not, and the
 finest ``UserFeatureDay`` only to narrow by action or detail.
 """

@@ -1,4 +1,4 @@
-"""Reads of the Home tab (DESIGN.md §3–4). Every figure on the page, in the API and in CSV exports
+"""Reads of the Home tab (docs/metrics.md#home). Every figure on the page, in the API and in CSV exports
 comes from one of these functions, and each reads rollups only (never the raw events table): one
 WorkspaceDay row a day for the workspace's totals, the UserMonth bits for who was active and how
 many days, month totals plus the fewest UserDay rows for per-user sums. Filtered by user
