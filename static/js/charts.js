@@ -130,7 +130,16 @@
   function style(canvas, data) {
     var type = canvas.dataset.chartType || "line";
     var points = data.labels.length;
+    // A period that ends today is still running: its last point is drawn dashed ("so far").
+    var running = canvas.dataset.incomplete === "true";
     data.datasets.forEach(function (dataset) {
+      if (type === "line" && running && points > 1) {
+        dataset.segment = {
+          borderDash: function (context) {
+            return context.p1DataIndex === points - 1 ? [6, 4] : undefined;
+          },
+        };
+      }
       if (type === "line") {
         dataset.borderWidth = 2;
         dataset.tension = 0.25;
