@@ -10,8 +10,8 @@ from tenancy.models import SavedConfig
 
 
 class FilterSet(SavedConfig):
-    """A named combination of activity, feature-usage and user-attribute conditions (API.md
-    "Filter-set conditions"), with an optional group-by attribute."""
+    """A named combination of activity, feature-usage and user-attribute conditions
+    (docs/api.md#saved-filter-sets), with an optional group-by attribute."""
 
     conditions = models.JSONField(default=dict, blank=True)
     group_by = models.CharField(max_length=32, blank=True, default="")

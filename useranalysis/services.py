@@ -1,4 +1,4 @@
-"""Saved filter sets' results, cached per rollups version.
+"""Saved filter sets: saving and deleting them (audited), and their results, cached per rollups version.
 
 A saved filter set's result for a period is kept in the cache under the workspace's rollups version
 (``Workspace.rollups_version``, renewed by every transaction that changes the rollups), so the
@@ -11,84 +11,80 @@ ahead (``filter_sets_warm``); with several processes that needs a shared cache (
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from django.core.cache import cache
 
-from events.periods import Period
+from core.queries import QueryInvalid
 from tenancy.models import Workspace
+from tenancy.scoping import in_workspace
+from tenancy.services import audit_saved_config, field_values
 from useranalysis import selectors
-from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet
+from useranalysis.queries import Definition, FilterSetQuery
 
 CACHE_SECONDS = 24 * 3600
 
 
-def run_filter_set(
-    workspace: Workspace, definition: dict[str, Any], period: Period, *, complete: bool = True
-) -> selectors.FilterSetResult:
-    """A validated definition's result for the period, computed now (``complete``: see
-    ``selectors.filter_set_result``)."""
-    return selectors.filter_set_result(
-        workspace=workspace,
-        period=period,
-        conditions=s.conditions_from(definition.get("conditions") or {}, workspace),
-        group_by=definition.get("group_by") or None,
-        complete=complete,
-    )
-
-
-def definition_canonical(definition: dict[str, Any]) -> str:
-    """One string per definition, whatever the key order (feature objects by their key)."""
-    return json.dumps(
-        {"conditions": definition.get("conditions") or {}, "group_by": definition.get("group_by") or ""},
-        sort_keys=True,
-        default=str,
-    )
-
-
-def filter_set_saved_result(
-    *, workspace: Workspace, definition: dict[str, Any], period: Period
-) -> tuple[selectors.FilterSetResult, bool]:
-    """A saved filter set's result for the period (``definition`` validated): from the cache when
-    computed since the last rollup change, else computed now and cached. The flag says which."""
+def filter_set_saved_result(query: FilterSetQuery) -> tuple[selectors.FilterSetResult, bool]:
+    """A saved filter set's result for the query's period: from the cache when computed since the
+    last rollup change, else computed now and cached. The flag says which."""
+    workspace, period = query.workspace, query.period
     version = Workspace.objects.filter(pk=workspace.pk).values_list("rollups_version", flat=True).first()
     if version is None:  # no rollups were ever built: nothing worth keeping
-        return run_filter_set(workspace, definition, period), False
-    digest = hashlib.sha256(definition_canonical(definition).encode()).hexdigest()[:32]
+        return selectors.filter_set_result(query), False
+    digest = hashlib.sha256(query.definition.canonical().encode()).hexdigest()[:32]
     key = f"filter-set-result:{workspace.pk}:{version}:{digest}:{period.start}:{period.end}:{period.tz.key}"
     result = cache.get(key)
     if result is not None:
         return result, True
-    result = run_filter_set(workspace, definition, period)
+    result = selectors.filter_set_result(query)
     cache.set(key, result, CACHE_SECONDS)
     return result, False
 
 
-def saved_definition(filter_set: FilterSet, *, raise_exception: bool = False) -> dict[str, Any] | None:
-    """The saved filter set's definition, validated as the API and the page validate it; None when
-    it no longer validates (e.g. a feature it names was erased: the page shows why), or with
-    ``raise_exception`` a ValidationError naming the fields at fault (the API's 400)."""
-    serializer = s.FilterSetQuerySerializer(
-        data={"conditions": filter_set.conditions or {}, "group_by": filter_set.group_by},
-        context={"workspace": filter_set.workspace},
-    )
-    if not serializer.is_valid(raise_exception=raise_exception):
-        return None
-    data = dict(serializer.validated_data)
-    return {"conditions": data.get("conditions", {}), "group_by": filter_set.group_by}
+def saved_data(filter_set: FilterSet) -> dict[str, Any]:
+    """The saved definition as the parameters of its query."""
+    return {"conditions": filter_set.conditions or {}, "group_by": filter_set.group_by}
+
+
+def is_saved(filter_set: FilterSet | None, definition: Definition) -> bool:
+    """Whether ``definition`` is the filter set's, as saved (not changed in the builder)."""
+    if filter_set is None:
+        return False
+    return definition.canonical() == Definition(filter_set.conditions or {}, filter_set.group_by).canonical()
 
 
 def filter_sets_warm(*, workspace: Workspace) -> int:
     """Compute and cache every saved filter set of the workspace over its default period ending
     today (the period its page and ``results`` show by default); return how many."""
     warmed = 0
-    for filter_set in FilterSet.objects.filter(workspace=workspace).select_related("workspace"):
-        definition = saved_definition(filter_set)
-        if definition is None:
+    for filter_set in in_workspace(FilterSet, workspace):
+        try:
+            query = FilterSetQuery.parse(
+                saved_data(filter_set), workspace=workspace, default_days=filter_set.default_days
+            )
+        except QueryInvalid:  # no longer valid (e.g. an erased feature): its page says why
             continue
-        period = Period.ending(workspace.today(), filter_set.default_days, workspace.tzinfo)
-        filter_set_saved_result(workspace=workspace, definition=definition, period=period)
+        filter_set_saved_result(query)
         warmed += 1
     return warmed
+
+
+def filter_set_save(
+    *, workspace: Workspace, actor: Any, filter_set: FilterSet | None, values: dict[str, Any]
+) -> FilterSet:
+    """Create (``filter_set`` None, owned by ``actor``) or update a filter set with validated
+    ``values``; the audit trail records it."""
+    before = field_values(filter_set) if filter_set is not None else None
+    saved = filter_set if filter_set is not None else FilterSet(workspace=workspace, owner=actor)
+    for name, value in values.items():
+        setattr(saved, name, value)
+    saved.save()
+    audit_saved_config(actor=actor, instance=saved, before=before)
+    return saved
+
+
+def filter_set_delete(*, actor: Any, filter_set: FilterSet) -> None:
+    audit_saved_config(actor=actor, instance=filter_set, before=None, deleted=True)
+    filter_set.delete()

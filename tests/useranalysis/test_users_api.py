@@ -1,4 +1,4 @@
-"""The users endpoint: DESIGN.md's worked examples, sorting, search, pagination, CSV."""
+"""The users endpoint: the worked examples of docs/metrics.md#the-user-table, sorting, search, pagination, CSV."""
 
 from __future__ import annotations
 
