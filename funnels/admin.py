@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from funnels.definition import step_labels
 from funnels.models import Funnel, FunnelResult
-from funnels.selectors import step_labels
 from funnels.services import funnel_results_refresh
 from tenancy.admin import SavedConfigAdmin
 

@@ -2,7 +2,8 @@
 
 * The user-attribute filters of a funnel are the shared ones (``events.filters``): same fields, same
   validation, same query everywhere.
-* A breakdown is by one of the user attributes a trend can be grouped by (``GROUP_BY_ATTRIBUTES``).
+* A breakdown is by one of the user attributes a trend can be grouped by
+  (``core.attributes.GROUP_BY_ATTRIBUTES``).
 * ``FunnelListFilterSet`` narrows the list of funnels (API ``funnels/?scope=mine`` and the page).
 """
 
@@ -14,10 +15,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.attributes import GROUP_BY_ATTRIBUTES
 from funnels.models import Funnel
-
-BREAKDOWN_ATTRIBUTES: tuple[str, ...] = tuple(GROUP_BY_ATTRIBUTES)
 
 
 class FunnelListFilterSet(django_filters.FilterSet):

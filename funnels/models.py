@@ -1,9 +1,10 @@
-"""Saved funnels (DESIGN.md §3 "Funnels") and their precomputed results.
+"""Saved funnels (docs/metrics.md#saved-funnels) and their precomputed results.
 
 A funnel's steps are stored as JSON (``[{"feature", "action", "detail"}, …]``, 2 to 10 of them): they
 are always read and written whole, in order, and are checked against the workspace's feature catalog
-when saved (``funnels.api.serializers``). The computation lives in ``funnels.selectors``; this module
-only stores definitions and cached results.
+when saved (``funnels.queries``). The computation lives in ``funnels.selectors``; this module only
+stores definitions and cached results. A funnel is a saved configuration (``tenancy.models.SavedConfig``):
+who sees, creates and changes one follows the rules of every saved configuration.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from events.periods import Period
-from tenancy.models import SavedConfig, SavedConfigQuerySet, Workspace, saved_config_can_create, saved_config_can_edit
+from core.attributes import GROUP_BY_ATTRIBUTES
+from events.filters import user_filters_from
+from events.periods import Period, RangeError, period_between
+from events.selectors import UnknownStep, feature_resolve
+from tenancy.models import SavedConfig, Workspace
 
 MIN_STEPS = 2
 MAX_STEPS = 10
@@ -45,7 +49,7 @@ class Visibility(models.TextChoices):
     WORKSPACE = "workspace", _("Shared with the workspace")
 
 
-class Funnel(models.Model):
+class Funnel(SavedConfig):
     """A saved funnel: its definition, its default range, its owner and who may see it."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="funnels")
@@ -72,15 +76,12 @@ class Funnel(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
     )
-    owner = models.ForeignKey(
+    # A funnel outlives its owner (shared ones keep serving the workspace).
+    owner = models.ForeignKey(  # type: ignore[assignment]
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="funnels"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    # Who sees and who edits: the same rules as every saved configuration (events.models.SavedConfig).
-    objects = SavedConfigQuerySet.as_manager()
-    CREATOR_ROLES = SavedConfig.CREATOR_ROLES
 
     class Meta:
         ordering = ["name", "id"]
@@ -89,21 +90,9 @@ class Funnel(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def can_edit(self, user: Any) -> bool:
-        return saved_config_can_edit(self.owner_id, self.workspace, user)
-
-    @classmethod
-    def can_create(cls, user: Any, workspace: Workspace) -> bool:
-        return saved_config_can_create(user, workspace)
-
     def clean(self) -> None:
         """The checks the API makes, for the admin form too: 2–10 known steps, a known breakdown,
         valid user filters and a consistent default range."""
-        from events.filters import user_filters_from
-        from events.periods import RangeError, period_between
-        from events.selectors import UnknownStep, feature_resolve
-        from funnels.filters import BREAKDOWN_ATTRIBUTES
-
         errors: dict[str, list[str]] = {}
         steps = self.steps
         if not isinstance(steps, list) or not MIN_STEPS <= len(steps) <= MAX_STEPS:
@@ -124,8 +113,8 @@ class Funnel(models.Model):
                     )
                 except UnknownStep as exc:
                     errors.setdefault("steps", []).append(f"{_('Step')} {index}: {exc}")
-        if self.breakdown and self.breakdown not in BREAKDOWN_ATTRIBUTES:
-            errors["breakdown"] = [str(_("Break down by one of: %s.") % ", ".join(BREAKDOWN_ATTRIBUTES))]
+        if self.breakdown and self.breakdown not in GROUP_BY_ATTRIBUTES:
+            errors["breakdown"] = [str(_("Break down by one of: %s.") % ", ".join(GROUP_BY_ATTRIBUTES))]
         if not isinstance(self.filters, dict):
             errors["filters"] = [str(_('User filters are an object such as {"country": ["CN"]}.'))]
         else:

@@ -3,7 +3,9 @@
 Saving a funnel enqueues the computation of its result after the commit, so the page has numbers by
 the time someone opens it. New events make results *stale* (``funnels_mark_stale``, called by the
 refresh task after the rollups of the days concerned were rebuilt); ``funnels_refresh_stale`` then
-recomputes each stale result once, however many batches arrived in between.
+recomputes each stale result once, however many batches arrived in between. A saved funnel's figures
+are read through ``funnel_results``: the stored result while it is fresh (``funnel_result_is_fresh``),
+else computed (docs/metrics.md#saved-funnels).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -19,8 +22,10 @@ from django.utils import timezone
 
 from events.models import Event
 from events.periods import Period
+from funnels.definition import FunnelSpec
 from funnels.models import Funnel, FunnelResult
-from funnels.selectors import FunnelData, FunnelSpec, funnel_cached_result, funnel_compute
+from funnels.queries import FunnelQuery, FunnelResultsQuery
+from funnels.selectors import FunnelData, funnel_compute
 from funnels.signals import funnel_saved
 from tenancy.models import Workspace
 from tenancy.services import audit_saved_config, field_values
@@ -49,7 +54,7 @@ def _enqueue_refresh(funnel_id: int) -> None:
 
 
 def funnel_create(*, workspace: Workspace, owner: Any, data: dict[str, Any]) -> Funnel:
-    """Create a funnel from validated data (``funnels.api.serializers``) and queue its results."""
+    """Create a funnel from validated data (``funnels.queries.SavedFunnelParams``) and queue its results."""
     with transaction.atomic():
         funnel = Funnel(workspace=workspace, owner=owner, **{k: v for k, v in data.items() if k in FUNNEL_FIELDS})
         funnel.full_clean()
@@ -96,9 +101,7 @@ def _compute_and_store(funnel: Funnel) -> FunnelResult:
     period = funnel.default_period()
     signature = funnel.signature()
     started = time.monotonic()
-    data = funnel_compute(
-        workspace=funnel.workspace, spec=FunnelSpec.of(funnel), period=period, filters=funnel.filters or None
-    )
+    data = funnel_compute(FunnelQuery.over(funnel.workspace, period, funnel.filters, definition=FunnelSpec.of(funnel)))
     duration_ms = int((time.monotonic() - started) * 1000)
     result, _created = FunnelResult.objects.update_or_create(
         funnel=funnel,
@@ -114,19 +117,43 @@ def _compute_and_store(funnel: Funnel) -> FunnelResult:
     return result
 
 
+def funnel_result_is_fresh(*, funnel: Funnel, result: FunnelResult | None) -> bool:
+    """Whether a stored result still answers for the funnel: not marked stale, made for its current
+    definition and for its current saved range."""
+    if result is None or result.stale or result.signature != funnel.signature():
+        return False
+    period = funnel.default_period()
+    return (result.range_start, result.range_end) == (period.start, period.end)
+
+
 def funnel_saved_results(*, funnel: Funnel) -> tuple[FunnelData, FunnelResult, bool]:
-    """The saved funnel over its default range: the cached result when fresh, else computed now (and
-    stored). The flag says whether it came from the cache."""
-    result = funnel_cached_result(funnel=funnel)
-    cached = result is not None
-    if result is None:
+    """The saved funnel over its saved range: the stored result when fresh, else computed now (and
+    stored). The flag says whether it came from the store."""
+    result = FunnelResult.objects.filter(funnel=funnel).first()
+    cached = funnel_result_is_fresh(funnel=funnel, result=result)
+    if result is None or not cached:
         result = funnel_results_refresh(funnel=funnel)
     return FunnelData.from_dict(result.payload), result, cached
 
 
-def funnel_period_results(*, funnel: Funnel, period: Period, filters: dict[str, list[str]] | None) -> FunnelData:
-    """The saved funnel over another range or filters: computed on demand, not stored."""
-    return funnel_compute(workspace=funnel.workspace, spec=FunnelSpec.of(funnel), period=period, filters=filters)
+@dataclass(frozen=True)
+class FunnelResults:
+    """A saved funnel's figures for a query, and where they come from."""
+
+    data: FunnelData
+    period: Period  # the range the attempts started in
+    computed_at: datetime
+    stored: FunnelResult | None  # the stored result (the saved range and filters); None: computed, not stored
+    cached: bool = False  # whether the stored result was fresh (else it was computed for this request)
+
+
+def funnel_results(query: FunnelResultsQuery) -> FunnelResults:
+    """The saved funnel for ``query``: over its saved range and filters, the stored result (computed
+    and stored when missing or stale); otherwise computed now, not stored."""
+    if query.custom:
+        return FunnelResults(funnel_compute(query.computation()), query.period, timezone.now(), None)
+    data, stored, cached = funnel_saved_results(funnel=query.funnel)
+    return FunnelResults(data, query.period, stored.computed_at, stored, cached)
 
 
 def _affected_by(result: FunnelResult, window_days: int, days: Iterable[date]) -> bool:

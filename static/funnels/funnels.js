@@ -1,45 +1,24 @@
 /* Funnels tab.
    - The funnel chart: horizontal stacked bars (units reaching each step, and, paler, those lost since
      the previous step), with counts and % drawn on each bar and the drop-off drawn between bars by a
-     small inline Chart.js plugin. Data: {"labels", "datasets", "conversion_pct", "dropoff_pct"}
-     (funnels/charts.py), from the canvas's data-chart attribute or the builder's preview.
+     small inline Chart.js plugin. Data: {"labels", "datasets", "conversion_text", "dropoff_text", …}
+     (funnels/presenters.py). It is the "funnel" drawer of the one chart loader (static/js/charts.js):
+     a funnel's page has its data in the canvas's data-chart attribute, the builder's preview gets it
+     from preview.json; both are shown by CrmCharts.show, which keeps the chart box's status.
    - The builder: dependent feature → action → detail pickers fed by the catalog endpoint, add/remove
      steps, client-side hints, and a live preview that posts the form to preview.json and shows the
-     server's messages next to the fields (or the results).
-   Everything works without this script; text shown to people comes from data- attributes rendered by
-   the templates, so it is translated there. No inline scripts (CSP). */
+     server's messages next to the fields, or its chart and the tables the server rendered.
+   Everything works without this script; text shown to people comes from data- attributes rendered
+   by the templates, or from the server, so it is translated there. No inline scripts (CSP). */
 (function () {
   "use strict";
 
-  var lang = document.documentElement.lang || undefined;
+  var charts = window.CrmCharts;
+  var numberFormat = charts.numberFormat;
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-  var numberFormat = new Intl.NumberFormat(lang);
-  var pctFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
-  function pct(value) {
-    return value === null || value === undefined ? "—" : pctFormat.format(value) + "%";
-  }
-
-  // Time units in the page's language, from the browser's own data ("5 min", "5分钟").
-  function unitFormat(unit) {
-    return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "short", maximumFractionDigits: 1 });
-  }
-  var units = { second: unitFormat("second"), minute: unitFormat("minute"), hour: unitFormat("hour"), day: unitFormat("day") };
-
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined) {
-      return "—";
-    }
-    if (seconds < 60) {
-      return units.second.format(Math.round(seconds));
-    }
-    if (seconds < 3600) {
-      return units.minute.format(Math.round(seconds / 60));
-    }
-    if (seconds < 86400) {
-      return units.hour.format(seconds / 3600);
-    }
-    return units.day.format(seconds / 86400);
+  function known(value) {
+    return value !== null && value !== undefined;
   }
 
   // --- the chart ---------------------------------------------------------------------------------
@@ -64,48 +43,43 @@
           ctx.fillStyle = "#0f172a";
           ctx.textAlign = "left";
           ctx.fillText(i + 1 + ". " + options.labels[i], chart.chartArea.left, line);
-          if (i > 0 && options.dropoff[i] !== null && options.dropoff[i] !== undefined) {
+          if (i > 0 && options.hasDropoff[i]) {
             ctx.font = "600 11px " + family;
             ctx.fillStyle = "#b91c1c";
             ctx.textAlign = "right";
-            ctx.fillText("▼ " + pct(options.dropoff[i]), chart.chartArea.right, line);
+            ctx.fillText("▼ " + options.dropoff[i], chart.chartArea.right, line);
           }
         }
-        var text = numberFormat.format(counts[i]) + " · " + pct(options.conversion[i]);
+        var text = numberFormat.format(counts[i]) + " · " + options.conversion[i];
         ctx.font = "600 12px " + family;
         var width = ctx.measureText(text).width;
         var inside = bar.x - bar.base > width + 20;
         ctx.fillStyle = inside ? "#ffffff" : "#0f172a";
         ctx.textAlign = inside ? "right" : "left";
         ctx.fillText(text, inside ? bar.x - 8 : bar.x + 8, bar.y);
-        if (!options.above && i > 0 && options.dropoff[i] !== null && options.dropoff[i] !== undefined) {
+        if (!options.above && i > 0 && options.hasDropoff[i]) {
           var previous = meta.data[i - 1];
           var gapTop = previous.y + previous.height / 2;
           var gapBottom = bar.y - bar.height / 2;
           ctx.font = "600 11px " + family;
           ctx.fillStyle = "#b91c1c";
           ctx.textAlign = "left";
-          ctx.fillText("▼ " + options.dropText.replace("%s", pct(options.dropoff[i])), chart.chartArea.left + 6, (gapTop + gapBottom) / 2);
+          ctx.fillText("▼ " + options.dropText.replace("%s", options.dropoff[i]), chart.chartArea.left + 6, (gapTop + gapBottom) / 2);
         }
       });
       ctx.restore();
     },
   };
 
+  // The "funnel" drawer: CrmCharts.draw has set the fonts and destroyed any previous chart.
   function drawFunnel(canvas, data) {
     var box = canvas.closest(".chart-box") || canvas.parentElement;
-    var steps = data.labels.length;
     var narrow = box.clientWidth < 560;
-    box.style.height = Math.max(220, steps * (narrow ? 76 : 62) + 70) + "px";
-    var existing = Chart.getChart(canvas);
-    if (existing) {
-      existing.destroy();
-    }
-    var style = getComputedStyle(document.body);
-    Chart.defaults.font.family = style.fontFamily;
-    Chart.defaults.color = "#475569";
+    box.style.height = Math.max(220, data.labels.length * (narrow ? 76 : 62) + 70) + "px";
     var dropText = canvas.dataset.textDrop || "%s";
     var ofFirst = canvas.dataset.textOfFirst || "%s";
+    var conversion = data.conversion_text || [];
+    var dropoff = data.dropoff_text || [];
     data.datasets.forEach(function (dataset) {
       dataset.borderWidth = 1;
       dataset.borderRadius = 4;
@@ -143,8 +117,9 @@
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 12, boxHeight: 12 } },
           funnelLabels: {
-            conversion: data.conversion_pct || [],
-            dropoff: data.dropoff_pct || [],
+            conversion: conversion,
+            dropoff: dropoff,
+            hasDropoff: (data.dropoff_pct || []).map(known),
             dropText: dropText,
             labels: data.labels,
             above: narrow,
@@ -162,9 +137,9 @@
                   return "";
                 }
                 var i = items[0].dataIndex;
-                var lines = [ofFirst.replace("%s", pct(data.conversion_pct[i]))];
+                var lines = [ofFirst.replace("%s", conversion[i])];
                 if (i > 0) {
-                  lines.push(dropText.replace("%s", pct(data.dropoff_pct[i])));
+                  lines.push(dropText.replace("%s", dropoff[i]));
                 }
                 return lines;
               },
@@ -175,41 +150,17 @@
     });
   }
 
-  function setStatus(box, state, text) {
-    var status = box.querySelector(".chart-box__status");
-    box.classList.toggle("is-loading", state === "loading");
-    box.classList.toggle("has-error", state === "error");
-    if (status) {
-      status.textContent = text || "";
-    }
-  }
+  charts.drawer("funnel", drawFunnel);
 
-  function startDetailChart(canvas) {
-    var box = canvas.closest(".chart-box") || canvas.parentElement;
-    var ready = canvas.dataset.chart
-      ? Promise.resolve(JSON.parse(canvas.dataset.chart))
-      : fetch(canvas.dataset.chartUrl, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(
-          function (response) {
-            if (!response.ok) {
-              throw new Error("HTTP " + response.status);
-            }
-            return response.json();
-          }
-        );
-    ready
-      .then(function (data) {
-        if (typeof Chart === "undefined") {
-          throw new Error("Chart.js is not loaded");
-        }
-        drawFunnel(canvas, data);
-        setStatus(box, "ready", "");
-      })
-      .catch(function (error) {
-        setStatus(box, "error", canvas.dataset.errorText);
-        if (window.console) {
-          console.error("Funnel chart", error);
-        }
-      });
+  // A funnel's page: the figures are in the page already.
+  function showDetailChart(canvas) {
+    var data;
+    try {
+      data = JSON.parse(canvas.dataset.chart);
+    } catch (error) {
+      data = null; // CrmCharts.show reports unexpected data as the chart's error
+    }
+    charts.show(canvas, data);
   }
 
   // --- the builder ---------------------------------------------------------------------------------
@@ -249,8 +200,7 @@
       range: form.querySelector("[data-preview-range]"),
       chartBox: form.querySelector("[data-preview-chart]"),
       canvas: form.querySelector("#preview-chart"),
-      table: form.querySelector("[data-preview-table]"),
-      breakdown: form.querySelector("[data-preview-breakdown]"),
+      tables: form.querySelector("[data-preview-tables]"),
     };
     this.bind();
     this.renumber();
@@ -446,10 +396,7 @@
 
   Builder.prototype.showPreview = function (visible) {
     this.preview.chartBox.hidden = !visible;
-    this.preview.table.hidden = !visible;
-    if (!visible) {
-      this.preview.breakdown.hidden = true;
-    }
+    this.preview.tables.hidden = !visible;
   };
 
   Builder.prototype.runPreview = function () {
@@ -584,79 +531,12 @@
       return;
     }
     preview.status.textContent = "";
-    if (typeof Chart !== "undefined") {
-      drawFunnel(preview.canvas, data.chart);
-    }
-    var header = preview.table.querySelector("[data-unit-header]");
-    if (header) {
-      header.textContent = data.unit_label;
-    }
-    var body = preview.table.querySelector("tbody");
-    body.replaceChildren();
-    data.steps.forEach(function (s, i) {
-      var tr = document.createElement("tr");
-      [s.step + ". " + s.label, numberFormat.format(s.count), pct(s.conversion_pct), i ? pct(s.dropoff_pct) : "—", duration(s.median_seconds_from_previous)].forEach(
-        function (text, column) {
-          var cell = document.createElement(column === 0 ? "th" : "td");
-          if (column === 0) {
-            cell.scope = "row";
-          } else {
-            cell.className = "num";
-          }
-          cell.textContent = text;
-          tr.appendChild(cell);
-        }
-      );
-      body.appendChild(tr);
-    });
-    this.renderBreakdown(data);
-  };
-
-  Builder.prototype.renderBreakdown = function (data) {
-    var box = this.preview.breakdown;
-    if (!data.breakdown || !data.breakdown.length) {
-      box.hidden = true;
-      return;
-    }
-    box.hidden = false;
-    var title = box.querySelector("[data-breakdown-title]");
-    var headRow = box.querySelector("thead tr");
-    var body = box.querySelector("tbody");
-    headRow.replaceChildren();
-    var last = data.steps[data.steps.length - 1];
-    var cells = [data.breakdown_label, this.text("Entered"), last.step + ". " + last.label, this.text("Completion")];
-    cells.forEach(function (text, i) {
-      var th = document.createElement("th");
-      th.scope = "col";
-      th.textContent = text;
-      if (i) {
-        th.className = "num";
-      }
-      headRow.appendChild(th);
-    });
-    if (title) {
-      title.textContent = data.breakdown_label;
-    }
-    body.replaceChildren();
-    data.breakdown.forEach(function (group) {
-      var tr = document.createElement("tr");
-      var th = document.createElement("th");
-      th.scope = "row";
-      th.textContent = group.group || "—";
-      tr.appendChild(th);
-      var end = group.steps[group.steps.length - 1];
-      [numberFormat.format(group.steps[0].count), numberFormat.format(end.count), pct(end.conversion_pct)].forEach(function (text) {
-        var td = document.createElement("td");
-        td.className = "num";
-        td.textContent = text;
-        tr.appendChild(td);
-      });
-      body.appendChild(tr);
-    });
+    preview.tables.innerHTML = data.html; // rendered by the server, as on a funnel's page
+    charts.show(preview.canvas, data.chart);
   };
 
   function start() {
-    document.querySelectorAll("canvas[data-funnel-chart]").forEach(startDetailChart);
+    document.querySelectorAll("canvas[data-funnel-chart]").forEach(showDetailChart);
     document.querySelectorAll("form.builder").forEach(function (form) {
       new Builder(form);
     });

@@ -113,6 +113,21 @@ def test_build_and_save_a_funnel_and_see_its_result(page: Any, demo: Any) -> Non
     page.select_option("#id_steps-0-action", "create")
     page.select_option("#id_steps-1-feature", "Leads")
     page.select_option("#id_steps-1-action", "convert")
+    # The live preview: the tables as the server renders them on a funnel's page, and the chart, with
+    # the figures funnels/query gives for the builder's range (the last 30 days).
+    page.wait_for_selector("[data-preview-tables] #funnel-steps", state="visible")
+    preview = page.evaluate("() => !!Chart.getChart(document.getElementById('preview-chart'))")
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    steps = [{"feature": "Leads", "action": "create"}, {"feature": "Leads", "action": "convert"}]
+    query = page.request.post(
+        f"{page.base_url}/api/v1/workspaces/zylker/funnels/query",
+        data={"steps": steps, "days": 30},
+        headers={"X-CSRFToken": token},
+    ).json()
+    rows = page.locator("[data-preview-tables] #funnel-steps tbody tr").all_inner_texts()
+    assert preview and [row.split("\t")[2].replace(",", "") for row in rows] == [
+        str(s["count"]) for s in query["steps"]
+    ]
     page.locator("button.button--primary:text-is('Save funnel')").click()
     page.wait_for_url("**/funnels/*/")
     funnel = Funnel.objects.get(name="Lead to conversion")

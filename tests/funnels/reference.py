@@ -1,4 +1,4 @@
-"""An independent, deliberately naive implementation of DESIGN.md §3 "Funnels", for the tests.
+"""An independent, deliberately naive implementation of docs/metrics.md#funnels, for the tests.
 
 It shares no code with ``funnels.selectors``: it loads every Event of the workspace as a model
 instance, applies the definitions literally and searches every chain of events exhaustively

@@ -355,7 +355,7 @@ def test_query_options(leads, member_client):
 
     assert counts(unit="record") == [3, 2, 1]
     assert counts(window_days=20) == [3, 3, 1]  # u3's view 15 days later counts with a 20-day window
-    assert counts(window=20) == [3, 3, 1]  # the name DESIGN.md uses
+    assert counts(window=20) == [3, 3, 1]  # the name docs/metrics.md uses
     assert counts(filters={"country": ["CN"]}) == [2, 1, 1]
     assert counts(country="IN") == [1, 1, 0]
     assert counts(country=["IN", "CN"]) == [3, 2, 1]

@@ -4,8 +4,8 @@ that overlap (a step without detail and one with; the same step twice), records 
 users, events around the range edges and the window's end, user filters and breakdowns.
 
 Ordered funnels whose steps no event can match twice walk their windows in SQL
-(``funnels.selectors._sql_walk_bests``), and so do strict funnels on PostgreSQL
-(``_strict_sql_bests``); every comparison runs on both paths."""
+(``funnels.engines.sql_walk_bests``), and so do strict funnels on PostgreSQL
+(``strict_sql_bests``); every comparison runs on both paths."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from django.db import connection
 
 from events.models import Event
 from events.periods import Period
-from funnels import selectors
-from funnels.selectors import FunnelSpec, Step, funnel_compute
+from funnels import engines
+from funnels.definition import FunnelSpec, Step
+from funnels.queries import FunnelQuery
+from funnels.selectors import funnel_compute
 from tests.conftest import crm_users, journeys
 from tests.funnels.reference import reference_funnel
 
@@ -105,7 +107,7 @@ def disjoint_specs(rng: random.Random) -> list[dict]:
     while len(specs) < 6:
         spec = random_specs(rng)[0]
         spec["order"] = "ordered"
-        if selectors._steps_disjoint(_spec(spec)):
+        if engines.steps_disjoint(_spec(spec)):
             specs.append(spec)
     return specs
 
@@ -122,7 +124,7 @@ def _spec(spec: dict) -> FunnelSpec:
 
 @pytest.fixture(params=[True, False], ids=["sql-walk", "python-walk"])
 def sql_walk(request, monkeypatch):
-    monkeypatch.setattr(selectors, "SQL_WALK", request.param)
+    monkeypatch.setattr(engines, "SQL_WALK", request.param)
     return request.param
 
 
@@ -135,16 +137,18 @@ def test_agrees_with_the_reference(make_workspace, seed, sql_walk):
     for spec in random_specs(rng):
         expected = reference_funnel(workspace=workspace, start=START, end=END, **spec)
         got = funnel_compute(
-            workspace=workspace,
-            spec=FunnelSpec(
-                steps=tuple(Step(**s) for s in spec["steps"]),
-                unit=spec["unit"],
-                window_days=spec["window_days"],
-                order=spec["order"],
-                breakdown=spec["breakdown"],
-            ),
-            period=period,
-            filters=spec["filters"],
+            FunnelQuery.over(
+                workspace,
+                period,
+                spec["filters"],
+                definition=FunnelSpec(
+                    steps=tuple(Step(**s) for s in spec["steps"]),
+                    unit=spec["unit"],
+                    window_days=spec["window_days"],
+                    order=spec["order"],
+                    breakdown=spec["breakdown"],
+                ),
+            )
         )
         assert got.as_dict() == expected, spec
         converted += got.steps[1].count
@@ -159,17 +163,17 @@ def test_the_sql_walk_agrees_with_the_reference(make_workspace, seed, monkeypatc
     workspace = random_workspace(make_workspace, rng)
     period = Period(START, END, workspace.tzinfo)
     walks = []
-    original = selectors._sql_walk_bests
-    monkeypatch.setattr(selectors, "_sql_walk_bests", lambda **kw: walks.append(1) or original(**kw))
+    original = engines.sql_walk_bests
+    monkeypatch.setattr(engines, "sql_walk_bests", lambda **kw: walks.append(1) or original(**kw))
     converted = 0
     for spec in disjoint_specs(rng):
         expected = reference_funnel(workspace=workspace, start=START, end=END, **spec)
-        arguments = {"workspace": workspace, "spec": _spec(spec), "period": period, "filters": spec["filters"]}
-        monkeypatch.setattr(selectors, "SQL_WALK", True)
-        got = funnel_compute(**arguments)
+        query = FunnelQuery.over(workspace, period, spec["filters"], definition=_spec(spec))
+        monkeypatch.setattr(engines, "SQL_WALK", True)
+        got = funnel_compute(query)
         assert got.as_dict() == expected, spec
-        monkeypatch.setattr(selectors, "SQL_WALK", False)
-        assert funnel_compute(**arguments).as_dict() == expected, spec
+        monkeypatch.setattr(engines, "SQL_WALK", False)
+        assert funnel_compute(query).as_dict() == expected, spec
         converted += got.steps[-1].count
     assert len(walks) == 6
     assert converted
@@ -199,19 +203,19 @@ def test_the_strict_sql_walk_agrees_with_the_reference(make_workspace, seed, mon
     workspace = random_workspace(make_workspace, rng)
     period = Period(START, END, workspace.tzinfo)
     walks = []
-    original = selectors._strict_sql_bests
-    monkeypatch.setattr(selectors, "_strict_sql_bests", lambda **kw: walks.append(1) or original(**kw))
+    original = engines.strict_sql_bests
+    monkeypatch.setattr(engines, "strict_sql_bests", lambda **kw: walks.append(1) or original(**kw))
     converted = 0
     specs = random_specs(rng)
     for spec in specs:
         spec["order"] = "strict"
         expected = reference_funnel(workspace=workspace, start=START, end=END, **spec)
-        arguments = {"workspace": workspace, "spec": _spec(spec), "period": period, "filters": spec["filters"]}
-        monkeypatch.setattr(selectors, "SQL_WALK", True)
-        got = funnel_compute(**arguments)
+        query = FunnelQuery.over(workspace, period, spec["filters"], definition=_spec(spec))
+        monkeypatch.setattr(engines, "SQL_WALK", True)
+        got = funnel_compute(query)
         assert got.as_dict() == expected, spec
-        monkeypatch.setattr(selectors, "SQL_WALK", False)
-        assert funnel_compute(**arguments).as_dict() == expected, spec
+        monkeypatch.setattr(engines, "SQL_WALK", False)
+        assert funnel_compute(query).as_dict() == expected, spec
         converted += got.steps[1].count
     assert len(walks) == len(specs)
     assert converted

@@ -239,8 +239,8 @@ def test_the_page_shows_the_numbers(client, leads):
     assert response.status_code == 200
     page = text(response)
     assert re.search(r"1 Leads · create 2 100\.0% — —", page), page
-    assert re.search(r"2 Leads · view · detail_view 2 100\.0% 0\.0% 4 min", page), page
-    assert re.search(r"3 Leads · convert 1 50\.0% 50\.0% 1\.0 h", page), page
+    assert re.search(r"2 Leads · view · detail_view 2 100\.0% 0\.0% 4 min 00 s", page), page
+    assert re.search(r"3 Leads · convert 1 50\.0% 50\.0% 1 h 00 min", page), page
     assert re.search(r"CN 1 1 100\.0% 1 100\.0% 100\.0%", page), page
     assert "computed now" in page or "computed 0" in page or "seconds ago" in page
     html = response.content.decode()
@@ -265,6 +265,26 @@ def test_another_range_is_computed_on_demand(client, leads):
     assert response.status_code == 400 and "Enter a date as YYYY-MM-DD." in text(response)
     response = client.get(detail_url(funnel), {"start": "2025-03-10", "end": "2025-03-01"})
     assert response.status_code == 400 and "Must not be after end." in text(response)
+
+
+def test_the_period_picker_presets_and_user_filters(client, leads):
+    ana = login(client, leads)
+    funnel = make_funnel(leads, ana)
+    # A preset that names the saved range is the saved range: the stored result, the saved links.
+    response = client.get(detail_url(funnel), {"period": "last_7_days", "as_of": "2025-03-09"})
+    assert response.status_code == 200 and "computed now for this range" not in text(response)
+    assert f'href="/api/v1/workspaces/acme/funnels/{funnel.pk}/results?format=csv"' in response.content.decode()
+    # Another period and a user filter: computed now; the CSV and the chart ask for the same.
+    asked = {"period": "last_7_days", "as_of": "2025-03-10", "country": "IN"}
+    response = client.get(detail_url(funnel), asked)
+    page = text(response)
+    assert "computed now for this range" in page and "Last 7 days" in page
+    assert re.search(r"1 Leads · create 1 100\.0% — — 2 Leads · view · detail_view 1 100\.0% 0\.0%", page), page
+    csv_query = "period=last_7_days&amp;as_of=2025-03-10&amp;country=IN&amp;format=csv"
+    assert f"/api/v1/workspaces/acme/funnels/{funnel.pk}/results?{csv_query}" in response.content.decode()
+    chart = client.get(reverse("funnels-chart", kwargs={"slug": "acme", "pk": funnel.pk}), asked)
+    assert chart.json()["datasets"][0]["data"] == [1, 1, 0]
+    assert client.get(detail_url(funnel), {"period": "next_week"}).status_code == 400
 
 
 def test_nobody_entered(client, leads):

@@ -1,4 +1,4 @@
-"""The funnel computation on hand-made journeys: the tricky cases of DESIGN.md §3, exact numbers."""
+"""The funnel computation on hand-made journeys: the tricky cases of docs/metrics.md#funnels, exact numbers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import date
 import pytest
 
 from events.periods import Period
-from funnels.selectors import FunnelData, FunnelSpec, Step, funnel_compute, pct
+from funnels.definition import FunnelSpec, Step
+from funnels.queries import FunnelQuery
+from funnels.selectors import FunnelData, funnel_compute, pct
 from tests.conftest import crm_users, journeys
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +23,7 @@ LEAD_STEPS = (CREATE, VIEW, CONVERT)
 def run(workspace, steps=LEAD_STEPS, start="2025-03-03", end="2025-03-09", filters=None, **options) -> FunnelData:
     period = Period(date.fromisoformat(start), date.fromisoformat(end), workspace.tzinfo)
     spec = FunnelSpec(steps=tuple(steps), **options)
-    return funnel_compute(workspace=workspace, spec=spec, period=period, filters=filters)
+    return funnel_compute(FunnelQuery.over(workspace, period, filters, definition=spec))
 
 
 def counts(data: FunnelData) -> list[int]:

@@ -114,7 +114,7 @@ def test_a_stale_result_is_claimed_by_one_worker_only(funnel):
 def test_a_failed_computation_leaves_the_result_stale(funnel, monkeypatch):
     FunnelResult.objects.filter(funnel=funnel).update(stale=True)
 
-    def boom(**kwargs):
+    def boom(query):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(services, "funnel_compute", boom)
