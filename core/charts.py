@@ -54,13 +54,17 @@ class WorkspaceChartView(LoginRequiredMixin, BaseLineChartView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.scope = scope_for(request.user, kwargs["slug"])
         try:
-            self.query = self.query_class.parse(request.GET, workspace=self.scope.workspace)
+            self.query = self.query_class.parse(request.GET, workspace=self.scope.workspace, **self.parse_context())
         except QueryInvalid as exc:
             return JsonResponse({"errors": exc.errors}, status=400)
         self.load()
         response = super().get(request, *args, **kwargs)
         response["Cache-Control"] = "private, no-cache"
         return response
+
+    def parse_context(self) -> dict[str, Any]:
+        """What the query is parsed against besides the workspace (see ``Query.parse``)."""
+        return {}
 
     def load(self) -> None:
         """Call the selector once; ``get_labels``/``get_data`` read what it stored."""

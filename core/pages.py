@@ -49,13 +49,15 @@ def tab_page[Q: Query](
     query_class: type[Q],
     form_class: type[QueryForm] = PeriodForm,
     data: QueryDict | None = None,
+    context: dict[str, Any] | None = None,
 ) -> TabPage[Q]:
-    """Parse ``data`` (default: the request's query string) into ``query_class`` for a page."""
+    """Parse ``data`` (default: the request's query string) into ``query_class`` for a page
+    (``context`` for the Params: see ``Query.parse``)."""
     data = request.GET if data is None else data
     workspace = scope.workspace
     query: Q | None
     try:
-        parsed = query_class.parse(data, workspace=workspace)
+        parsed = query_class.parse(data, workspace=workspace, **(context or {}))
     except QueryInvalid as exc:
         query, form = None, form_class(data, workspace=workspace, errors=exc.errors)
     else:

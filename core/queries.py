@@ -43,10 +43,13 @@ Errors = dict[str, list[str]]
 
 
 class QueryInvalid(Exception):
-    """A request's parameters do not make a valid query; ``errors`` maps each field to its messages."""
+    """A request's parameters do not make a valid query. ``errors`` maps each parameter to its
+    messages (what a page shows next to its inputs); ``detail`` keeps them as the Params gave them,
+    nested for nested input (a funnel's ``{"steps": {"1": {"action": [...]}}}``), as the API answers."""
 
     def __init__(self, errors: Mapping[str, Any]) -> None:
         super().__init__(errors)
+        self.detail = errors
         self.errors: Errors = {str(key): _flat(value) for key, value in errors.items()}
 
 
@@ -297,6 +300,11 @@ class PeriodParams(UserFilterParams):
         attrs["period"] = attrs["period_pick"].period
         return attrs
 
+    @property
+    def days_by_default(self) -> int:
+        """The tab's default length, or the one a saved configuration gives (``default_days`` in the context)."""
+        return int(self.context.get("default_days") or self.default_days)
+
     def pick_period(self, attrs: dict[str, Any]) -> PeriodPick:
         workspace, given = self.workspace, {k for k in ("as_of", "days", "start", "end") if attrs.get(k) is not None}
         today = workspace.today()
@@ -316,10 +324,10 @@ class PeriodParams(UserFilterParams):
         if style == "ending":
             as_of = as_of or today
             self._not_future(as_of, "as_of", today)
-            return PeriodPick(Period.ending(as_of, days or self.default_days, workspace.tzinfo), None, "ending")
+            return PeriodPick(Period.ending(as_of, days or self.days_by_default, workspace.tzinfo), None, "ending")
         end = end or today
         self._not_future(end, "end", today)
-        start = start or end - timedelta(days=self.default_days - 1)
+        start = start or end - timedelta(days=self.days_by_default - 1)
         try:
             period = period_between(start, end, workspace.tzinfo)
         except RangeError as exc:
@@ -350,9 +358,11 @@ class Query:
     filters: UserFilters
 
     @classmethod
-    def parse(cls, data: Any, *, workspace: Workspace) -> Self:
-        """The query asked for by ``data`` (a QueryDict or a dict); ``QueryInvalid`` if it is not valid."""
-        params = cls.Params(data=data, context={"workspace": workspace})
+    def parse(cls, data: Any, *, workspace: Workspace, **context: Any) -> Self:
+        """The query asked for by ``data`` (a QueryDict or a dict); ``QueryInvalid`` if it is not valid.
+        ``context`` reaches the Params: what a query of a saved configuration is parsed against (the
+        saved funnel; a saved filter set's ``default_days``)."""
+        params = cls.Params(data=data, context={"workspace": workspace, **context})
         if not params.is_valid():
             raise QueryInvalid(params.errors)
         return cls.build(workspace, dict(params.validated_data))

@@ -30,7 +30,7 @@ from events.rollups import (
     rollups_rebuild_days,
     rollups_refresh_dirty,
 )
-from events.signals import rollups_changed
+from events.signals import rollups_refreshed
 from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -50,11 +50,11 @@ def _can_fan_out(task: Task) -> bool:
     return bool(task.app.conf.task_always_eager) or not isinstance(task.app.backend, DisabledBackend)
 
 
-def _announce_rollups_changed(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> None:
+def _announce_rollups_refreshed(workspace_id: int, days: list[str] | None = None, everything: bool = False) -> None:
     """Tell whoever derives from the rollups (saved funnels, saved filter sets) that they changed,
-    once the transaction commits: ``events.signals.rollups_changed``."""
+    once the transaction commits: ``events.signals.rollups_refreshed``."""
     transaction.on_commit(
-        lambda: rollups_changed.send(sender=Workspace, workspace_id=workspace_id, days=days, everything=everything)
+        lambda: rollups_refreshed.send(sender=Workspace, workspace_id=workspace_id, days=days, everything=everything)
     )
 
 
@@ -71,7 +71,7 @@ def refresh_rollups_task(workspace_id: int) -> int:
         return 0
     days = rollups_refresh_dirty(workspace=workspace)
     if days:
-        _announce_rollups_changed(workspace_id, [d.isoformat() for d in days])
+        _announce_rollups_refreshed(workspace_id, [d.isoformat() for d in days])
     return len(days)
 
 
@@ -97,7 +97,7 @@ def rebuild_rollups_task(self: Task, workspace_id: int) -> dict[str, Any]:
     plan = rebuild_prepare(workspace=workspace)
     if plan is None:  # no events: clear every rollup and mark
         rollups_rebuild(workspace=workspace)
-        _announce_rollups_changed(workspace_id, everything=True)
+        _announce_rollups_refreshed(workspace_id, everything=True)
         return {"days": 0, "chunks": 0, "finish_task_id": None}
     marks = marks_to_json(plan.marks)
     if _can_fan_out(self):
@@ -132,7 +132,7 @@ def finish_rebuild_task(workspace_id: int, marks: list[list[str]], days: int) ->
     boundaries or sessions without new events make every cached funnel result stale."""
     marks_clear(workspace_id=workspace_id, marks=marks_from_json(marks))
     rollup_tables_vacuum()
-    _announce_rollups_changed(workspace_id, everything=True)
+    _announce_rollups_refreshed(workspace_id, everything=True)
     return days
 
 

@@ -7,9 +7,9 @@ class FunnelsConfig(AppConfig):
     verbose_name = _("Funnels")
 
     def ready(self) -> None:
-        from events.signals import rollups_changed
+        from events.signals import rollups_refreshed
         from funnels import tasks
         from funnels.signals import funnel_saved
 
         funnel_saved.connect(tasks.refresh_saved_funnel, dispatch_uid="funnel-saved-refresh")
-        rollups_changed.connect(tasks.refresh_stale_funnels, dispatch_uid="funnels-on-rollups-changed")
+        rollups_refreshed.connect(tasks.refresh_stale_funnels, dispatch_uid="funnels-on-rollups-refreshed")

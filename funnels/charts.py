@@ -17,14 +17,17 @@ from tenancy.scoping import scope_for
 class FunnelChartView(WorkspaceChartView):
     """The chart of one saved funnel the user sees, for the range and filters of its page."""
 
+    query_class = FunnelResultsQuery
     query: FunnelResultsQuery
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The funnel through the scope first (another member's private funnel: 404); the query is then
         # parsed for it, as on its page.
         self.funnel = scope_for(request.user, kwargs["slug"]).get_saved(Funnel, kwargs["pk"])
-        self.query_class = FunnelResultsQuery.of(self.funnel)
         return super().get(request, *args, **kwargs)
+
+    def parse_context(self) -> dict[str, Any]:
+        return {"funnel": self.funnel}
 
     def load(self) -> None:
         self.data = services.funnel_results(self.query).data

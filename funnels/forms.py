@@ -54,7 +54,7 @@ class StepRow:
 
 
 def errors_by_name(errors: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The messages of a definition (as ``funnels.queries.field_errors`` gives them) keyed by the HTML
+    """The messages of a definition (as ``QueryInvalid.detail`` gives them) keyed by the HTML
     name of their field: ``steps-1-action``, ``window_days``, ``country``…, ``steps`` for the list as
     a whole, ``__all__`` for the rest."""
     result: dict[str, list[str]] = {}

@@ -8,11 +8,10 @@ shape): one validation stack for the API, the builder, its preview and a saved f
 - ``FunnelQuery``: an ad-hoc definition over a range (``funnels/query``, the builder's preview).
 - ``FunnelResultsQuery``: a saved funnel over its saved range, or another period or other user filters
   (its page, its chart, ``funnels/<id>/results`` and their CSV). Parsed for one funnel:
-  ``FunnelResultsQuery.of(funnel).parse(data, workspace=…)``.
+  ``FunnelResultsQuery.parse(data, workspace=…, funnel=funnel)``.
 
 Every bad input is a 400 naming its field: ``steps`` (fewer than 2 or more than 10) or, per step,
-``{"steps": {"1": {"action": ["No 'x' action was seen for Leads."]}}}`` (by step index; see
-``field_errors``); ``window_days`` (1 to 365); ``unit``, ``order``, ``visibility``, ``breakdown``
+``{"steps": {"1": {"action": ["No 'x' action was seen for Leads."]}}}`` (by step index: ``QueryInvalid.detail``); ``window_days`` (1 to 365); ``unit``, ``order``, ``visibility``, ``breakdown``
 (unknown value); ``start``/``end`` (missing, not a date, start after end, more than two years);
 ``filters`` or the attribute (``status``…).
 """
@@ -23,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from django import forms
 from django.http import QueryDict
@@ -50,13 +49,6 @@ from funnels.models import (
 )
 
 UserFilters = dict[str, list[str]]
-
-
-def field_errors(exc: QueryInvalid) -> Any:
-    """The messages as the Params gave them, before ``QueryInvalid`` flattened them per parameter: a
-    definition's step errors stay by step index and part (``{"steps": {"1": {"action": […]}}}``), as
-    the API answers them and the builder shows them next to each step."""
-    return exc.args[0]
 
 
 # --- the definition --------------------------------------------------------------------------------------
@@ -294,7 +286,11 @@ class FunnelResultsParams(FunnelPeriodParams):
     """``funnels/<id>/results`` and the funnel's page: its saved range, or another period; user filters
     given here replace the saved funnel's filter of the same attribute and keep the others."""
 
-    saved: ClassVar[Funnel]  # set by ``FunnelResultsQuery.of``
+    @property
+    def saved(self) -> Funnel:
+        """The saved funnel, from the context (``FunnelResultsQuery.parse(…, funnel=…)``)."""
+        funnel: Funnel = self.context["funnel"]
+        return funnel
 
     def without_dates(self, missing: list[str]) -> PeriodPick:
         if len(missing) == 1:
@@ -320,13 +316,6 @@ class FunnelResultsQuery(PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = FunnelResultsParams
 
     funnel: Funnel
-
-    @classmethod
-    def of(cls, funnel: Funnel) -> type[FunnelResultsQuery]:
-        """This query for one saved funnel (the one the scope gave): what the shared flows — the tab
-        page, the chart and API views — parse with ``parse(data, workspace=…)``."""
-        params = type(cls.Params.__name__, (cls.Params,), {"saved": funnel})
-        return cast(type[FunnelResultsQuery], type(cls.__name__, (cls,), {"Params": params}))
 
     @property
     def saved_range(self) -> bool:

@@ -56,7 +56,7 @@ def refresh_saved_funnel(sender: Any, *, funnel_id: int, **kwargs: Any) -> None:
 def refresh_stale_funnels(
     sender: Any, *, workspace_id: int, days: list[str] | None = None, everything: bool = False, **kwargs: Any
 ) -> None:
-    """``events.signals.rollups_changed``: the saved funnels whose range holds these days recompute
+    """``events.signals.rollups_refreshed``: the saved funnels whose range holds these days recompute
     once (debounced by the stale flag)."""
     if everything:
         refresh_stale_funnels_task.delay(workspace_id, everything=True)

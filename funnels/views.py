@@ -33,7 +33,6 @@ from funnels.queries import (
     FunnelQuery,
     FunnelResultsQuery,
     builder_payload,
-    field_errors,
     preview_payload,
     saved_funnel_values,
 )
@@ -80,7 +79,7 @@ def _builder(request: HttpRequest, scope: WorkspaceScope, funnel: Funnel | None)
     try:
         values = saved_funnel_values(builder_payload(data), workspace=scope.workspace, instance=funnel)
     except QueryInvalid as exc:
-        form = FunnelForm(data, workspace=scope.workspace, errors=field_errors(exc))
+        form = FunnelForm(data, workspace=scope.workspace, errors=exc.detail)
         return _render_builder(request, scope, funnel, form, status=400)
     if funnel is None:
         funnel = services.funnel_create(workspace=scope.workspace, owner=request.user, data=values)
@@ -133,7 +132,7 @@ def funnel_preview(request: HttpRequest, scope: WorkspaceScope) -> JsonResponse:
     try:
         query = FunnelQuery.parse(preview_payload(request.POST), workspace=scope.workspace)
     except QueryInvalid as exc:
-        return JsonResponse({"errors": errors_by_name(field_errors(exc))}, status=400)
+        return JsonResponse({"errors": errors_by_name(exc.detail)}, status=400)
     return JsonResponse(presenters.preview(request, query, funnel_compute(query)))
 
 
@@ -141,7 +140,7 @@ def funnel_preview(request: HttpRequest, scope: WorkspaceScope) -> JsonResponse:
 @workspace_page
 def funnel_detail(request: HttpRequest, scope: WorkspaceScope, pk: int) -> HttpResponse:
     funnel = scope.get_saved(Funnel, pk)
-    page = tab_page(request, scope, TAB, FunnelResultsQuery.of(funnel))
+    page = tab_page(request, scope, TAB, FunnelResultsQuery, context={"funnel": funnel})
     page.context.update(
         {
             **presenters.definition(funnel),

@@ -7,7 +7,7 @@ class UseranalysisConfig(AppConfig):
     verbose_name = _("User analysis")
 
     def ready(self) -> None:
-        from events.signals import rollups_changed
+        from events.signals import rollups_refreshed
         from useranalysis import tasks
 
-        rollups_changed.connect(tasks.warm_filter_sets, dispatch_uid="filter-sets-on-rollups-changed")
+        rollups_refreshed.connect(tasks.warm_filter_sets, dispatch_uid="filter-sets-on-rollups-refreshed")

@@ -32,7 +32,7 @@ from useranalysis.forms import (
     FilterSetForm,
 )
 from useranalysis.presenters import number_text
-from useranalysis.queries import Definition, DefinitionInvalid, FilterSetParams, FilterSetQuery
+from useranalysis.queries import Definition, FilterSetParams, FilterSetQuery
 
 PARTS = (ACTIVITY_PREFIX, FEATURES_PREFIX)
 BLANK_ROWS = {
@@ -208,7 +208,7 @@ def builder_from(data: QueryDict, workspace: Workspace, *, default_days: int | N
     nested: Any = None
     try:
         query = BuilderQuery.parse(_query_data(data, rows), workspace=workspace, default_days=default_days)
-    except DefinitionInvalid as exc:
+    except QueryInvalid as exc:
         errors = {key: messages for key, messages in exc.errors.items() if key != "conditions"}
         nested = exc.detail.get("conditions")
     form = FilterSetForm(_shown(data, query), workspace=workspace, errors=errors)

@@ -9,7 +9,7 @@ its own ``default_days``.
 A filter set's definition (docs/api.md#saved-filter-sets, docs/metrics.md#filter-sets) is validated
 here too, by ``ConditionsParams`` and ``FilterSetParams``: ``filter-sets/query``, a saved set's
 ``results``, the builder page and ``FilterSetSerializer`` (saving) share its checks and messages.
-Its errors stay nested (``conditions.activity.<index>.value``), so ``DefinitionInvalid`` keeps them
+Its errors stay nested (``conditions.activity.<index>.value``), so ``QueryInvalid.detail`` keeps them
 as DRF gave them for the API's 400 and for the builder, which shows each next to its row.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Self
 
@@ -30,7 +30,6 @@ from core.queries import (
     ChoiceParam,
     PeriodParams,
     PeriodQuery,
-    QueryInvalid,
     TextParam,
     UserFilters,
     WholeNumberParam,
@@ -283,15 +282,6 @@ class SaveParams(serializers.Serializer):
 # --- a filter set's result -------------------------------------------------------------------------------
 
 
-class DefinitionInvalid(QueryInvalid):
-    """A definition that does not validate; ``detail`` keeps DRF's nested errors (by condition list and
-    index) for the API's 400 and the builder's rows."""
-
-    def __init__(self, errors: Mapping[str, Any]) -> None:
-        super().__init__(errors)
-        self.detail = errors
-
-
 class FilterSetTableParams(TableParams, PeriodParams):
     """The query string of ``filter-sets/query`` and ``filter-sets/<id>/results``: the period and the
     table of matched users. Its user filters are checked but have no effect (docs/api.md#user-filters)."""
@@ -308,11 +298,6 @@ class FilterSetParams(FilterSetTableParams):
 
     conditions = ConditionsParams(required=False)
     group_by = group_by_param(default="")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.context.get("default_days"):
-            self.default_days = self.context["default_days"]  # type: ignore[misc]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -334,14 +319,6 @@ class FilterSetQuery(TableQuery):
 
     definition: Definition
     conditions: Conditions
-
-    @classmethod
-    def parse(cls, data: Any, *, workspace: Workspace, default_days: int | None = None) -> Self:
-        """As ``Query.parse``; ``default_days`` is a saved filter set's (its period when none is asked)."""
-        params = cls.Params(data=data, context={"workspace": workspace, "default_days": default_days})
-        if not params.is_valid():
-            raise DefinitionInvalid(params.errors)
-        return cls.build(workspace, dict(params.validated_data))
 
     @property
     def group_by(self) -> str:

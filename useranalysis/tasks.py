@@ -24,6 +24,6 @@ def warm_filter_sets_task(workspace_id: int) -> int:
 
 
 def warm_filter_sets(sender: Any, *, workspace_id: int, **kwargs: Any) -> None:
-    """Receiver of ``events.signals.rollups_changed`` (connected in ``useranalysis.apps``): saved
+    """Receiver of ``events.signals.rollups_refreshed`` (connected in ``useranalysis.apps``): saved
     filter sets are computed ahead for the new rollups."""
     warm_filter_sets_task.delay(workspace_id)

@@ -51,22 +51,16 @@ class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
     query_class: type[Query] | None = None
     csv_filename = "export.csv"
 
-    # TEMPORARY (issue 16): the funnels and user-analysis endpoints still validate with a serializer.
-    query_serializer_class: type[serializers.Serializer] | None = None
-
-    def get_query(self) -> dict[str, Any]:
-        assert self.query_serializer_class is not None
-        serializer = self.query_serializer_class(data=self.request.query_params, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def parse_query(self, data: Any = None) -> Any:
-        """The request's query object (``query_class``), or a 400 naming each field at fault."""
-        assert self.query_class is not None
+    def parse_query(self, data: Any = None, query_class: type[Query] | None = None, **context: Any) -> Any:
+        """The request's query object (``query_class``), or a 400 naming each field at fault (nested
+        for nested input). ``context``: see ``Query.parse``."""
+        query_class = query_class or self.query_class
+        assert query_class is not None
+        data = self.request.query_params if data is None else data
         try:
-            return self.query_class.parse(self.request.query_params if data is None else data, workspace=self.workspace)
+            return query_class.parse(data, workspace=self.workspace, **context)
         except QueryInvalid as exc:
-            raise serializers.ValidationError(exc.errors) from None
+            raise serializers.ValidationError(exc.detail) from None
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "workspace": self.workspace, "view": self}

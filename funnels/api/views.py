@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -30,13 +30,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.base import ERROR_RESPONSES, WorkspaceAPIView
-from core.queries import QueryInvalid
 from events.periods import Period
 from funnels import services
 from funnels.api import serializers as s
 from funnels.filters import FunnelListFilterSet
 from funnels.models import Funnel
-from funnels.queries import FunnelQuery, FunnelResultsParams, FunnelResultsQuery, field_errors, plain_values
+from funnels.queries import FunnelQuery, FunnelResultsParams, FunnelResultsQuery, plain_values
 from funnels.selectors import FunnelData, funnel_compute
 
 FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads the step tables.")
@@ -126,10 +125,7 @@ class FunnelViewSet(
     )
     @action(detail=False, methods=["post"], url_path="query")
     def query(self, request: Request, slug: str) -> Response:
-        try:
-            query = FunnelQuery.parse(request.data, workspace=self.workspace)
-        except QueryInvalid as exc:  # a step's messages by its index (docs/api.md#errors)
-            raise serializers.ValidationError(field_errors(exc)) from None
+        query = self.parse_query(request.data, query_class=FunnelQuery)  # a step's messages by its index
         data = funnel_compute(query)
         self.csv_filename = "funnel-query.csv"
         return self.table_response(
@@ -144,8 +140,7 @@ class FunnelViewSet(
     @action(detail=True, methods=["get"], url_path="results")
     def results(self, request: Request, slug: str, pk: str) -> Response:
         funnel = self.get_object()
-        self.query_class = FunnelResultsQuery.of(funnel)
-        results = services.funnel_results(self.parse_query())
+        results = services.funnel_results(self.parse_query(query_class=FunnelResultsQuery, funnel=funnel))
         self.csv_filename = f"funnel-{funnel.pk}.csv"
         body = result_body(results.data, period=results.period, computed_at=results.computed_at, cached=results.cached)
         return self.table_response(body, results.data.csv_rows())

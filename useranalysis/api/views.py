@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.base import ERROR_RESPONSES, FORMAT_PARAM, CSVRenderer, WorkspaceAPIView, document
+from core.queries import QueryInvalid
 from events.filters import USER_FILTER_FIELDS
 from tenancy.api.views import SavedConfigViewSet
 from tenancy.models import Workspace
@@ -26,7 +27,6 @@ from useranalysis.presenters import USER_COLUMNS, group_json, row_json
 from useranalysis.queries import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    DefinitionInvalid,
     FilterSetQuery,
     FilterSetTableParams,
     UsersQuery,
@@ -83,7 +83,7 @@ def filter_set_query(
     data.update(definition)
     try:
         return FilterSetQuery.parse(data, workspace=workspace, default_days=default_days)
-    except DefinitionInvalid as exc:
+    except QueryInvalid as exc:
         raise serializers.ValidationError(exc.detail) from None
 
 
