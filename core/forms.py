@@ -139,8 +139,12 @@ class PeriodForm(QueryForm):
 
     @property
     def start_errors(self) -> list[str]:
-        return self.messages_of("start", "days")
+        return self.messages_of("start") + self.labelled("days")
 
     @property
     def end_errors(self) -> list[str]:
-        return self.messages_of("end", "as_of", "period")
+        return self.messages_of("end") + self.labelled("as_of", "period")
+
+    def labelled(self, *names: str) -> list[str]:
+        """The messages of parameters without an input of their own, saying which they are about."""
+        return [f"{PARAMETER_LABELS[name]}: {message}" for name in names for message in self.messages_of(name)]

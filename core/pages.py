@@ -2,9 +2,9 @@
 query's messages in the form (400); the empty state of a workspace without events; the period
 presets as links.
 
-A page view is then: ``page = tab_page(request, scope, "home-tab", HomeQuery, HomeForm)``; if
-``page.query`` is None, render with status 400 (``page.form`` shows why); else call the selectors
-with ``page.query`` and render.
+A page view is then: ``page = tab_page(request, scope, "home-tab", HomeQuery, HomeForm)``; return
+``page.nothing_to_show(request, template)`` if there is one (the empty state, or the form with its
+messages and a 400); else call the selectors with ``page.query`` and render.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
 from django.urls import reverse
 
 from core.chrome import page_chrome, with_query
@@ -35,6 +36,16 @@ class TabPage[Q: Query]:
     @property
     def status(self) -> int:
         return 200 if self.query is not None else 400
+
+    def nothing_to_show(self, request: HttpRequest, template: str) -> HttpResponse | None:
+        """The page when there are no figures to compute: the empty state of a workspace without
+        events (how to send some), or the form with its messages (400). None when there are figures."""
+        if not self.has_events:
+            self.show_empty_state(request)
+            return render(request, template, self.context)
+        if self.query is None:
+            return render(request, template, self.context, status=400)
+        return None
 
     def show_empty_state(self, request: HttpRequest) -> None:
         """The context of the empty state (how to send the first events)."""

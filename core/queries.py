@@ -80,12 +80,17 @@ DATE_MESSAGE = _("Enter a date as YYYY-MM-DD.")
 
 
 class DateParam(serializers.DateField):
-    """A YYYY-MM-DD date."""
+    """A YYYY-MM-DD date; an empty one (a date input cleared) is as if not given."""
 
     default_error_messages = {"invalid": DATE_MESSAGE, "datetime": DATE_MESSAGE}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(input_formats=["%Y-%m-%d"], required=False, **kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return super().to_internal_value(value)
 
 
 class WholeNumberParam(serializers.IntegerField):

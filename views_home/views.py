@@ -55,11 +55,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def home_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
     page = tab_page(request, scope, "home-tab", HomeQuery, HomeForm)
     template, query = "views_home/home.html", page.query
-    if query is None:
-        return render(request, template, page.context, status=400)
-    if not page.has_events:
-        page.show_empty_state(request)
-        return render(request, template, page.context)
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
 
     summary = selectors.home_summary(query)
     weekly = query.derive(WeeksQuery, weeks=None)  # the period's weeks, as the cards count them
@@ -128,11 +126,9 @@ def activity_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
     workspace or one CRM user, as a table and a daily line chart."""
     page = tab_page(request, scope, "activity-tab", ActivityQuery, ActivityForm)
     template, query = "views_home/activity.html", page.query
-    if not page.has_events:  # nothing to query: how to send events
-        page.show_empty_state(request)
-        return render(request, template, page.context)
-    if query is None:
-        return render(request, template, page.context, status=400)
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
 
     period, filters = query.period, query.filters
     rows = selectors.activity_features(query)
@@ -181,11 +177,9 @@ def trends_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
     template, query = "views_home/trends.html", page.query
     assert isinstance(page.form, TrendsForm)
     page.context["catalog"] = page.form.catalog_data()
-    if not page.has_events:  # nothing to query: how to send events
-        page.show_empty_state(request)
-        return render(request, template, page.context)
-    if query is None:
-        return render(request, template, page.context, status=400)
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
 
     series = selectors.trend_series(query)
     label = presenters.measure_label(query.measure)
@@ -247,11 +241,9 @@ def hub_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
     events on one feature) for a range and an optional set of features."""
     page = tab_page(request, scope, "hub-tab", HubQuery, HubForm)
     template, query = "views_home/hub.html", page.query
-    if not page.has_events:  # nothing to query: how to send events
-        page.show_empty_state(request)
-        return render(request, template, page.context)
-    if query is None:
-        return render(request, template, page.context, status=400)
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
 
     period, filters = query.period, query.filters
     popularity = selectors.feature_popularity(query.popularity())
