@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -76,6 +78,13 @@ def member_client(db: Any) -> Callable[..., APIClient]:
         return client
 
     return make
+
+
+def run(*args: Any, stderr: io.StringIO | None = None, **options: Any) -> tuple[list[str], str]:
+    """Run a management command; return its stdout lines and its stderr."""
+    out, err = io.StringIO(), stderr or io.StringIO()
+    call_command(*args, stdout=out, stderr=err, **options)
+    return out.getvalue().splitlines(), err.getvalue()
 
 
 def journeys(workspace: Workspace, events: Iterable[tuple[Any, ...]], refresh: bool = True) -> None:

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.utils import timezone
 
 from events.models import CrmUser, DirtyDay, Event, Feature, UserDay
 from tenancy.models import Membership, Workspace
+from tests.conftest import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: Any, stderr: io.StringIO | None = None, **options: Any) -> tuple[list[str], str]:
-    """Run a command; return its stdout lines and its stderr."""
-    out, err = io.StringIO(), stderr or io.StringIO()
-    call_command(*args, stdout=out, stderr=err, **options)
-    return out.getvalue().splitlines(), err.getvalue()
 
 
 # --- seed_demo -------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -18,15 +17,9 @@ from events import demo
 from events.models import CrmUser, DirtyDay, Event, Feature, UserDay
 from events.services import crm_users_upsert
 from tenancy.models import Workspace
+from tests.conftest import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: Any, stderr: io.StringIO | None = None, **options: Any) -> tuple[list[str], str]:
-    """Run a command; return its stdout lines and its stderr."""
-    out, err = io.StringIO(), stderr or io.StringIO()
-    call_command(*args, stdout=out, stderr=err, **options)
-    return out.getvalue().splitlines(), err.getvalue()
 
 
 def user_days(workspace: Workspace) -> list[tuple[Any, ...]]:

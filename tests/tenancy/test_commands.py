@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import execute_from_command_line
 from django.core.management.base import CommandError
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tenancy.models import IngestKey, Membership, Workspace
+from tests.conftest import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: Any, stderr: io.StringIO | None = None, **options: Any) -> tuple[list[str], str]:
-    """Run a command; return its stdout lines and its stderr."""
-    out, err = io.StringIO(), stderr or io.StringIO()
-    call_command(*args, stdout=out, stderr=err, **options)
-    return out.getvalue().splitlines(), err.getvalue()
 
 
 # --- create_workspace ------------------------------------------------------------------------------
