@@ -202,6 +202,9 @@ class UserFilterParams(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         raw = {name: attrs.pop(name, []) for name in USER_FILTER_FIELDS}
+        if not any(raw.values()):  # most requests: no filter, and no FilterSet form to build
+            attrs["filters"] = {}
+            return attrs
         try:
             attrs["filters"] = user_filters_from(raw)
         except forms.ValidationError as exc:
