@@ -284,6 +284,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON nested past a limit is a 400 (core.api.parsers), never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "crm_usage.api.exception_handler",
     # Per API token (or browser session); the ingest endpoints use a per-ingest-key rate instead.
     # Counted in the default cache: set REDIS_CACHE_URL so that limits hold across processes.

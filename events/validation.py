@@ -27,6 +27,43 @@ Errors = dict[str, list[str]]
 MAX_FUTURE = timedelta(days=1)
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PROPERTIES_BYTES = 8 * 1024
+MAX_PROPERTIES_DEPTH = 32  # objects and lists inside ``properties``
+MAX_JSON_DEPTH = 64  # a request body: deeper is a 400, not a parser's recursion
+
+
+class JsonTooDeep(ValueError):
+    pass
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects or lists more than ``limit`` levels (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def json_loads_bounded(text: str | bytes, *, max_depth: int | None = MAX_JSON_DEPTH) -> Any:
+    """``json.loads``, with nesting deeper than the parser can follow (or than ``max_depth``) a
+    ``ValueError`` like any other malformed JSON, not a ``RecursionError``."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JsonTooDeep("nested too deeply") from None
+    if max_depth is not None and json_depth_exceeds(value, max_depth):
+        raise JsonTooDeep(f"nested more than {max_depth} levels deep")
+    return value
+
+
 EVENT_FIELDS = ("uuid", "user", "feature", "action", "detail", "record_id", "timestamp", "properties")
 USER_FIELDS = ("external_id", "email", "name", "language", "country", "timezone", "status", "role", "created_at")
 _TIMEZONES = zoneinfo.available_timezones()
@@ -124,6 +161,21 @@ def _text(raw: dict[str, Any], field: str, max_length: int, errors: Errors, *, r
     return text
 
 
+def properties_error(properties: dict[str, Any]) -> str | None:
+    """Why ``properties`` cannot be stored (as PostgreSQL's jsonb and SQLite's JSON take it), or None."""
+    if json_depth_exceeds(properties, MAX_PROPERTIES_DEPTH):
+        return f"Nested more than {MAX_PROPERTIES_DEPTH} levels deep."
+    try:
+        encoded = json.dumps(properties, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return "Numbers must be finite: no NaN, Infinity or values beyond ±1.8e308."
+    if "\\u0000" in encoded or not storable(encoded):
+        return UNSTORABLE
+    if len(encoded.encode("utf-8")) > MAX_PROPERTIES_BYTES:
+        return f"Must be at most {MAX_PROPERTIES_BYTES} bytes as JSON."
+    return None
+
+
 def parse_timestamp(value: Any) -> datetime:
     """An ISO 8601 timestamp with a UTC offset; naive times are refused as ambiguous."""
     if not isinstance(value, str) or not storable(value):
@@ -168,11 +220,9 @@ def parse_event(raw: Any, *, now: datetime) -> tuple[EventRow | None, Errors]:
     elif not isinstance(properties, dict):
         errors["properties"] = ["Must be a JSON object."]
     else:
-        encoded = json.dumps(properties, separators=(",", ":"), ensure_ascii=False)
-        if "\\u0000" in encoded or not storable(encoded):
-            errors["properties"] = [UNSTORABLE]
-        elif len(encoded.encode("utf-8")) > MAX_PROPERTIES_BYTES:
-            errors["properties"] = [f"Must be at most {MAX_PROPERTIES_BYTES} bytes as JSON."]
+        message = properties_error(properties)
+        if message:
+            errors["properties"] = [message]
 
     unknown = set(raw) - set(EVENT_FIELDS)
     if unknown:
@@ -302,6 +352,9 @@ def parse_user(raw: Any, *, tz: zoneinfo.ZoneInfo) -> tuple[dict[str, Any] | Non
                 clean["created_at"] = datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=tz)
             else:
                 clean["created_at"] = parse_timestamp(value)
+            clean["created_at"].astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past the calendar's end in UTC
+        except OverflowError:
+            errors["created_at"] = ["Out of range: the moment must lie between years 1 and 9999 in UTC."]
         except ValueError as exc:
             errors["created_at"] = [str(exc) if "offset" in str(exc) else "Not an ISO 8601 date or timestamp."]
     unknown = set(raw) - set(USER_FIELDS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from events.api.serializers import (
 from events.periods import local_midnight_utc
 from events.privacy import retention_check
 from events.services import crm_users_upsert, events_ingest, events_ingest_columns
-from events.validation import event_batch_fast, parse_event, parse_user
+from events.validation import event_batch_fast, json_loads_bounded, parse_event, parse_user
 from tenancy.api.auth import HasIngestKey, IngestKeyAuthentication
 from tenancy.api.throttling import IngestKeyRateThrottle
 
@@ -76,7 +75,8 @@ class BatchIngestView(APIView):
                 },
             )
         try:
-            payload = json.loads(body)
+            # Nesting is bounded per event (``properties``); here only the parser's own limit.
+            payload = json_loads_bounded(body, max_depth=None)
         except (ValueError, UnicodeDecodeError) as exc:
             raise PayloadError(status.HTTP_400_BAD_REQUEST, {"detail": f"Malformed JSON: {exc}"}) from None
         items = payload.get(self.list_key) if isinstance(payload, dict) else None

@@ -246,12 +246,20 @@ def test_import_events_streams_in_chunks_and_keeps_rows_before_a_corrupt_end(
     assert UserDay.objects.filter(workspace=workspace).exists()
 
 
+def test_import_events_rejects_a_line_that_is_not_utf8_by_its_number(tmp_path: Path, workspace: Workspace) -> None:
+    """A byte that is not UTF-8 (here Latin-1 "é") rejects its line only; the file is read on."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"user,feature,action,timestamp\n\xe9t\xe9,a,b,c\nu1,Leads,view,2025-03-10T09:00:00Z\n")
+    out, err = run("import_events", str(path), "--workspace", "acme", "--no-refresh")
+    assert out[-1] == "imported=1 duplicates=0 rejected=1"
+    assert err.strip().splitlines()[-1] == "line 2: Not UTF-8 text (a byte that is not UTF-8); the line is skipped."
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
         ("missing.csv", None, "Cannot read"),
         ("broken.csv.gz", b"this is not gzip", "not a valid gzip file"),
-        ("latin1.csv", b"user,feature,action,timestamp\n\xe9t\xe9,a,b,c\n", "not UTF-8"),
         ("events.txt", b"", "Cannot tell the format"),
         ("empty.csv", b"", "is empty"),
         ("array.json", b'[{"user": "u1"}]', "looks like a JSON array"),

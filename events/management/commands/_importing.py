@@ -10,19 +10,159 @@ import contextlib
 import csv
 import gzip
 import io
-import json
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
 from django.core.management.base import CommandError, OutputWrapper
 
+from events.validation import json_loads_bounded
 from tenancy.models import Workspace
 
 Errors = dict[str, list[str]]
+
+# A line longer than this (in characters, about 1 MiB of text) is rejected by its number and skipped
+# without being kept in memory: a file of one 150 MiB line costs one pass and 1 MiB.
+MAX_LINE = 1 << 20
+READ_BLOCK = 1 << 16  # characters read at a time
+# A quoted value may hold line breaks; one that would span more lines than this (or MAX_LINE
+# characters) is taken for a stray quote.
+MAX_LINES_IN_A_VALUE = 100
+# What a field as big as a line needs from the csv module (its default limit is 128 KiB).
+csv.field_size_limit(MAX_LINE + 1)
+
+
+class TooLong(str):
+    """Stands for a line longer than ``MAX_LINE`` (its text was skipped)."""
+
+
+TOO_LONG = TooLong()
+TOO_LONG_MESSAGE = f"Longer than {MAX_LINE:,} characters; the line is skipped."
+NOT_UTF8_MESSAGE = "Not UTF-8 text (a byte that is not UTF-8); the line is skipped."
+
+
+def not_utf8(text: str) -> bool:
+    """Whether ``text`` holds bytes that were not UTF-8 (decoded with ``surrogateescape``)."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class LineReader:
+    """The lines of a text stream after line ``line``, in linear time and with memory bounded by
+    ``MAX_LINE``: a longer line comes as ``TOO_LONG`` (its text is skipped as it is read, never
+    joined). Lines end at "\n" (a "\r" before it stays, for the csv parser)."""
+
+    def __init__(self, text: IO[str], line: int = 0, block: int = READ_BLOCK) -> None:
+        self.text, self.line, self.block = text, line, block
+
+    def chunks(self) -> Iterator[tuple[int, str]]:
+        """``(number of its first line, text)``: whole lines, each text ending with its last "\n"
+        (or the file's end), read ``READ_BLOCK`` characters at a time; ``(number, TOO_LONG)`` for a
+        line over ``MAX_LINE``. Read errors propagate."""
+        partial: list[str] = []
+        size, skipping, number = 0, False, self.line + 1
+        while True:
+            block = self.text.read(self.block)
+            if not block:
+                if skipping:
+                    yield number, TOO_LONG
+                elif partial:
+                    yield number, "".join(partial)
+                return
+            cut = block.find("\n")
+            if cut < 0:
+                if not skipping:
+                    partial.append(block)
+                    size += len(block)
+                    if size > MAX_LINE:
+                        skipping, partial, size = True, [], 0
+                continue
+            last = block.rfind("\n")
+            if skipping or size + cut > MAX_LINE:
+                yield number, TOO_LONG
+                number += 1
+                data = block[cut + 1 : last + 1]
+            else:
+                data = "".join(partial) + block[: last + 1]
+            skipping = False
+            if data:
+                yield number, data
+                number += data.count("\n")
+            tail = block[last + 1 :]
+            partial, size = ([tail], len(tail)) if tail else ([], 0)
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """``(number, line)`` one line at a time (``TOO_LONG`` for a line over ``MAX_LINE``)."""
+        return split_lines(self.chunks())
+
+
+def split_lines(chunks: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    for number, data in chunks:
+        if data is TOO_LONG:
+            yield number, TOO_LONG
+            continue
+        lines = data.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        yield from enumerate(lines, start=number)
+
+
+def parse_line(text: str) -> list[str]:
+    """The cells of one CSV record (which may hold line breaks inside quotes)."""
+    return next(csv.reader([text]), [])
+
+
+def csv_records(
+    lines: Iterable[tuple[int, str]], accept: Callable[[list[str]], bool]
+) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """CSV records from numbered physical lines: ``(line, cells, None)``, or ``(line, None, message)``
+    for a line that is not a record. A record is numbered by its last line, as the csv module does.
+
+    A quote left open at the end of a line continues the value on the next lines (CSV allows line
+    breaks in quoted values), but only while the result is a row ``accept`` takes: otherwise the
+    quote was a stray one, its line alone is rejected as such and the lines after it are read again
+    as rows of their own, so one stray quote loses one row, not the rows up to the next quote."""
+    source = iter(lines)
+    again: deque[tuple[int, str]] = deque()
+    while True:
+        number, text = again.popleft() if again else next(source, (0, ""))
+        if not number:
+            return
+        if text is TOO_LONG:
+            yield number, None, TOO_LONG_MESSAGE
+            continue
+        quotes = text.count('"')
+        if quotes % 2 == 0:
+            yield number, parse_line(text), None
+            continue
+        gathered, size = [(number, text)], len(text)
+        while quotes % 2:
+            following = again.popleft() if again else next(source, None)
+            if following is None:
+                break
+            if following[1] is TOO_LONG or len(gathered) >= MAX_LINES_IN_A_VALUE or size + len(following[1]) > MAX_LINE:
+                again.appendleft(following)
+                break
+            gathered.append(following)
+            size += len(following[1]) + 1
+            quotes += following[1].count('"')
+        if quotes % 2 == 0:
+            cells = parse_line("\n".join(part for _, part in gathered))
+            if accept(cells):
+                yield gathered[-1][0], cells, None
+                continue
+        yield number, None, f'An unclosed quote (") starts on line {number}; the line is skipped.'
+        again.extendleft(reversed(gathered[1:]))
+
 
 CSV_SUFFIXES = {".csv"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
@@ -68,6 +208,8 @@ def csv_raw(
     columns decoded, too many values an error. The hot loop of a big import: one comprehension."""
     if not cells or (len(cells) == 1 and not cells[0].strip()):
         return None, {}
+    if any(map(not_utf8, cells)):
+        return None, {"non_field_errors": [NOT_UTF8_MESSAGE]}
     if len(cells) > len(columns):
         return None, {"non_field_errors": [f"{len(cells)} values for {len(columns)} columns."]}
     raw: dict[str, Any] = {
@@ -77,7 +219,7 @@ def csv_raw(
     for name in json_columns:
         if name in raw:
             try:
-                raw[name] = json.loads(raw[name])
+                raw[name] = json_loads_bounded(raw[name], max_depth=None)  # depth: parse_event's limit
             except ValueError as exc:
                 errors[name] = [f"Not valid JSON ({exc})."]
     return (None, errors) if errors else (raw, {})
@@ -102,14 +244,16 @@ class RowSource:
         fields: Sequence[str],
         required: Sequence[str],
         json_columns: Sequence[str] = (),
+        row_ok: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         self.path = Path(path)
+        # Whether a CSV row (as a dict) is valid: a quoted value spanning lines is kept only then.
+        self.row_ok = row_ok
         self.format, self.gzipped = file_format(self.path)
         self.fields, self.required, self.json_columns = tuple(fields), tuple(required), set(json_columns)
         self.columns: list[str] = []
         self._raw: IO[bytes] | None = None
         self._text: io.TextIOWrapper | None = None
-        self._csv: Any = None
         self.size = 0  # bytes on disk, known once open
         self.line = 0  # the last line read, for error messages
 
@@ -122,8 +266,9 @@ class RowSource:
             binary: IO[bytes] = (
                 gzip.GzipFile(fileobj=self._raw, mode="rb") if self.gzipped else self._raw  # type: ignore[assignment]
             )
-            # utf-8-sig: spreadsheet exports often start with a byte-order mark.
-            self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            # utf-8-sig: spreadsheet exports often start with a byte-order mark. A byte that is not
+            # UTF-8 rejects its line (``not_utf8``), not the whole file.
+            self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
             if self.format == "csv":
                 self._open_csv()
         except CommandError:
@@ -136,12 +281,15 @@ class RowSource:
 
     def _open_csv(self) -> None:
         assert self._text is not None
-        self._csv = csv.reader(self._text)
-        header = next(self._csv, None)
-        if header is None:
+        first = self._text.readline(MAX_LINE + 1)
+        if len(first) > MAX_LINE:
+            raise CommandError(f"{self.path}: the header row is longer than {MAX_LINE:,} characters.")
+        if not first.strip():
             raise CommandError(f"{self.path} is empty: a CSV file needs a header row ({', '.join(self.fields)}).")
-        self.columns = [name.strip() for name in header]
-        self.line = self._csv.line_num
+        if not_utf8(first):
+            raise CommandError(f"{self.path}: the header row is not UTF-8 text.")
+        self.columns = [name.strip() for name in parse_line(first.rstrip("\r\n"))]
+        self.line = 1
         missing = [name for name in self.required if name not in self.columns]
         if missing:
             raise CommandError(
@@ -191,21 +339,35 @@ class RowSource:
         return self._csv_rows() if self.format == "csv" else self._jsonl_rows()
 
     def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
+        assert self._text is not None
         columns = self.columns
         json_columns = [name for name in columns if name in self.json_columns]
-        reader = self._csv
-        for cells in reader:
-            self.line = reader.line_num
+
+        def accept(cells: list[str]) -> bool:
             raw, errors = csv_raw(columns, json_columns, cells)
+            return raw is not None and (self.row_ok is None or self.row_ok(raw))
+
+        for line, cells, message in csv_records(LineReader(self._text, self.line).lines(), accept):
+            self.line = line
+            if message is not None:
+                yield line, None, {"non_field_errors": [message]}
+                continue
+            raw, errors = csv_raw(columns, json_columns, cells or [])
             if raw is not None or errors:  # (neither: a blank line)
-                yield self.line, raw, errors
+                yield line, raw, errors
 
     def _jsonl_rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Errors]]:
         assert self._text is not None
         seen_content = False
-        for number, text in enumerate(self._text, start=1):
+        for number, text in LineReader(self._text).lines():
             self.line = number
+            if text is TOO_LONG:
+                yield number, None, {"non_field_errors": [TOO_LONG_MESSAGE]}
+                continue
             if not text.strip():
+                continue
+            if not_utf8(text):
+                yield number, None, {"non_field_errors": [NOT_UTF8_MESSAGE]}
                 continue
             if not seen_content:
                 seen_content = True
@@ -214,7 +376,7 @@ class RowSource:
                         f"{self.path} looks like a JSON array; expected JSON Lines: one object a line, no brackets."
                     )
             try:
-                raw = json.loads(text)
+                raw = json_loads_bounded(text, max_depth=None)  # depth: the fields' own limits
             except ValueError as exc:
                 yield number, None, {"non_field_errors": [f"Malformed JSON: {exc}."]}
                 continue

@@ -12,10 +12,8 @@ with its line number; its good rows are stored all the same.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from itertools import chain, islice, repeat
 from typing import Any
@@ -26,12 +24,16 @@ from django.utils import timezone
 
 from events.management.commands._importing import (
     READ_ERRORS,
+    TOO_LONG,
     Errors,
+    LineReader,
     Progress,
     RowSource,
     csv_raw,
+    csv_records,
     format_errors,
     read_error_message,
+    split_lines,
     workspace_get,
 )
 from events.periods import local_midnight_utc
@@ -42,7 +44,7 @@ from events.validation import EVENT_FIELDS, EventRow, event_columns_fast, parse_
 from tenancy.models import Workspace
 
 CHUNK_SIZE = 5000
-READ_BLOCK = 1 << 16  # characters of CSV text per read (a read error loses at most this much)
+READ_BLOCK = 1 << 16  # characters of CSV text per read (tests make it small to cross its edges)
 REQUIRED_COLUMNS = ("user", "feature", "action", "timestamp")
 
 
@@ -73,84 +75,82 @@ class CsvLines(list[str]):
 
 
 class CsvRows(list[list[str]]):
-    """A chunk of rows from the csv reader, with the line numbers it gave them (a quoted value can
-    span lines)."""
+    """A chunk of CSV records with the line number of each (its last line: a quoted value can span
+    lines) and the messages of the lines that are not records (a stray quote, a line too long)."""
 
     numbers: list[int]
+    errors: dict[int, str]  # index in the chunk → message
 
     def uniform(self, names: Sequence[str]) -> bool:
-        return set(map(len, self)) == {len(names)}
+        return not self.errors and set(map(len, self)) == {len(names)}
 
     def line_numbers(self, before: int) -> list[int]:
         return self.numbers
 
 
-def csv_chunks(source: RowSource) -> Iterator[tuple[int, CsvLines | CsvRows]]:
+def csv_chunks(source: RowSource, accept: Callable[[list[str]], bool]) -> Iterator[tuple[int, CsvLines | CsvRows]]:
     """The rows of RowSource's CSV file past the header, ``CHUNK_SIZE`` (or so) at a time, with the
     line number before each chunk; ``source.line`` follows.
 
-    Text is read in blocks and split into lines while it has no quote and no carriage return (the
-    common case, and several times cheaper than the csv reader); from the first block that has one,
-    the rest of the file goes through the csv reader. A read error is raised after the chunks read
-    before it. This reads RowSource's text stream past its header, which its reader has consumed.
+    Text comes in blocks of whole lines (``LineReader``, which skips a line over ``MAX_LINE``) and
+    is split into lines while it has no quote and no carriage return (the common case, and several
+    times cheaper than parsing CSV); from the first block that has one (or a line too long), the rest
+    of the file goes through ``csv_records``, which takes a quote left open for a line break in a
+    value only while the row is one ``accept`` takes. A read error is raised after the chunks read
+    before it.
     """
     text = source._text
     assert text is not None
-    line, pending, leftover = source.line, CsvLines(), ""
-    while True:
-        try:
-            block = text.read(READ_BLOCK)
-            data = leftover + block
-            cut = len(data) if not block else data.rfind("\n") + 1
-            data, leftover = data[:cut], data[cut:]
-            if '"' in data or "\r" in data:
-                data += leftover + text.readline()  # whole lines for the csv reader
+    line, pending = source.line, CsvLines()
+    chunks = LineReader(text, source.line, READ_BLOCK).chunks()
+    rest: tuple[int, str] | None = None
+    try:
+        for first, data in chunks:
+            if data is TOO_LONG or '"' in data or "\r" in data:
+                rest = (first, data)
                 break
-        except READ_ERRORS:
-            if pending:
-                yield line, pending
-                source.line = line + len(pending)
-            raise
-        lines = data.split("\n")
-        if lines[-1] == "":
-            lines.pop()  # after the last line break
-        pending += lines
-        while len(pending) >= CHUNK_SIZE or (pending and not block):
-            chunk, pending = CsvLines(pending[:CHUNK_SIZE]), CsvLines(pending[CHUNK_SIZE:])
-            yield line, chunk
-            line += len(chunk)
-            source.line = line
-        if not block:
-            return
-    # The csv reader from here on, pending lines first; its line numbers count from ``start``.
-    start = line
-    reader = csv.reader(chain(pending, io.StringIO(data, newline=""), text))
+            lines = data.split("\n")
+            if lines[-1] == "":
+                lines.pop()  # after the last line break
+            pending += lines
+            while len(pending) >= CHUNK_SIZE:
+                chunk, pending = CsvLines(pending[:CHUNK_SIZE]), CsvLines(pending[CHUNK_SIZE:])
+                yield line, chunk
+                line += len(chunk)
+                source.line = line
+    except READ_ERRORS:
+        if pending:
+            yield line, pending
+            source.line = line + len(pending)
+        raise
+    if pending:
+        yield line, pending
+        line += len(pending)
+        source.line = line
+    if rest is None:
+        return
+    # From here on record by record; a read error still keeps the rows read before it.
+    records = csv_records(split_lines(chain([rest], chunks)), accept)
     while True:
         rows = CsvRows()
+        rows.numbers, rows.errors = [], {}
         error: BaseException | None = None
         try:
-            rows.extend(islice(reader, CHUNK_SIZE))  # keeps the rows read before an error
+            for number, cells, message in islice(records, CHUNK_SIZE):
+                if message is not None:
+                    rows.errors[len(rows)] = message
+                rows.append(cells or [])
+                rows.numbers.append(number)
         except READ_ERRORS as exc:
             error = exc
         if rows:
-            rows.numbers = line_numbers(line, rows)
             yield line, rows
-            line = start + reader.line_num
+            line = rows.numbers[-1]
             source.line = line
         if error is not None:
             raise error
         if len(rows) < CHUNK_SIZE:
             return
-
-
-def line_numbers(before: int, rows: Sequence[list[str]]) -> list[int]:
-    """The line number the csv reader gives each row (its last line); ``before``: the line before
-    the rows. A quoted value with line breaks makes a row span several lines."""
-    numbers, line = [], before
-    for cells in rows:
-        line += 1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
-        numbers.append(line)
-    return numbers
 
 
 class Command(BaseCommand):
@@ -199,7 +199,10 @@ class Command(BaseCommand):
             total = writer.close()
         elapsed = time.monotonic() - started
         rows = total.accepted + total.duplicates
-        self.stdout.write(f"Stored {rows} row(s) in {elapsed:.1f} s ({rows / max(elapsed, 1e-6):,.0f} rows/s).")
+        self.stdout.write(
+            f"Read {rows} valid row(s) in {elapsed:.1f} s ({rows / max(elapsed, 1e-6):,.0f} rows/s): "
+            f"{total.accepted} new, {total.duplicates} already stored."
+        )
 
         if total.days and options["no_refresh"]:
             self.stdout.write(
@@ -226,10 +229,13 @@ class Command(BaseCommand):
             if row is not None and (old := self.too_old(row)):
                 row, errors = None, old
         if row is None:
-            self.rejected += 1
-            for message in format_errors(line, errors):
-                self.progress.write(message)
+            self.report(line, errors)
         return row
+
+    def report(self, line: int, errors: Errors) -> None:
+        self.rejected += 1
+        for message in format_errors(line, errors):
+            self.progress.write(message)
 
     def chunk_done(self, writer: EventBulkWriter) -> None:
         reset_queries()  # with DEBUG on, Django would keep every statement of a long import
@@ -240,7 +246,13 @@ class Command(BaseCommand):
         """CSV, a chunk of rows at a time: the column checks of the fast path, else row by row."""
         columns = source.columns
         json_columns = [name for name in columns if name in source.json_columns]
-        for line, rows in csv_chunks(source):
+        now = timezone.now()
+
+        def accept(cells: list[str]) -> bool:  # a row that spans lines is kept only if valid
+            raw, _errors = csv_raw(columns, json_columns, cells)
+            return raw is not None and parse_event(raw, now=now)[0] is not None
+
+        for line, rows in csv_chunks(source, accept):
             now = timezone.now()  # the "not more than 1 day in the future" check
             if isinstance(rows, CsvLines):  # one row a line, no quotes: cells are what split(",") gives
                 by_name = rows.columns(columns)
@@ -253,7 +265,11 @@ class Command(BaseCommand):
                 writer.add(cols)
             else:
                 good = []
+                not_rows = rows.errors if isinstance(rows, CsvRows) else {}
                 for i, number in enumerate(rows.line_numbers(line)):
+                    if i in not_rows:
+                        self.report(number, {"non_field_errors": [not_rows[i]]})
+                        continue
                     raw, errors = csv_raw(columns, json_columns, cells_of(i))
                     if raw is None and not errors:
                         continue  # a blank line
