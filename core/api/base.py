@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
-from core.csv import csv_text
+from core.csv import csv_text, wants_excel
 from core.queries import Query, QueryInvalid
 from tenancy.scoping import WorkspaceScopedMixin
 
@@ -34,8 +34,10 @@ class CSVRenderer(BaseRenderer):
         if response is not None and response.status_code == 200:
             filename = getattr(response, "csv_filename", "export.csv")
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        request = (renderer_context or {}).get("request")
+        excel = request is not None and wants_excel(request.query_params)
         # The header even with no rows: an empty body would lose its Content-Type.
-        return csv_text(rows, columns).encode("utf-8")
+        return csv_text(rows, columns, excel=excel).encode("utf-8")
 
 
 class WorkspaceAPIView(WorkspaceScopedMixin, APIView):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from core.attributes import attribute_label
-from core.csv import csv_download
+from core.csv import csv_download, wants_excel
 from core.pages import period_presets, workspace_url
 from core.queries import PRESET_PARAMS, QueryInvalid
 from events.filters import USER_FILTER_FIELDS
@@ -271,6 +271,11 @@ def filter_set_csv(request: HttpRequest, scope: WorkspaceScope, table: str) -> H
     result = selectors.filter_set_result(query)
     filename = f"{scope.workspace.slug}-filter-set-{table}.csv"
     if table == "groups":
-        return csv_download([presenters.group_json(g) for g in result.groups], presenters.GROUP_COLUMNS, filename)
+        return csv_download(
+            [presenters.group_json(g) for g in result.groups],
+            presenters.GROUP_COLUMNS,
+            filename,
+            excel=wants_excel(request.GET),
+        )
     rows = [presenters.row_json(r) for r in selectors.sort_rows(result.users, query.ordering)]
-    return csv_download(rows, presenters.USER_COLUMNS, filename)
+    return csv_download(rows, presenters.USER_COLUMNS, filename, excel=wants_excel(request.GET))
