@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.chrome import page_chrome
@@ -26,6 +27,7 @@ class TokenCreateForm(forms.Form):
     )
 
 
+@never_cache  # shows a new token once: no cache may keep it
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
@@ -49,6 +51,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     return render(request, "account/api_tokens.html", context, status=400 if form.errors else 200)
 
 
+@never_cache  # shows a new ingest key once: no cache may keep it
 @require_POST
 @workspace_page
 def ingest_key_create(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:

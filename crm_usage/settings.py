@@ -298,7 +298,7 @@ REST_FRAMEWORK = {
         "api": env_str("API_RATE_LIMIT", "600/min"),
         "ingest": env_str("INGEST_RATE_LIMIT", "6000/min"),
     },
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.parsers.CheckedPagination",
     "PAGE_SIZE": 50,
 }
 

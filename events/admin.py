@@ -19,7 +19,7 @@ from tenancy.admin import WorkspaceAdminScope
 @admin.register(Feature)
 class FeatureAdmin(WorkspaceAdminScope):
     list_display = ["key", "name", "type", "auto_created", "workspace"]
-    list_filter = ["workspace", "type", "auto_created"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "type", "auto_created"]
     list_editable = ["name", "type"]
     search_fields = ["key", "name"]
     actions = ["mark_reviewed"]
@@ -33,7 +33,7 @@ class FeatureAdmin(WorkspaceAdminScope):
 @admin.register(CrmUser)
 class CrmUserAdmin(WorkspaceAdminScope):
     list_display = ["external_id", "name", "email", "status", "language", "country", "timezone", "role", "workspace"]
-    list_filter = ["workspace", "status", "language", "country"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "status", "language", "country"]
     search_fields = ["external_id", "email", "name"]
     list_per_page = 100
     actions = ["erase"]

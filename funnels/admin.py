@@ -28,7 +28,12 @@ class FunnelResultInline(admin.StackedInline):
 @admin.register(Funnel)
 class FunnelAdmin(SavedConfigAdmin):
     list_display = ["name", "workspace", "owner", "visibility", "unit", "window_days", "step_summary", "updated_at"]
-    list_filter = ["workspace", "visibility", "unit", "owner"]
+    list_filter = [
+        ("workspace", admin.RelatedOnlyFieldListFilter),
+        "visibility",
+        "unit",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["name", "owner__username", "workspace__slug"]
     list_select_related = ["workspace", "owner"]
     autocomplete_fields = ["owner"]

@@ -93,6 +93,7 @@ class Funnel(SavedConfig):
     def clean(self) -> None:
         """The checks the API makes, for the admin form too: 2–10 known steps, a known breakdown,
         valid user filters and a consistent default range."""
+        super().clean()  # the owner is a member of the workspace
         errors: dict[str, list[str]] = {}
         steps = self.steps
         if not isinstance(steps, list) or not MIN_STEPS <= len(steps) <= MAX_STEPS:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -152,7 +153,7 @@ class WorkspaceAdmin(WorkspaceAdminScope):
 @admin.register(IngestKey)
 class IngestKeyAdmin(WorkspaceAdminScope):
     list_display = ["__str__", "workspace", "label", "created_at", "last_used_at", "expires_at", "revoked_at"]
-    list_filter = ["workspace"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["workspace", "hint", "created_at", "last_used_at", "expires_at"]
     fields = ["workspace", "label", "hint", "created_at", "last_used_at", "expires_at", "revoked_at"]
     actions = ["rotate", "revoke"]
@@ -196,7 +197,7 @@ class IngestKeyAdmin(WorkspaceAdminScope):
 @admin.register(Membership)
 class MembershipAdmin(WorkspaceAdminScope):
     list_display = ["user", "workspace", "role", "created_at"]
-    list_filter = ["workspace", "role"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "role"]
     autocomplete_fields = ["user"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -228,7 +229,7 @@ class MembershipAdmin(WorkspaceAdminScope):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(WorkspaceAdminScope):
     list_display = ["created_at", "workspace", "actor_name", "action", "target_type", "target_repr"]
-    list_filter = ["workspace", "action", "target_type"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "action", "target_type"]
     search_fields = ["actor_name", "target_repr"]
     date_hierarchy = "created_at"
 
@@ -273,10 +274,16 @@ class SavedConfigAdmin(admin.ModelAdmin):
         return obj
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "workspace" and not request.user.is_superuser:
-            kwargs["queryset"] = Workspace.objects.filter(
+        if not request.user.is_superuser:
+            creatable = Workspace.objects.filter(
                 memberships__user=request.user.pk, memberships__role__in=["admin", "analyst"]
             )
+            if db_field.name == "workspace":
+                kwargs["queryset"] = creatable
+            elif db_field.name == "owner":
+                # Only people of the staff user's workspaces (the model checks the owner is a member
+                # of the configuration's own workspace).
+                kwargs["queryset"] = get_user_model().objects.filter(memberships__workspace__in=creatable).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

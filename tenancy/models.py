@@ -160,6 +160,16 @@ class SavedConfig(models.Model):
         owner_id = self.owner_id  # the FK column comes with each subclass
         return saved_config_can_edit(owner_id, self.workspace, user)
 
+    def clean(self) -> None:
+        """The owner is someone who can read it: a member of its workspace (or a superuser)."""
+        super().clean()
+        owner_id, workspace_id = self.owner_id, self.workspace_id
+        if owner_id is None or workspace_id is None:
+            return
+        member = Membership.objects.filter(workspace_id=workspace_id, user_id=owner_id).exists()
+        if not member and not self.owner.is_superuser:
+            raise ValidationError({"owner": [_("The owner must be a member of the workspace.")]})
+
 
 def saved_config_can_create(user: Any, workspace: Workspace) -> bool:
     """Workspace admins and analysts create saved funnels and filter sets."""

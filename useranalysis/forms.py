@@ -22,9 +22,8 @@ from core.queries import Errors
 from events.selectors import CatalogFeature
 from tenancy.models import SavedConfig
 from useranalysis.presenters import METRIC_LABELS, OPERATOR_LABELS, OPERATOR_SYMBOLS
-from useranalysis.queries import ACTIVITY_METRICS, MAX_SEARCH_LENGTH, OPERATORS
+from useranalysis.queries import ACTIVITY_METRICS, MAX_CONDITIONS, MAX_SEARCH_LENGTH, OPERATORS
 
-MAX_CONDITIONS = 20  # rows per condition list
 ACTIVITY_PREFIX = "activity"
 FEATURES_PREFIX = "features"
 USED_CHOICES = [("true", _("used")), ("false", _("did not use"))]

@@ -272,8 +272,11 @@ def number_text(value: Any) -> str:
     return str(value)
 
 
-def describe_conditions(conditions: dict[str, Any]) -> list[str]:
-    """The conditions in words, for the list and the read-only view."""
+def describe_conditions(conditions: Any, *, well_formed: bool = True) -> list[str]:
+    """The conditions in words, for the list and the read-only view (``well_formed``: see
+    ``FilterSet.well_formed``; a definition that is not is said so instead)."""
+    if not well_formed:
+        return [str(_("This definition is not valid; its owner or an admin can correct it."))]
     lines = []
     for c in conditions.get("activity") or []:
         metric = METRIC_LABELS.get(c.get("metric"), c.get("metric"))
@@ -281,15 +284,16 @@ def describe_conditions(conditions: dict[str, Any]) -> list[str]:
     for c in conditions.get("features") or []:
         lines.append(describe_feature_condition(c))
     for name, values in (conditions.get("users") or {}).items():
-        lines.append(f"{attribute_label(name)}: {', '.join(values)}")
+        lines.append(f"{attribute_label(name)}: {', '.join(map(str, values)) if isinstance(values, list) else values}")
     return lines
 
 
 def describe_feature_condition(c: dict[str, Any]) -> str:
-    target = c.get("feature", "") + (f" → {c['action']}" if c.get("action") else "")
+    target = str(c.get("feature", "")) + (f" → {c['action']}" if c.get("action") else "")
     if not c.get("used", True):
         return str(_("Did not use %(target)s") % {"target": target})
-    n = int(c.get("min_count") or 1)
+    count = c.get("min_count")
+    n = count if isinstance(count, int) else 1
     if n > 1:
         return str(_("Used %(target)s at least %(n)d times") % {"target": target, "n": n})
     return str(_("Used %(target)s") % {"target": target})

@@ -214,11 +214,16 @@ class FeatureConditionParams(serializers.Serializer):
         return attrs
 
 
+# At most this many activity conditions and this many feature conditions in a definition: a filter
+# set is recomputed after every rollup refresh, so its cost must stay bounded (docs/api.md#limits).
+MAX_CONDITIONS = 20
+
+
 class ConditionsParams(serializers.Serializer):
     """docs/api.md#saved-filter-sets: every part optional, unknown keys refused."""
 
-    activity = ActivityConditionParams(many=True, required=False)
-    features = FeatureConditionParams(many=True, required=False)
+    activity = ActivityConditionParams(many=True, required=False, max_length=MAX_CONDITIONS)  # type: ignore[call-arg]
+    features = FeatureConditionParams(many=True, required=False, max_length=MAX_CONDITIONS)  # type: ignore[call-arg]
     users = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
     def to_internal_value(self, data: Any) -> Any:

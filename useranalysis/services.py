@@ -52,7 +52,7 @@ def is_saved(filter_set: FilterSet | None, definition: Definition) -> bool:
     """Whether ``definition`` is the filter set's, as saved (not changed in the builder)."""
     if filter_set is None:
         return False
-    return definition.canonical() == Definition(filter_set.conditions or {}, filter_set.group_by).canonical()
+    return definition.canonical() == Definition(filter_set.stored_conditions, filter_set.group_by).canonical()
 
 
 def filter_sets_warm(*, workspace: Workspace) -> int:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from funnels import services
 from funnels.models import Funnel, FunnelResult
 from funnels.tasks import refresh_funnel_results_task, refresh_stale_funnels_task
+from tenancy.models import Membership
 from tests.conftest import journeys
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,7 @@ def funnel(workspace, django_capture_on_commit_callbacks):
         ],
     )
     owner = get_user_model().objects.create_user("ana")
+    Membership.objects.create(workspace=workspace, user=owner, role=Membership.Role.ANALYST)  # an owner is a member
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         funnel = services.funnel_create(
             workspace=workspace,

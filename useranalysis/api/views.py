@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.base import ERROR_RESPONSES, FORMAT_PARAM, CSVRenderer, WorkspaceAPIView, document
+from core.api.parsers import CheckedPagination
 from core.queries import QueryInvalid
 from events.filters import USER_FILTER_FIELDS
 from tenancy.api.views import SavedConfigViewSet
@@ -36,7 +36,7 @@ DEFINITION_KEYS = ("conditions", "group_by")
 BODY_KEYS = (*DEFINITION_KEYS, "as_of", "days")  # the body of filter-sets/query
 
 
-class UsersPagination(PageNumberPagination):
+class UsersPagination(CheckedPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

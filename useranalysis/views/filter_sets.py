@@ -66,7 +66,7 @@ def filter_set_item(scope: WorkspaceScope, filter_set: FilterSet, query: QueryDi
         "mine": filter_set.owner_id == scope.user.pk,
         "can_edit": scope.can_edit_saved(filter_set),
         "delete_url": workspace_url("users-filter-set-delete", scope, pk=filter_set.pk),
-        "summary": presenters.describe_conditions(filter_set.conditions or {}),
+        "summary": presenters.describe_conditions(filter_set.stored_conditions, well_formed=filter_set.well_formed),
         "group_by": attribute_label(filter_set.group_by),
     }
 
@@ -99,6 +99,11 @@ def filter_set_page(request: HttpRequest, scope: WorkspaceScope, pk: int) -> Htt
             raise PermissionDenied("Only the owner or a workspace admin may change this filter set.")
         return save(request, scope, filter_set)
     data, adding = with_added_row(request.GET)
+    if not filter_set.well_formed:  # saved before definitions were checked: say so, run nothing
+        messages.error(
+            request, _("This filter set's saved definition is not valid; its owner or an admin can save a new one.")
+        )
+        adding = True
     data = saved_builder_data(filter_set, data, can_edit=can_edit)
     builder = builder_from(data, scope.workspace, default_days=filter_set.default_days)
     return builder_page(request, scope, builder, filter_set, ran=not adding)
@@ -112,7 +117,7 @@ def saved_builder_data(filter_set: FilterSet, data: QueryDict, *, can_edit: bool
             data = data.copy()
             data["name"], data["visibility"] = filter_set.name, filter_set.visibility
         return data
-    saved = Definition(filter_set.conditions or {}, filter_set.group_by)
+    saved = Definition(filter_set.stored_conditions, filter_set.group_by)
     query = definition_query(saved, blank_rows=can_edit, name=filter_set.name, visibility=filter_set.visibility)
     return only(data, (*PRESET_PARAMS, "ordering", "page", "page_size"), into=query)
 
@@ -253,7 +258,7 @@ def filter_set_delete(request: HttpRequest, scope: WorkspaceScope, pk: int) -> H
         **chrome(request, scope, keep),
         "subnav": subnav(scope, keep, LIST),
         "filter_set": filter_set,
-        "summary": presenters.describe_conditions(filter_set.conditions or {}),
+        "summary": presenters.describe_conditions(filter_set.stored_conditions, well_formed=filter_set.well_formed),
         "cancel_url": workspace_url("users-filter-set", scope, keep, pk=filter_set.pk),
     }
     return render(request, "useranalysis/filter_set_delete.html", context)
