@@ -137,11 +137,17 @@ class TextParam(serializers.CharField):
         return value
 
 
+# At most this many values in one list parameter (features, a user attribute…): a request names what
+# a person can choose, and no request may make the server work without bound (docs/api.md#limits).
+MAX_LIST_VALUES = 100
+
+
 @extend_schema_field(
     {"type": "array", "items": {"type": "string"}, "description": "Repeat the parameter or separate values by commas."}
 )
 class ListParam(serializers.Field):
-    """Repeated and/or comma-separated values as a list (``split_list``)."""
+    """Repeated and/or comma-separated values as a list (``split_list``), once each, at most
+    ``MAX_LIST_VALUES``."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -155,7 +161,12 @@ class ListParam(serializers.Field):
         return dictionary.get(self.field_name, serializers.empty)
 
     def to_internal_value(self, data: Any) -> list[str]:
-        values = split_list(data if isinstance(data, list | tuple) else [data])
+        raw = data if isinstance(data, list | tuple) else [data]
+        if sum(len(str(item)) for item in raw) > 100 * MAX_LIST_VALUES:  # before splitting: bounded work
+            raise serializers.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST_VALUES})
+        values = split_list(raw)
+        if len(values) > MAX_LIST_VALUES:
+            raise serializers.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST_VALUES})
         if any("\x00" in value for value in values):
             raise serializers.ValidationError(NUL_MESSAGE)
         return values

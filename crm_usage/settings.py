@@ -185,7 +185,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind N reverse proxies, the client address is the N-th from the right in X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
+# Proxies in front of the web processes that append to X-Forwarded-For (a TLS terminator, a load
+# balancer): with 0, every client is the address that connects; behind one proxy, set 1, or every
+# client would share the proxy's address for lock-outs and rate limits. AXES_PROXY_COUNT: old name.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", env_int("AXES_PROXY_COUNT", 0))
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
@@ -275,7 +279,7 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "tenancy.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -297,8 +301,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": env_str("API_RATE_LIMIT", "600/min"),
         "ingest": env_str("INGEST_RATE_LIMIT", "6000/min"),
+        # Wrong tokens or ingest keys per client address; then a 429 until the window passes.
+        "auth_failure": env_str("AUTH_FAILURE_RATE", "30/min"),
     },
     "DEFAULT_PAGINATION_CLASS": "core.api.parsers.CheckedPagination",
+    # The client's address for rate limits: the one the trusted proxies saw (X-Forwarded-For).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "PAGE_SIZE": 50,
 }
 

@@ -118,3 +118,25 @@ def test_a_bare_first_date_in_a_zone_east_of_utc_rejects_its_user() -> None:
     )
     assert answer.status_code == 200
     assert list(answer.json()["rejected"][0]["errors"]) == ["created_at"]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("hub/popularity?features=" + ",".join(["Leads"] * 8000), "features"),
+        ("hub/popularity?features=" + ",".join(f"F{n}" for n in range(101)), "features"),
+        ("activity/features?feature=" + ",".join(f"F{n}" for n in range(101)), "feature"),
+        ("users?country=" + ",".join(f"C{n}" for n in range(101)), "country"),
+    ],
+)
+def test_a_list_parameter_is_bounded(reader: APIClient, path: str, field: str) -> None:
+    response = reader.get(f"/api/v1/workspaces/east/{path}")
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_filter_set_conditions_are_bounded(reader: APIClient) -> None:
+    many = [{"feature": "Leads", "used": True}] * 1500
+    response = reader.post(
+        "/api/v1/workspaces/east/filter-sets/query", {"conditions": {"features": many}}, format="json"
+    )
+    assert response.status_code == 400 and "conditions" in response.json()

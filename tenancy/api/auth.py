@@ -1,4 +1,5 @@
-"""Authentication of CRM integrations by workspace ingest key (``Authorization: Bearer <key>``)."""
+"""Authentication: CRM integrations by workspace ingest key (``Authorization: Bearer <key>``), people by
+personal API token (``Authorization: Token <token>``); both count their failures per client address."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from tenancy.api.throttling import FailedAuthenticationThrottle
 from tenancy.models import IngestKey
 
 # Writing last_used_at on every batch would turn each read-only lookup into a write; a minute of
@@ -21,10 +25,35 @@ from tenancy.models import IngestKey
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-class IngestKeyAuthentication(BaseAuthentication):
+class CountedFailures:
+    """Authentication that counts its failures per client address (``FailedAuthenticationThrottle``):
+    a client past the rate gets a 429 before its credentials are even looked at."""
+
+    def authenticate(self, request: Request) -> Any:
+        throttle = FailedAuthenticationThrottle()
+        if get_authorization_header(request):
+            throttle.check(request)
+        try:
+            return self.check_credentials(request)
+        except exceptions.AuthenticationFailed:
+            throttle.record(request)
+            raise
+
+    def check_credentials(self, request: Request) -> Any:
+        raise NotImplementedError
+
+
+class TokenAuthentication(CountedFailures, KnoxTokenAuthentication):
+    """A personal API token (``Authorization: Token <token>``, django-rest-knox)."""
+
+    def check_credentials(self, request: Request) -> Any:
+        return KnoxTokenAuthentication.authenticate(self, request)
+
+
+class IngestKeyAuthentication(CountedFailures, BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: Request) -> tuple[Any, IngestKey] | None:
+    def check_credentials(self, request: Request) -> tuple[Any, IngestKey] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -63,3 +92,9 @@ class IngestKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "description": "The workspace's ingest key."}
+
+
+class PersonalTokenScheme(KnoxTokenScheme):
+    """Documents the personal API token in /api/v1/schema/ as knox's own scheme does."""
+
+    target_class = "tenancy.api.auth.TokenAuthentication"
