@@ -92,14 +92,23 @@ def test_a_quoted_value_with_a_line_break_is_still_one_row(tmp_path: Path, works
     assert Event.objects.get(uuid="e3").detail == "two\nlines"
 
 
-def test_a_second_stray_quote_does_not_join_the_rows_between(tmp_path: Path, workspace: Workspace) -> None:
-    """Two stray quotes (lines 4 and 8) balance each other: the rows between them joined would not
-    be a valid row, so both lines are rejected and lines 5–7 stored."""
+def test_a_later_quote_does_not_join_the_rows_between(tmp_path: Path, workspace: Workspace) -> None:
+    """Line 4 opens a quote and line 8 has one that would close it: lines 4–8 as one record are not a
+    valid row, so line 4 alone is rejected and lines 5–8 are read as the rows they are (line 8's
+    quote, in the middle of a value, is a character of it, as for any CSV reader)."""
     lines = [HEADER] + [row(n) for n in range(2, 11)]
     lines[3], lines[7] = row(4, detail='"a'), row(8, detail='b"')
     out, errors = import_file(tmp_path / "e.csv", "\n".join(lines) + "\n")
-    assert out[-1] == "imported=7 duplicates=0 rejected=2"
-    assert [e.split(":")[0] for e in errors] == ["line 4", "line 8"]
+    assert out[-1] == "imported=8 duplicates=0 rejected=1"
+    assert [e.split(":")[0] for e in errors] == ["line 4"]
+    assert Event.objects.get(uuid="e8").detail == 'b"'
+
+
+def test_a_quote_inside_a_value_is_a_character_and_joins_nothing(tmp_path: Path, workspace: Workspace) -> None:
+    lines = [HEADER, row(2, detail='5" screen'), row(3), row(4)]
+    out, errors = import_file(tmp_path / "e.csv", "\n".join(lines) + "\n")
+    assert (out[-1], errors) == ("imported=3 duplicates=0 rejected=0", [])
+    assert Event.objects.get(uuid="e2").detail == '5" screen'
 
 
 def test_the_counts_say_what_was_new_and_what_was_already_stored(tmp_path: Path, workspace: Workspace) -> None:

@@ -117,8 +117,28 @@ def split_lines(chunks: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
 
 
 def parse_line(text: str) -> list[str]:
-    """The cells of one CSV record (which may hold line breaks inside quotes)."""
+    """The cells of one CSV record (which may hold line breaks inside quotes), read leniently."""
     return next(csv.reader([text]), [])
+
+
+def read_record(parts: Iterable[str]) -> list[str] | None:
+    """The cells of one CSV record read from ``parts`` (physical lines, each ending in a line break),
+    pulling only as many as the record needs; None when the parts run out inside a quoted value
+    (its quote is still open). A quote inside an unquoted value is just a character, as for the
+    csv module, and other slips (text after a closing quote) are read as the csv module reads them."""
+    pulled: list[str] = []
+
+    def pulling() -> Iterator[str]:
+        for part in parts:
+            pulled.append(part)
+            yield part
+
+    try:
+        return next(csv.reader(pulling(), strict=True), [])
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return None
+        return parse_line("".join(pulled))
 
 
 def csv_records(
@@ -127,12 +147,31 @@ def csv_records(
     """CSV records from numbered physical lines: ``(line, cells, None)``, or ``(line, None, message)``
     for a line that is not a record. A record is numbered by its last line, as the csv module does.
 
-    A quote left open at the end of a line continues the value on the next lines (CSV allows line
-    breaks in quoted values), but only while the result is a row ``accept`` takes: otherwise the
-    quote was a stray one, its line alone is rejected as such and the lines after it are read again
-    as rows of their own, so one stray quote loses one row, not the rows up to the next quote."""
+    A quoted value left open at the end of a line goes on on the next lines (CSV allows line breaks
+    in quoted values), but only while the record is one ``accept`` takes: otherwise the quote was a
+    stray one, its line alone is rejected as such and the lines after it are read again as records
+    of their own, so one stray quote loses one row, not the rows up to the next quote. Each line is
+    parsed once per record it may start, and a record spans at most ``MAX_LINES_IN_A_VALUE`` lines
+    and ``MAX_LINE`` characters: the work per line is bounded."""
     source = iter(lines)
     again: deque[tuple[int, str]] = deque()
+
+    def record_lines(gathered: list[tuple[int, str]]) -> Iterator[str]:
+        """The first line, then the following ones while the record may go on (up to the limits)."""
+        size = len(gathered[0][1])
+        yield gathered[0][1] + "\n"
+        while True:
+            following = again.popleft() if again else next(source, None)
+            if following is None:
+                return
+            too_much = len(gathered) >= MAX_LINES_IN_A_VALUE or size + len(following[1]) > MAX_LINE
+            if following[1] is TOO_LONG or too_much:
+                again.appendleft(following)
+                return
+            gathered.append(following)
+            size += len(following[1]) + 1
+            yield following[1] + "\n"
+
     while True:
         number, text = again.popleft() if again else next(source, (0, ""))
         if not number:
@@ -140,26 +179,11 @@ def csv_records(
         if text is TOO_LONG:
             yield number, None, TOO_LONG_MESSAGE
             continue
-        quotes = text.count('"')
-        if quotes % 2 == 0:
-            yield number, parse_line(text), None
+        gathered = [(number, text)]
+        cells = read_record(record_lines(gathered))
+        if cells is not None and (len(gathered) == 1 or accept(cells)):
+            yield gathered[-1][0], cells, None
             continue
-        gathered, size = [(number, text)], len(text)
-        while quotes % 2:
-            following = again.popleft() if again else next(source, None)
-            if following is None:
-                break
-            if following[1] is TOO_LONG or len(gathered) >= MAX_LINES_IN_A_VALUE or size + len(following[1]) > MAX_LINE:
-                again.appendleft(following)
-                break
-            gathered.append(following)
-            size += len(following[1]) + 1
-            quotes += following[1].count('"')
-        if quotes % 2 == 0:
-            cells = parse_line("\n".join(part for _, part in gathered))
-            if accept(cells):
-                yield gathered[-1][0], cells, None
-                continue
         yield number, None, f'An unclosed quote (") starts on line {number}; the line is skipped.'
         again.extendleft(reversed(gathered[1:]))
 
