@@ -38,3 +38,32 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 if code[0] in "45":
                     response.setdefault("content", error_content)
     return result
+
+
+def add_links(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """OpenAPI links between a collection and its items: the ``id`` a ``POST`` returns addresses
+    the item's operations, and after the item's ``DELETE`` its ``GET`` is a 404. Clients read them
+    as documentation; schemathesis's stateful mode follows them."""
+    paths = result.get("paths", {})
+    for collection, methods in paths.items():
+        created = methods.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        slug = {"slug": "$request.path.slug"} if "{slug}" in collection else {}
+        for path, operations in paths.items():
+            if not path.startswith(collection + "{id}"):
+                continue
+            for method, operation in operations.items():
+                if method in HTTP_METHODS:
+                    created.setdefault("links", {})[operation["operationId"]] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {**slug, "id": "$response.body#/id"},
+                    }
+            deleted = operations.get("delete", {}).get("responses", {}).get("204")
+            if deleted is not None and "get" in operations:
+                read = operations["get"]["operationId"]
+                deleted.setdefault("links", {})[read] = {
+                    "operationId": read,
+                    "parameters": {**slug, "id": "$request.path.id"},
+                }
+    return result

@@ -289,11 +289,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # JSON nested past a limit is a 400 (core.api.parsers), never a RecursionError.
-    "DEFAULT_PARSER_CLASSES": [
-        "core.api.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # The API is JSON only (docs/api.md): a form body could not carry a funnel's steps or a filter
+    # set's conditions anyway, and the schema then documents the one body type that works.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "crm_usage.api.exception_handler",
     # Per API token (or browser session); the ingest endpoints use a per-ingest-key rate instead.
     # Counted in the default cache: set REDIS_CACHE_URL so that limits hold across processes.
@@ -330,6 +328,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm_usage.schema.add_error_responses",
+        "crm_usage.schema.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "tenancy.models.SavedConfig.Visibility"},
 }

@@ -140,3 +140,25 @@ def test_filter_set_conditions_are_bounded(reader: APIClient) -> None:
         "/api/v1/workspaces/east/filter-sets/query", {"conditions": {"features": many}}, format="json"
     )
     assert response.status_code == 400 and "conditions" in response.json()
+
+
+def test_a_form_body_is_415_and_the_schema_documents_json_only(reader: APIClient) -> None:
+    """A form cannot carry a funnel's steps: the API takes JSON only, and its schema says so."""
+    response = reader.post("/api/v1/workspaces/east/funnels/", {"name": "x"}, format="multipart")
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["detail"]
+    schema = reader.get("/api/v1/schema/?format=json").json()
+    created = schema["paths"]["/api/v1/workspaces/{slug}/funnels/"]["post"]
+    assert list(created["requestBody"]["content"]) == ["application/json"]
+
+
+def test_the_schema_links_a_created_configuration_to_its_operations(reader: APIClient) -> None:
+    paths = reader.get("/api/v1/schema/?format=json").json()["paths"]
+    for collection, item in (("funnels/", "funnels/{id}"), ("filter-sets/", "filter-sets/{id}/")):
+        prefix = "/api/v1/workspaces/{slug}/"
+        links = paths[prefix + collection]["post"]["responses"]["201"]["links"]
+        read = paths[prefix + item]["get"]["operationId"]
+        assert links[read]["parameters"] == {"slug": "$request.path.slug", "id": "$response.body#/id"}
+        assert {paths[prefix + item][m]["operationId"] for m in ("put", "patch", "delete")} <= set(links)
+        gone = paths[prefix + item]["delete"]["responses"]["204"]["links"]
+        assert gone[read]["parameters"] == {"slug": "$request.path.slug", "id": "$request.path.id"}

@@ -123,7 +123,11 @@ def make(kind: str, uuid: str, fmt: str) -> bytes:
     }[kind]()
 
 
-@settings(max_examples=int(os.environ.get("IMPORT_PROPERTY_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("IMPORT_PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     fmt=st.sampled_from(["csv", "jsonl"]),
     data=st.data(),
