@@ -250,6 +250,13 @@ CACHES: dict[str, Any] = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# After a rollup refresh, saved funnels and filter sets may be computed ahead, so that their first
+# view is a cache read. That is a worker's job: in-process (no broker) the refresh runs inside the
+# ingest request, which must not pay for it, so stale results are only marked and compute on their
+# first view. At most PRECOMPUTE_LIMIT of each are computed per refresh (the most recently changed);
+# the others compute on demand.
+PRECOMPUTE_AFTER_REFRESH = env_bool("PRECOMPUTE_AFTER_REFRESH", bool(CELERY_BROKER_URL))
+PRECOMPUTE_LIMIT = env_int("PRECOMPUTE_LIMIT", 50)
 # Results are kept only where a chord needs them (the rollup rebuild fanned out over workers waits
 # for its chunks); every other task ignores its result.
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL or None

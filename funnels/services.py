@@ -211,8 +211,15 @@ def funnel_refresh_if_stale(*, funnel_id: int) -> bool:
     return True
 
 
-def funnels_refresh_stale(*, workspace: Workspace, days: Iterable[date] | None = None, everything: bool = False) -> int:
-    """Mark what ``days`` made stale, then recompute every stale result of the workspace once."""
+def funnels_refresh_stale(
+    *, workspace: Workspace, days: Iterable[date] | None = None, everything: bool = False, limit: int
+) -> int:
+    """Mark what ``days`` made stale, then recompute the stale results of the workspace once each,
+    at most ``limit`` of them (the most recently changed funnels first; the others stay stale)."""
     funnels_mark_stale(workspace=workspace, days=days, everything=everything)
-    ids = FunnelResult.objects.filter(funnel__workspace=workspace, stale=True).values_list("funnel_id", flat=True)
+    ids = (
+        FunnelResult.objects.filter(funnel__workspace=workspace, stale=True)
+        .order_by("-funnel__updated_at", "-funnel_id")
+        .values_list("funnel_id", flat=True)[:limit]
+    )
     return sum(funnel_refresh_if_stale(funnel_id=funnel_id) for funnel_id in list(ids))

@@ -10,10 +10,11 @@ from datetime import date
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from funnels.models import Funnel
-from funnels.services import funnel_results_refresh, funnels_refresh_stale
+from funnels.services import funnel_results_refresh, funnels_mark_stale, funnels_refresh_stale
 from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -34,12 +35,19 @@ def refresh_stale_funnels_task(workspace_id: int, days: list[str] | None = None,
     """After the rollups of a workspace were refreshed: recompute, once each, the cached funnel results
     that events on those local days (ISO dates) can change. Without ``days``, the results for which
     an event was received after they were computed; with ``everything`` (after a full rebuild, e.g. a
-    new time zone), all of them. Returns how many were recomputed."""
+    new time zone), all of them. At most ``PRECOMPUTE_LIMIT`` are recomputed (the most recently
+    changed funnels); the others stay stale and compute on their next view. Returns how many were
+    recomputed."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:
         return 0
-    parsed = [date.fromisoformat(day) for day in days] if days is not None else None
-    return funnels_refresh_stale(workspace=workspace, days=parsed, everything=everything)
+    return funnels_refresh_stale(
+        workspace=workspace, days=_dates(days), everything=everything, limit=settings.PRECOMPUTE_LIMIT
+    )
+
+
+def _dates(days: list[str] | None) -> list[date] | None:
+    return [date.fromisoformat(day) for day in days] if days is not None else None
 
 
 # --- receivers (connected in ``funnels.apps``) ----------------------------------------------------------
@@ -57,8 +65,11 @@ def refresh_stale_funnels(
     sender: Any, *, workspace_id: int, days: list[str] | None = None, everything: bool = False, **kwargs: Any
 ) -> None:
     """``events.signals.rollups_refreshed``: the saved funnels whose range holds these days recompute
-    once (debounced by the stale flag)."""
-    if everything:
-        refresh_stale_funnels_task.delay(workspace_id, everything=True)
-    else:
-        refresh_stale_funnels_task.delay(workspace_id, days)
+    once (debounced by the stale flag), by a worker (``PRECOMPUTE_AFTER_REFRESH``). Without one
+    the results are only marked stale here (cheap), and compute on their next view."""
+    if settings.PRECOMPUTE_AFTER_REFRESH:
+        refresh_stale_funnels_task.delay(workspace_id, None if everything else days, everything)
+        return
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is not None:
+        funnels_mark_stale(workspace=workspace, days=_dates(days), everything=everything)

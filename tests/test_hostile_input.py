@@ -78,6 +78,20 @@ def test_a_body_nested_past_the_parser_is_a_400_on_ingest(ingest, url: str) -> N
     assert "nested" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["funnels/query", "filter-sets/"])
+def test_a_body_over_the_size_limit_is_a_413_read_no_further(reader: APIClient, path: str, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"name": "x" * 2000, "steps": []})
+    response = post_raw(reader, f"/api/v1/workspaces/east/{path}", body)
+    assert response.status_code == 413
+    assert "1000 bytes" in response.json()["detail"]
+    response = post_raw(
+        reader, f"/api/v1/workspaces/east/{path}", json.dumps({"name": "x", "steps": [], "conditions": "x"})
+    )
+    assert response.status_code == 400  # under the limit: read and judged on its fields
+    assert {"steps", "conditions"} & set(response.json())
+
+
 @pytest.mark.parametrize("path", ["funnels/", "funnels/query", "filter-sets/", "filter-sets/query"])
 def test_a_body_nested_past_the_parser_is_a_400_on_the_read_api(reader: APIClient, path: str) -> None:
     response = post_raw(reader, f"/api/v1/workspaces/east/{path}", '{"steps": ' + DEEP_BODY + "}")

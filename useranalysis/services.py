@@ -55,11 +55,12 @@ def is_saved(filter_set: FilterSet | None, definition: Definition) -> bool:
     return definition.canonical() == Definition(filter_set.stored_conditions, filter_set.group_by).canonical()
 
 
-def filter_sets_warm(*, workspace: Workspace) -> int:
-    """Compute and cache every saved filter set of the workspace over its default period ending
-    today (the period its page and ``results`` show by default); return how many."""
+def filter_sets_warm(*, workspace: Workspace, limit: int) -> int:
+    """Compute and cache the saved filter sets of the workspace over their default period ending
+    today (the period a page and ``results`` show by default), at most ``limit`` of them, the most
+    recently changed first; return how many."""
     warmed = 0
-    for filter_set in in_workspace(FilterSet, workspace):
+    for filter_set in in_workspace(FilterSet, workspace).order_by("-updated_at", "-pk")[:limit]:
         try:
             query = FilterSetQuery.parse(
                 saved_data(filter_set), workspace=workspace, default_days=filter_set.default_days

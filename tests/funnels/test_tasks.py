@@ -142,3 +142,37 @@ def test_a_relative_range_follows_today(workspace, time_machine):
     time_machine.move_to("2025-03-17T12:00:00+00:00")  # a week later: the cached range is not today's
     data, result, cached = services.funnel_saved_results(funnel=funnel)
     assert (result.range_start, cached, data.entered) == (date(2025, 3, 11), False, 0)
+
+
+def test_at_most_the_limit_of_stale_results_is_recomputed_the_most_recently_changed(funnel, workspace, settings):
+    settings.PRECOMPUTE_LIMIT = 1
+    newer = services.funnel_create(
+        workspace=workspace,
+        owner=funnel.owner,
+        data={"name": "Newer", "steps": STEPS, "range_start": date(2025, 3, 3), "range_end": date(2025, 3, 9)},
+    )
+    services.funnel_results_refresh(funnel=newer)
+    journeys(workspace, [("u2", "2025-03-05T09:00:00+00:00", "Leads", "convert")], refresh=False)
+    assert refresh_stale_funnels_task.delay(workspace.id, ["2025-03-05"]).get() == 1
+    stale = dict(FunnelResult.objects.values_list("funnel_id", "stale"))
+    assert stale == {newer.pk: False, funnel.pk: True}
+    # The one left stale is recomputed on its next view.
+    data, _stored, cached = services.funnel_saved_results(funnel=funnel)
+    assert not cached and [s.count for s in data.steps] == [2, 2]
+
+
+def test_in_process_new_events_only_mark_results_stale(funnel, workspace, django_capture_on_commit_callbacks, settings):
+    """Without a broker the rollup refresh runs inside the ingest request: the saved funnels it
+    touches are marked stale there (cheap) and recompute on their next view, not in the request."""
+    from events.tasks import refresh_rollups_task
+
+    settings.PRECOMPUTE_AFTER_REFRESH = False  # its default without a broker (the PostgreSQL pass has one)
+
+    before = FunnelResult.objects.get(funnel=funnel).computed_at
+    journeys(workspace, [("u2", "2025-03-05T09:00:00+00:00", "Leads", "convert")], refresh=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_rollups_task.delay(workspace.id).get()
+    result = FunnelResult.objects.get(funnel=funnel)
+    assert result.stale and result.computed_at == before
+    data, _stored, cached = services.funnel_saved_results(funnel=funnel)
+    assert not cached and [s.count for s in data.steps] == [2, 2]

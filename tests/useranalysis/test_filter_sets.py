@@ -314,11 +314,13 @@ def test_a_saved_filter_sets_result_is_cached_until_the_rollups_change(sh, membe
     assert sorted(u["external_id"] for u in client.get(url, params).json()["users"]) == ["browser", "heavy"]
 
 
-def test_a_refresh_computes_saved_filter_sets_ahead(sh, member_client, django_capture_on_commit_callbacks):
+def test_a_refresh_computes_saved_filter_sets_ahead(sh, member_client, django_capture_on_commit_callbacks, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from events.tasks import refresh_rollups_task
+
+    settings.PRECOMPUTE_AFTER_REFRESH = True  # as with a worker (a broker configured)
 
     client = member_client(sh, role="analyst", username="ana")
     pk = client.post(BASE, {**DEFINITION, "default_days": 30}, format="json").json()["id"]
@@ -331,3 +333,52 @@ def test_a_refresh_computes_saved_filter_sets_ahead(sh, member_client, django_ca
         body = client.get(f"{BASE}{pk}/results").json()
     assert not any("events_usermonth" in q["sql"] for q in first_view.captured_queries)
     assert body["total_users"] == 4
+
+
+def first_views_read_rollups(client, pks) -> dict[int, bool]:
+    """Per saved filter set: whether its first default view read the rollups (was not cached)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reads = {}
+    for pk in pks:
+        with CaptureQueriesContext(connection) as view:
+            assert client.get(f"{BASE}{pk}/results").status_code == 200
+        reads[pk] = any("events_usermonth" in q["sql"] for q in view.captured_queries)
+    return reads
+
+
+def refresh_after_new_events(sh, django_capture_on_commit_callbacks) -> None:
+    from events.tasks import refresh_rollups_task
+
+    journeys(sh, [("light", at(21, "10:00"), "Leads", "create")], refresh=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refresh_rollups_task.delay(sh.id).get() == 1
+
+
+def test_at_most_the_limit_of_filter_sets_is_computed_ahead_the_most_recently_changed(
+    sh, member_client, django_capture_on_commit_callbacks, settings
+):
+    settings.PRECOMPUTE_AFTER_REFRESH = True
+    settings.PRECOMPUTE_LIMIT = 2
+    client = member_client(sh, role="analyst", username="ana")
+    # Periods of their own, so that each has its own result to cache.
+    new = [{**DEFINITION, "name": f"set {n}", "default_days": 30 + n} for n in range(3)]
+    pks = [client.post(BASE, definition, format="json").json()["id"] for definition in new]
+    assert client.patch(f"{BASE}{pks[0]}/", {"name": "set 0, renamed"}, format="json").status_code == 200
+    refresh_after_new_events(sh, django_capture_on_commit_callbacks)
+    # The renamed one and the newest were computed ahead; the third computes on its first view.
+    assert first_views_read_rollups(client, pks) == {pks[0]: False, pks[1]: True, pks[2]: False}
+
+
+def test_in_process_a_refresh_computes_no_filter_set_ahead(
+    sh, member_client, django_capture_on_commit_callbacks, settings
+):
+    """Without a broker the refresh runs inside the ingest request, which must not pay for saved
+    filter sets: they compute on their first view, with the new events."""
+    settings.PRECOMPUTE_AFTER_REFRESH = False  # its default without a broker (the PostgreSQL pass has one)
+    client = member_client(sh, role="analyst", username="ana")
+    pk = client.post(BASE, {**DEFINITION, "default_days": 30}, format="json").json()["id"]
+    client.get(f"{BASE}{pk}/results")  # cached now, for the rollups before the new events
+    refresh_after_new_events(sh, django_capture_on_commit_callbacks)
+    assert first_views_read_rollups(client, [pk]) == {pk: True}
