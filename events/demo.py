@@ -15,6 +15,12 @@ What makes it look like a real CRM organisation rather than uniform noise:
   user-control and automation screens, managers the reports…), with realistic actions and details.
 * A lead process: Leads/create carries a new record id; ~30% of leads are converted hours to days
   later (Leads/convert with the same record id), usually right after a Leads/view of its detail_view.
+* What each operation came to: a device per user (mostly desktop; some mobile or tablet users), a
+  duration drawn around a typical time per action (views fast, exports slow), and an outcome —
+  ~2 % failures with an error code, more for exports and imports of big lists, ~10 % unknown (a
+  client that does not report it) — plus one incident: on the day three days before the anchor,
+  Deals failed a third of the time with E_TIMEOUT for two hours and was four times slower. These come
+  from their own random stream, so the events themselves are the same as without them.
 
 Everything comes from one ``random.Random(seed)``: the same seed, size and anchor day give the same
 data. Events are generated one user at a time, so memory stays small whatever ``events`` is.
@@ -104,6 +110,20 @@ RECORD_PREFIX = {
     "Users": "US", "Profiles": "PF", "Roles": "RL", "Activities": "AV", "Calendar": "CE", "Email": "EM",
 }  # fmt: skip
 RECORD_ACTIONS = {"create", "edit", "delete", "convert"}
+# Typical duration (ms, the median of a lognormal) and failure share per action.
+OPERATION = {
+    "view": (350, 0.008), "click": (250, 0.01), "search": (900, 0.02), "create": (1400, 0.03),
+    "edit": (1100, 0.025), "delete": (700, 0.02), "export": (7000, 0.08), "convert": (2200, 0.04),
+    "login": (1800, 0.03), "logout": (200, 0.0),
+}  # fmt: skip
+ERROR_CODES = {
+    "login": ["E_AUTH", "E_SSO"], "export": ["E_TIMEOUT", "E_TOO_LARGE"], "create": ["E_VALIDATION", "E_DUPLICATE"],
+    "edit": ["E_VALIDATION", "E_CONFLICT"], "delete": ["E_PERMISSION"], "convert": ["E_VALIDATION"],
+}  # fmt: skip
+DEVICES = [("desktop", 75), ("mobile", 15), ("tablet", 7), ("api", 3)]
+UNKNOWN_OUTCOME_SHARE = 0.10
+INCIDENT_DAYS_BEFORE_ANCHOR = 3  # Deals times out for two hours that day
+INCIDENT_HOURS = (10, 12)  # local
 
 ROLES: dict[str, tuple[int, dict[str, int]]] = {  # role: (share of users, feature preferences)
     "Sales Rep": (54, {"Leads": 24, "Deals": 18, "Contacts": 14, "Accounts": 8, "Tasks": 10, "Calendar": 8,
@@ -212,6 +232,7 @@ class DemoPlan:
         }  # fmt: skip
         counters = dict.fromkeys(RECORD_PREFIX, LEGACY_RECORDS)
         serial = itertools.count(1)
+        outcomes = _Outcomes(random.Random(self.seed + 2), self.anchor, self.tz)
 
         for user, plan in zip(self.users, self.sessions, strict=True):
             names, name_cum = role_features[user.role]
@@ -261,7 +282,9 @@ class DemoPlan:
                         events.append([moment, feature, action, detail, record, protected])
             events.sort(key=lambda e: e[0])
             self._convert_leads(rng, events)
+            device = outcomes.device()
             for moment, feature, action, detail, record, _ in events:
+                outcome, error_code, duration_ms = outcomes.draw(moment, feature, action)
                 yield EventRow(
                     uuid=f"{SLUG}-{next(serial):08d}",
                     user=user.external_id,
@@ -271,6 +294,10 @@ class DemoPlan:
                     record_id=record,
                     occurred_at=datetime.fromtimestamp(moment, UTC),
                     properties=None,
+                    outcome=outcome,
+                    error_code=error_code,
+                    duration_ms=duration_ms,
+                    device=device if outcomes.rng.random() > 0.05 else outcomes.device(),
                 )
 
     @staticmethod
@@ -425,3 +452,35 @@ def demo_plan(
         anchor=anchor, days=days, tz=tz, now=now, seed=seed, users=people, sessions=sessions,
         event_count=sum(sized),
     )  # fmt: skip
+
+
+class _Outcomes:
+    """Device, outcome, error code and duration of the demo's events, from their own random stream."""
+
+    def __init__(self, rng: random.Random, anchor: date, tz: ZoneInfo) -> None:
+        self.rng = rng
+        incident_day = anchor - timedelta(days=INCIDENT_DAYS_BEFORE_ANCHOR)
+        start, end = (datetime.combine(incident_day, time(hour), tzinfo=tz).timestamp() for hour in INCIDENT_HOURS)
+        self.incident = (start, end)
+        self.devices, self.device_cum = [d for d, _ in DEVICES], _cum([w for _, w in DEVICES])
+
+    def device(self) -> str:
+        return self.rng.choices(self.devices, cum_weights=self.device_cum)[0]
+
+    def draw(self, moment: float, feature: str, action: str) -> tuple[str, str, int | None]:
+        rng = self.rng
+        median, failure_share = OPERATION.get(action, (800, 0.02))
+        if feature == "Deals" and self.incident[0] <= moment < self.incident[1]:
+            median, failure_share = median * 4, 0.33
+            codes = ["E_TIMEOUT"]
+        else:
+            codes = ERROR_CODES.get(action, ["E_SERVER"])
+        duration = min(MAX_DEMO_DURATION_MS, int(rng.lognormvariate(math.log(median), 0.6)))
+        if rng.random() < UNKNOWN_OUTCOME_SHARE:
+            return "", "", duration if rng.random() < 0.5 else None
+        if rng.random() < failure_share:
+            return "failure", rng.choice(codes), duration
+        return "success", "", duration
+
+
+MAX_DEMO_DURATION_MS = 600_000

@@ -108,6 +108,22 @@ class FeatureAction(models.Model):
 action_validator = RegexValidator(r"^[A-Za-z0-9_.:-]+$", _("Letters, digits, _ . : - only."))
 
 
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("success")
+    FAILURE = "failure", _("failure")
+
+
+class Device(models.TextChoices):
+    DESKTOP = "desktop", _("desktop")
+    MOBILE = "mobile", _("mobile")
+    TABLET = "tablet", _("tablet")
+    API = "api", _("API")
+    OTHER = "other", _("other")
+
+
+MAX_DURATION_MS = 86_400_000  # a day
+
+
 class Event(models.Model):
     """One interaction of a CRM user with a feature. The system of record: rollups derive from it.
 
@@ -139,6 +155,14 @@ class Event(models.Model):
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now)
     properties = models.JSONField(null=True, blank=True)
+    # What the operation came to, all optional ("" or NULL: unknown). db_default, so that rows
+    # written by plain SQL that does not name these columns (a COPY of the older columns) still go in.
+    outcome = models.CharField(max_length=7, blank=True, default="", db_default="", choices=Outcome.choices)
+    error_code = models.CharField(max_length=64, blank=True, default="", db_default="")
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("How long the operation took, in milliseconds (0 to 86,400,000).")
+    )
+    device = models.CharField(max_length=7, blank=True, default="", db_default="", choices=Device.choices)
 
     class Meta:
         indexes = [

@@ -116,8 +116,10 @@ class IngestResult:
 
 
 _EVENT_COLUMNS = (
-    "workspace_id, uuid, crm_user_id, feature_id, action, detail, record_id, occurred_at, received_at, properties"
+    "workspace_id, uuid, crm_user_id, feature_id, action, detail, record_id, occurred_at, received_at, properties, "
+    "outcome, error_code, duration_ms, device"
 )
+_EVENT_PLACEHOLDERS = ",".join(["%s"] * 14)
 # The staging table of the PostgreSQL path: one per connection, emptied at every commit.
 _STAGE = "events_ingest_stage"
 # SQLite: uuids per duplicate look-up (under SQLite's parameter limit).
@@ -148,7 +150,8 @@ def _insert_events_postgresql(rows: list[tuple[Any, ...]]) -> list[Any]:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (seq bigint, workspace_id bigint, uuid varchar(64), "
             "crm_user_id bigint, feature_id bigint, action varchar(64), detail varchar(128), "
-            "record_id varchar(128), occurred_at timestamptz, received_at timestamptz, properties jsonb) "
+            "record_id varchar(128), occurred_at timestamptz, received_at timestamptz, properties jsonb, "
+            "outcome varchar(7), error_code varchar(64), duration_ms integer, device varchar(7)) "
             "ON COMMIT DELETE ROWS"
         )
         with cursor.copy(f"COPY {_STAGE} (seq, {_EVENT_COLUMNS}) FROM STDIN") as copy:
@@ -200,7 +203,7 @@ def _insert_events_sqlite(rows: list[tuple[Any, ...]]) -> list[Any]:
             if cursor.rowcount != len(new_rows):  # cannot happen under the write lock; be exact anyway
                 raise RuntimeError(f"expected to insert {len(new_rows)} event keys, inserted {cursor.rowcount}")
             cursor.executemany(
-                f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES ({_EVENT_PLACEHOLDERS})",
                 new_rows,
             )
     return [row[7] for row in new_rows]
@@ -311,6 +314,7 @@ def _store_exact(
                 _db_moments(cols),
                 repeat(received, n),
                 cols.properties if cols.properties is not None else repeat(None, n),
+                *_outcome_columns(cols),
                 strict=False,
             )
         )
@@ -543,6 +547,7 @@ class EventBulkWriter:
                 _copy_escaped(["\\N" if p is None else p for p in cols.properties])
                 if cols.properties is not None
                 else repeat("\\N", n),
+                *_outcome_copy_text(cols),
                 strict=False,
             ),
         )
@@ -625,6 +630,7 @@ class EventBulkWriter:
                     stored_moments,
                     repeat(received, n),
                     cols.properties if cols.properties is not None else repeat(None, n),
+                    *_outcome_columns(cols),
                     strict=False,
                 )
 
@@ -643,7 +649,7 @@ class EventBulkWriter:
                 if cursor.rowcount != size:  # some uuids were stored already: roll back
                     raise _Conflict
                 cursor.executemany(
-                    f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) VALUES ({_EVENT_PLACEHOLDERS})",
                     params(),  # type: ignore[arg-type]
                 )
             return self._batch_done(batch)
@@ -671,6 +677,24 @@ class EventBulkWriter:
         finally:
             if stack is not None:
                 stack.__exit__(*details)
+
+
+def _outcome_columns(cols: EventColumns) -> tuple[Iterable[Any], ...]:
+    """The outcome, error code, duration and device of each event, as the database takes them."""
+    if cols.outcomes is None:
+        return repeat(""), repeat(""), repeat(None), repeat("")
+    o = cols.outcomes
+    return o.outcomes, o.error_codes, o.durations, o.devices
+
+
+def _outcome_copy_text(cols: EventColumns) -> tuple[Iterable[str], ...]:
+    """``_outcome_columns`` in COPY's text format (the codes are validated: nothing to escape but
+    the error code)."""
+    if cols.outcomes is None:
+        return repeat(""), repeat(""), repeat("\\N"), repeat("")
+    o = cols.outcomes
+    durations = ["\\N" if d is None else str(d) for d in o.durations]
+    return o.outcomes, _copy_escaped(o.error_codes), durations, o.devices
 
 
 def _copy_escaped(values: Sequence[str]) -> Sequence[str]:

@@ -11,7 +11,7 @@ import json
 import re
 import uuid as uuidlib
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from operator import ne
@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from events.models import CrmUser
+from events.models import MAX_DURATION_MS, CrmUser, Device, Outcome
 
 Errors = dict[str, list[str]]
 
@@ -64,7 +64,11 @@ def json_loads_bounded(text: str | bytes, *, max_depth: int | None = MAX_JSON_DE
     return value
 
 
-EVENT_FIELDS = ("uuid", "user", "feature", "action", "detail", "record_id", "timestamp", "properties")
+# What the operation came to (DESIGN.md section 5), each optional.
+OUTCOME_FIELDS = ("outcome", "error_code", "duration_ms", "device")
+EVENT_FIELDS = (
+    "uuid", "user", "feature", "action", "detail", "record_id", "timestamp", "properties", *OUTCOME_FIELDS
+)  # fmt: skip
 USER_FIELDS = ("external_id", "email", "name", "language", "country", "timezone", "status", "role", "created_at")
 _TIMEZONES = zoneinfo.available_timezones()
 
@@ -79,6 +83,10 @@ class EventRow:
     record_id: str
     occurred_at: datetime
     properties: dict[str, Any] | None
+    outcome: str = ""
+    error_code: str = ""
+    duration_ms: int | None = None
+    device: str = ""
 
 
 @dataclass(slots=True)
@@ -102,6 +110,8 @@ class EventColumns:
     # digits or none (never '.000000'): then the local day and SQLite's text form come from the text.
     utc_stamps: bool
     properties: Sequence[str | None] | None  # JSON text, or None when no event has properties
+    # outcome, error_code, duration_ms, device: None when no event has any of them.
+    outcomes: OutcomeColumns | None = None
 
     def __len__(self) -> int:
         return len(self.uuids)
@@ -112,6 +122,7 @@ class EventColumns:
             json.dumps(r.properties) if r.properties is not None else None for r in rows
         ]  # fmt: skip
         moments = [r.occurred_at for r in rows]
+        with_outcome = any(r.outcome or r.error_code or r.duration_ms is not None or r.device for r in rows)
         return cls(
             uuids=[r.uuid or uuidlib.uuid4().hex for r in rows],
             users=[r.user for r in rows],
@@ -123,7 +134,28 @@ class EventColumns:
             stamps=[m.isoformat() for m in moments],
             utc_stamps=False,
             properties=properties if any(p is not None for p in properties) else None,
+            outcomes=OutcomeColumns(
+                outcomes=[r.outcome for r in rows],
+                error_codes=[r.error_code for r in rows],
+                durations=[r.duration_ms for r in rows],
+                devices=[r.device for r in rows],
+            )
+            if with_outcome
+            else None,
         )
+
+
+@dataclass(slots=True)
+class OutcomeColumns:
+    """The optional outcome fields of ``EventColumns``, one item per event ("" / None: unknown)."""
+
+    outcomes: Sequence[str]
+    error_codes: Sequence[str]
+    durations: Sequence[int | None]
+    devices: Sequence[str]
+
+    def rows(self) -> Iterator[tuple[str, str, int | None, str]]:
+        return zip(self.outcomes, self.error_codes, self.durations, self.devices, strict=True)
 
 
 UNSTORABLE = "Contains a character that cannot be stored (NUL or an unpaired surrogate)."
@@ -224,13 +256,51 @@ def parse_event(raw: Any, *, now: datetime) -> tuple[EventRow | None, Errors]:
         if message:
             errors["properties"] = [message]
 
+    outcome = _choice(raw, "outcome", Outcome.values, errors)
+    error_code = _text(raw, "error_code", 64, errors, required=False)
+    if error_code and outcome != Outcome.FAILURE and "outcome" not in errors:
+        errors["error_code"] = ['Only with "outcome": "failure".']
+    duration_ms = _duration(raw.get("duration_ms"), errors)
+    device = _choice(raw, "device", Device.values, errors)
+
     unknown = set(raw) - set(EVENT_FIELDS)
     if unknown:
         errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}."]
 
     if errors or occurred_at is None:
         return None, errors
-    return EventRow(uuid, user, feature, action, detail, record_id, occurred_at, properties), {}
+    row = EventRow(
+        uuid, user, feature, action, detail, record_id, occurred_at, properties, outcome, error_code, duration_ms, device
+    )  # fmt: skip
+    return row, {}
+
+
+def _choice(raw: dict[str, Any], field: str, choices: Sequence[str], errors: Errors) -> str:
+    """An optional value from a fixed list; absent or empty: ""."""
+    value = raw.get(field)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or value not in choices:
+        errors[field] = [f"Must be one of: {', '.join(choices)}."]
+        return ""
+    return value
+
+
+def _duration(value: Any, errors: Errors) -> int | None:
+    """``duration_ms``: a whole number of milliseconds, 0 to a day; from a CSV cell, its digits."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)  # 1500.0 from a JSON encoder that writes every number as a float
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors["duration_ms"] = ["Must be a whole number of milliseconds."]
+        return None
+    if not 0 <= value <= MAX_DURATION_MS:
+        errors["duration_ms"] = [f"Must be between 0 and {MAX_DURATION_MS:,} (a day)."]
+        return None
+    return value
 
 
 # --- the bulk fast path ------------------------------------------------------------------------------
@@ -276,6 +346,8 @@ def event_columns_fast(
         texts[name] = column
     if "properties" in by_name and by_name["properties"].count("") != n:
         return None
+    if any(name in by_name and by_name[name].count("") != n for name in OUTCOME_FIELDS):
+        return None  # checked and converted row by row (rarer than the plain columns)
     stamps = by_name["timestamp"]
     joined = "\n".join(stamps) + "\n"
     utc = _UTC_STAMPS.fullmatch(joined) is not None and ".000000" not in joined

@@ -17,6 +17,12 @@ class EventInSerializer(serializers.Serializer):
     record_id = serializers.CharField(max_length=128, required=False)
     timestamp = serializers.DateTimeField(help_text="ISO 8601 with offset; at most 1 day in the future.")
     properties = serializers.DictField(required=False, help_text="At most 8 KiB as JSON.")
+    outcome = serializers.ChoiceField(choices=["success", "failure"], required=False)
+    error_code = serializers.CharField(max_length=64, required=False, help_text='Only with "outcome": "failure".')
+    duration_ms = serializers.IntegerField(
+        min_value=0, max_value=86_400_000, required=False, help_text="How long the operation took."
+    )
+    device = serializers.ChoiceField(choices=["desktop", "mobile", "tablet", "api", "other"], required=False)
 
 
 class EventBatchSerializer(serializers.Serializer):

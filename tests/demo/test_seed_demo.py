@@ -42,6 +42,26 @@ def test_seed_demo_small() -> None:
     for record_id, moment in converts:
         assert record_id in created and created[record_id] < moment
 
+    # what the operations came to: every device and outcome present, codes only with failures, and
+    # the incident: Deals from 10:00 to 12:00 local, three days ago, fails far more often than usual
+    assert set(events.values_list("device", flat=True)) == {"desktop", "mobile", "tablet", "api"}
+    assert set(events.values_list("outcome", flat=True)) == {"", "success", "failure"}
+    assert not events.exclude(outcome="failure").exclude(error_code="").exists()
+    assert not events.filter(outcome="failure", error_code="").exists()
+    failure_share = events.filter(outcome="failure").count() / events.exclude(outcome="").count()
+    assert 0.01 < failure_share < 0.06
+    assert events.filter(duration_ms__isnull=False).count() > 0.9 * 3000
+    incident_day = today - timedelta(days=3)
+    deals = [
+        (outcome, error_code)
+        for moment, outcome, error_code in events.filter(feature__key="Deals").values_list(
+            "occurred_at", "outcome", "error_code"
+        )
+        if workspace.local_date(moment) == incident_day and 10 <= moment.astimezone(workspace.tzinfo).hour < 12
+    ]
+    if deals:  # 20 users over 14 days: usually some Deals then, always failing at the incident's rate
+        assert all(code in ("", "E_TIMEOUT") for _, code in deals)
+
     # the admin login printed last works
     assert lines[-1].startswith("Admin login: http://127.0.0.1:8000/  user: admin  password: ")
     password = lines[-1].rsplit(" ", 1)[-1]

@@ -156,7 +156,7 @@ def csv_chunks(source: RowSource, accept: Callable[[list[str]], bool]) -> Iterat
 class Command(BaseCommand):
     help = (
         "Import events from a CSV file (header row: uuid,user,feature,action,detail,record_id,timestamp "
-        "[,properties as JSON text]) or JSON Lines (one event object a line, as in the batch API). A .gz "
+        "[,properties as JSON text][,outcome,error_code,duration_ms,device]) or JSON Lines (one event object a line, as in the batch API). A .gz "
         "suffix is decompressed. Idempotent by uuid. A bad row is reported on stderr with its line number "
         "and skipped. Rollups are refreshed at the end unless --no-refresh. Prints "
         "'imported=N duplicates=N rejected=N' last."
