@@ -451,6 +451,84 @@ class WorkspaceDay(models.Model):
         return f"{self.day}: {self.events} events, {self.users} users"
 
 
+class FeatureActionHour(models.Model):
+    """Per (workspace, local day, local hour, feature, action): events, events with a known outcome,
+    failures. The hour × weekday heatmap of one feature and the hours of a failure spike read it.
+    The repeated hour of a DST fall-back is one row (both runs of that hour count in it)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()  # 0–23, local wall-clock hour
+    feature = models.ForeignKey(
+        Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    action = models.CharField(max_length=64)
+    events = models.PositiveIntegerField()
+    outcomes = models.PositiveIntegerField()  # events whose outcome is known
+    failures = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "day", "feature", "action", "hour"], name="featureactionhour_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h feature {self.feature_id}/{self.action}: {self.events} events"
+
+
+class WorkspaceHour(models.Model):
+    """Per (workspace, local day, local hour): events, known outcomes, failures, from
+    ``FeatureActionHour``. 24 rows a day: what the unfiltered heatmap reads."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    events = models.PositiveIntegerField()
+    outcomes = models.PositiveIntegerField()
+    failures = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day", "hour"], name="workspacehour_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h: {self.events} events, {self.failures} failures"
+
+
+class FeatureActionDay(models.Model):
+    """Per (workspace, local day, feature, action): events, known outcomes, failures, and the
+    durations as a histogram (``events.durations``: bucket index → events), so that the failure rate
+    and the median and 90th-percentile duration of any period come from features × actions × days
+    rows, within 5 % of the exact durations."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    day = models.DateField()
+    feature = models.ForeignKey(
+        Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    action = models.CharField(max_length=64)
+    events = models.PositiveIntegerField()
+    outcomes = models.PositiveIntegerField()
+    failures = models.PositiveIntegerField()
+    durations = models.PositiveIntegerField()  # events with a duration
+    duration_buckets = models.JSONField(default=dict)  # {"bucket index": events}
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "day", "feature", "action"], name="featureactionday_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} feature {self.feature_id}/{self.action}: {self.failures}/{self.outcomes} failed"
+
+
 class Session(models.Model):
     """One session (docs/metrics.md#sessions); ``day`` is the local day it starts on, even if it crosses midnight."""
 

@@ -28,6 +28,7 @@ from events.models import (
 from events.partitions import event_partitions_drop_expired
 from events.periods import local_midnight_utc
 from events.rollups import feature_days_recompute, feature_months_recompute, rollups_changed, workspace_days_recompute
+from events.rollups_outcomes import outcome_days_recompute
 from tenancy.models import AuditEntry, Workspace
 from tenancy.services import audit_record
 
@@ -95,6 +96,9 @@ def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None
         span = UserFeatureDayTotal.objects.filter(workspace=workspace, crm_user=crm_user).aggregate(
             first=Min("day"), last=Max("day")
         )
+        days = set(
+            UserFeatureDayTotal.objects.filter(workspace=workspace, crm_user=crm_user).values_list("day", flat=True)
+        )
         for name, model in (
             ("user_days", UserDay),
             ("feature_days", UserFeatureDay),
@@ -109,6 +113,8 @@ def crm_user_erase(*, workspace: Workspace, crm_user: CrmUser, actor: Any = None
             feature_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
             feature_months_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
             workspace_days_recompute(workspace_id=workspace.id, first=span["first"], last=span["last"])
+        # The hour and outcome grains count every user's events: recount the days this user had.
+        outcome_days_recompute(workspace, days)
         rollups_changed(workspace.id)
         crm_user.delete()
         audit_record(

@@ -52,6 +52,8 @@ from events.models import (
     CrmUser,
     DirtyDay,
     Event,
+    FeatureActionDay,
+    FeatureActionHour,
     FeatureDay,
     FeatureMonth,
     Session,
@@ -61,8 +63,10 @@ from events.models import (
     UserFeatureMonth,
     UserMonth,
     WorkspaceDay,
+    WorkspaceHour,
 )
 from events.periods import local_midnight_utc, month_days, month_end, month_mask, months_between
+from events.rollups_outcomes import outcome_days_rebuild
 from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -126,6 +130,7 @@ _LOCAL_DAY = "(%(first)s::date + width_bucket({column}, %(bounds)s::timestamptz[
 def _rebuild_feature_days(workspace: Workspace, first: date, last: date) -> None:
     _rebuild_finest_days(workspace, first, last)
     _rebuild_coarse_days(workspace.id, first, last)
+    outcome_days_rebuild(workspace, first, last)
 
 
 def _rebuild_finest_days(workspace: Workspace, first: date, last: date) -> None:
@@ -676,7 +681,10 @@ def _rebuild_sessions_python(workspace: Workspace, first: date, last: date) -> N
 
 
 # The rollup tables, per day and per month.
-DAILY_ROLLUPS = (UserFeatureDay, UserFeatureDayTotal, FeatureDay, UserDay, WorkspaceDay, Session)
+DAILY_ROLLUPS = (
+    UserFeatureDay, UserFeatureDayTotal, FeatureDay, UserDay, WorkspaceDay, Session,
+    FeatureActionHour, WorkspaceHour, FeatureActionDay,
+)  # fmt: skip
 MONTHLY_ROLLUPS = (UserFeatureMonth, UserMonth, FeatureMonth)
 
 

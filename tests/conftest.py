@@ -90,13 +90,15 @@ def run(*args: Any, stderr: io.StringIO | None = None, **options: Any) -> tuple[
 def journeys(workspace: Workspace, events: Iterable[tuple[Any, ...]], refresh: bool = True) -> None:
     """Store events declaratively and refresh rollups.
 
-    Each item is ``(user, timestamp, feature, action[, detail[, record_id]])``; ``timestamp`` is an
-    ISO string with offset or an aware datetime.
+    Each item is ``(user, timestamp, feature, action[, detail[, record_id]][, {field: value}])``;
+    ``timestamp`` is an ISO string with offset or an aware datetime; a trailing dict adds fields
+    (``outcome``, ``duration_ms``…).
     """
     now = timezone.now()
     rows = []
     for n, item in enumerate(events):
         user, moment, feature, action, *rest = item
+        extra = rest.pop() if rest and isinstance(rest[-1], dict) else {}
         raw = {
             "uuid": f"j{n}-{user}-{moment}",
             "user": user,
@@ -105,6 +107,7 @@ def journeys(workspace: Workspace, events: Iterable[tuple[Any, ...]], refresh: b
             "detail": rest[0] if rest else "",
             "record_id": rest[1] if len(rest) > 1 else "",
             "timestamp": moment.isoformat() if isinstance(moment, datetime) else moment,
+            **extra,
         }
         row, errors = parse_event(raw, now=now)
         assert row is not None, errors

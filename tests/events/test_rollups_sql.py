@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from events import rollups
-from events.models import Session, UserDay, UserFeatureDay
+from events.models import FeatureActionDay, FeatureActionHour, Session, UserDay, UserFeatureDay
 from tests.conftest import journeys
 
 pytestmark = [
@@ -35,6 +35,17 @@ def snapshot(workspace):
         sorted(
             Session.objects.filter(workspace=workspace).values_list(
                 "crm_user_id", "day", "started_at", "ended_at", "events"
+            )
+        ),
+        # The behaviour grains: width_bucket over the hour starts against bisect in Python.
+        sorted(
+            FeatureActionHour.objects.filter(workspace=workspace).values_list(
+                "day", "hour", "feature_id", "action", "events", "outcomes", "failures"
+            )
+        ),
+        sorted(
+            FeatureActionDay.objects.filter(workspace=workspace).values_list(
+                "day", "feature_id", "action", "events", "outcomes", "failures", "durations"
             )
         ),
     )
