@@ -24,6 +24,7 @@ TABS: tuple[tuple[Promise, str], ...] = (
     (_("Funnels"), "funnels-tab"),
     (_("Hub"), "hub-tab"),
     (_("User analysis"), "users-tab"),
+    (_("Behaviour"), "behaviour-tab"),
 )
 
 

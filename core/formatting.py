@@ -2,6 +2,7 @@
 
 - ``duration(seconds)``: "45 s", "5 min 00 s", "1 h 05 min", "2 d 03 h"; "—" for none.
 - ``percent(value)``: "12.5%" with one decimal; "—" when undefined (nothing to divide by).
+- ``milliseconds(ms)``: an operation's duration: "850 ms", "2.4 s", then as ``duration``; "—" for none.
 
 The templates use them as filters (``{% load formatting %}``); chart JSON carries the same text
 where a chart shows one, so the browser never formats a duration itself.
@@ -32,3 +33,13 @@ def duration(seconds: float | None) -> str:
 
 def percent(value: float | None) -> str:
     return DASH if value is None else f"{value:.1f}%"
+
+
+def milliseconds(value: int | None) -> str:
+    if value is None:
+        return DASH
+    if value < 1000:
+        return _("%(ms)d ms") % {"ms": value}
+    if value < 60_000:
+        return _("%(s).1f s") % {"s": value / 1000}
+    return duration(value / 1000)

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "views_home",
     "funnels",
     "useranalysis",
+    "behaviour",
     "demo",
 ]
 

@@ -128,7 +128,8 @@ def _create(month: date) -> None:
         # No row may reach DEFAULT between the move below and the ATTACH, which checks DEFAULT
         # holds none of the month (writers of other months wait the few milliseconds too).
         cursor.execute(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
+        # With the CHECK constraints: ATTACH refuses a table that lacks one of the parent's.
+        cursor.execute(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         cursor.execute(
             f"WITH moved AS (DELETE FROM {DEFAULT} WHERE occurred_at >= %s AND occurred_at < %s RETURNING *) "
             f"INSERT INTO {name} SELECT * FROM moved",

@@ -41,7 +41,7 @@ def bucket_start(day: date, interval: Interval) -> date:
     return day.replace(day=1)
 
 
-def _next_bucket(start: date, interval: Interval) -> date:
+def next_bucket(start: date, interval: Interval) -> date:
     if interval is Interval.DAY:
         return start + timedelta(days=1)
     if interval is Interval.WEEK:
@@ -51,7 +51,7 @@ def _next_bucket(start: date, interval: Interval) -> date:
 
 def bucket_end(bucket: date, interval: Interval) -> date:
     """The last day of the day, ISO week or month named ``bucket``."""
-    return _next_bucket(bucket, interval) - timedelta(days=1)
+    return next_bucket(bucket, interval) - timedelta(days=1)
 
 
 def local_midnight_utc(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
@@ -118,7 +118,7 @@ class Period:
         current = bucket_start(self.start, interval)
         while current <= self.end:
             result.append(current)
-            current = _next_bucket(current, interval)
+            current = next_bucket(current, interval)
         return result
 
     def as_dict(self) -> dict[str, str]:

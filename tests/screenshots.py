@@ -8,7 +8,7 @@ demo one, it is created first with a modest ``manage.py seed_demo``. The script 
 runserver`` on a free port, logs in through the login page with headless Chromium driven by Playwright
 (Debian's ``/usr/bin/chromium``; Playwright's own browser download is not used), and saves
 ``<tab>-1280.png`` and ``<tab>-390.png`` (full page) for the Home, Activity, Trends and Hub tabs.
-``--states`` also saves the login page, the form with an invalid value, the empty state of a workspace
+``--locale zh-CN`` takes them in Chinese. ``--states`` also saves the login page, the form with an invalid value, the empty state of a workspace
 without events, the API token page, and for the other tabs one user's activity, a grouped trend as a
 table, and an invalid Hub query. The run fails if a page logs a JavaScript error or a failed request,
 or if a chart does not draw.
@@ -49,6 +49,7 @@ TABS = (
     ("funnels", "funnels/"),
     ("hub", "hub/"),
     ("users", "users/"),
+    ("behaviour", "behaviour/"),
 )  # (file name, path under /w/<slug>/)
 TAB_STATES = (
     ("activity-user", "activity/?user=u0003"),
@@ -131,7 +132,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit(f"runserver did not answer within 60 s; see {log}")
 
 
-def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[Path]:
+def shoot(base: str, slug: str, password: str, out: Path, states: bool, locale: str = "en-US") -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     saved: list[Path] = []
@@ -141,7 +142,10 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool) -> list[
         for width, height, scale in VIEWPORTS:
             # Reduced motion: static/js/charts.js then draws charts without animation, so nothing is caught mid-way.
             context = browser.new_context(
-                viewport={"width": width, "height": height}, device_scale_factor=scale, reduced_motion="reduce"
+                viewport={"width": width, "height": height},
+                device_scale_factor=scale,
+                reduced_motion="reduce",
+                locale=locale,  # the Accept-Language header: the pages' language
             )
             page = context.new_page()
             page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
@@ -228,6 +232,7 @@ def main() -> None:
     parser.add_argument("--workspace", default="zylker", help="slug of the workspace to show (default zylker)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="output folder")
     parser.add_argument("--states", action="store_true", help="also the login, invalid-form and empty pages")
+    parser.add_argument("--locale", default="en-US", help="the browser's language, e.g. zh-CN (default en-US)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM).")
@@ -239,7 +244,7 @@ def main() -> None:
         log = Path(tmp) / "runserver.log"
         server = start_server(port, log)
         try:
-            saved = shoot(f"http://127.0.0.1:{port}", args.workspace, password, args.out, args.states)
+            saved = shoot(f"http://127.0.0.1:{port}", args.workspace, password, args.out, args.states, args.locale)
         except BaseException:
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
             raise

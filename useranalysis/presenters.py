@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -18,7 +18,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from core.attributes import attribute_label
 from core.chrome import with_query
-from events.models import CrmUser
+from events.models import CrmUser, Event
 from useranalysis import selectors
 from useranalysis.queries import DEFAULT_PAGE_SIZE, USER_ATTRIBUTES, USER_METRICS, TableQuery
 
@@ -297,3 +297,26 @@ def describe_feature_condition(c: dict[str, Any]) -> str:
     if n > 1:
         return str(_("Used %(target)s at least %(n)d times") % {"target": target, "n": n})
     return str(_("Used %(target)s") % {"target": target})
+
+
+EVENT_COLUMNS = [
+    "uuid", "timestamp", "feature", "action", "detail", "record_id", "outcome", "error_code", "duration_ms",
+    "device", "properties",
+]  # fmt: skip
+
+
+def event_json(event: Event, tz: tzinfo) -> dict[str, Any]:
+    """One raw event of a user's timeline; its time in the workspace's zone, with the offset."""
+    return {
+        "uuid": event.uuid,
+        "timestamp": event.occurred_at.astimezone(tz).isoformat(),
+        "feature": event.feature.key,
+        "action": event.action,
+        "detail": event.detail,
+        "record_id": event.record_id,
+        "outcome": event.outcome,
+        "error_code": event.error_code,
+        "duration_ms": event.duration_ms,
+        "device": event.device,
+        "properties": event.properties,
+    }

@@ -167,6 +167,41 @@ class UserQuery(PeriodQuery):
         return replace(self, crm_user=crm_user)
 
 
+class UserEventsParams(PeriodParams):
+    default_days = 30
+    period_style = "range"
+
+    feature = TextParam(max_length=100, help_text="Only this feature's events (a feature key).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if not attrs["feature"]:
+            attrs["feature"] = None
+            return attrs
+        try:
+            attrs["feature"] = feature_resolve(workspace=self.workspace, key=attrs["feature"])
+        except UnknownStep as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+        return attrs
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserEventsQuery(PeriodQuery):
+    """One CRM user's raw events over the period, newest first (the user page's timeline); the user
+    comes from the path, looked up through the scope (``of``)."""
+
+    Params: ClassVar[type[serializers.Serializer]] = UserEventsParams
+
+    feature: Feature | None = None
+    crm_user: CrmUser | None = None
+
+    def encode(self) -> dict[str, Any]:
+        return {**super().encode(), "feature": self.feature.key if self.feature else None}
+
+    def of(self, crm_user: CrmUser) -> Self:
+        return replace(self, crm_user=crm_user)
+
+
 # --- a filter set's definition -------------------------------------------------------------------------
 
 

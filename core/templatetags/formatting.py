@@ -9,3 +9,4 @@ from core import formatting
 register = template.Library()
 register.filter("duration", formatting.duration)
 register.filter("percent", formatting.percent)
+register.filter("milliseconds", formatting.milliseconds)

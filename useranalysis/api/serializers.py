@@ -80,6 +80,27 @@ class PaginatedUserRowsSerializer(serializers.Serializer):
     results = UserRowSerializer(many=True)
 
 
+class UserEventSerializer(serializers.Serializer):
+    uuid = serializers.CharField()
+    timestamp = serializers.DateTimeField(help_text="When it happened, in the workspace's time zone (with its offset).")
+    feature = serializers.CharField()
+    action = serializers.CharField()
+    detail = serializers.CharField()
+    record_id = serializers.CharField()
+    outcome = serializers.CharField(help_text='"success", "failure", or "" (unknown).')
+    error_code = serializers.CharField()
+    duration_ms = serializers.IntegerField(allow_null=True)
+    device = serializers.CharField()
+    properties = serializers.DictField(allow_null=True)
+
+
+class PaginatedUserEventsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = UserEventSerializer(many=True)
+
+
 class GroupSerializer(serializers.Serializer):
     group = serializers.CharField()
     matched = serializers.IntegerField()

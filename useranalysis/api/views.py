@@ -3,6 +3,7 @@ selectors and lays the answer out as JSON and as the CSV table of every matching
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,17 +19,19 @@ from core.api.base import ERROR_RESPONSES, FORMAT_PARAM, CSVRenderer, WorkspaceA
 from core.api.parsers import CheckedPagination
 from core.queries import QueryInvalid
 from events.filters import USER_FILTER_FIELDS
+from events.models import CrmUser
 from tenancy.api.views import SavedConfigViewSet
 from tenancy.models import Workspace
 from useranalysis import selectors, services
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet
-from useranalysis.presenters import USER_COLUMNS, group_json, row_json
+from useranalysis.presenters import EVENT_COLUMNS, USER_COLUMNS, event_json, group_json, row_json
 from useranalysis.queries import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     FilterSetQuery,
     FilterSetTableParams,
+    UserEventsQuery,
     UsersQuery,
 )
 
@@ -65,6 +68,35 @@ class UsersView(WorkspaceAPIView):
         if defer:
             selectors.user_rows_complete(query, page)
         return paginator.get_paginated_response([row_json(r) for r in page])
+
+
+class UserEventsPagination(CheckedPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+class UserEventsView(WorkspaceAPIView):
+    """One CRM user's raw events (the timeline of their page), newest first, paginated; the CSV has
+    every event of the period."""
+
+    query_class = UserEventsQuery
+    csv_filename = "events.csv"
+
+    @document(UserEventsQuery, s.PaginatedUserEventsSerializer, "One CRM user's raw events, newest first", "users")
+    def get(self, request: Request, slug: str, external_id: str) -> Response:
+        crm_user = self.scope.get(CrmUser, external_id=external_id)
+        query: UserEventsQuery = self.parse_query()
+        events = selectors.user_events(query.of(crm_user))
+        tz = self.workspace.tzinfo
+        if isinstance(request.accepted_renderer, CSVRenderer):
+            rows = [event_json(e, tz) for e in events.iterator(chunk_size=2000)]
+            for row in rows:
+                row["properties"] = json.dumps(row["properties"], ensure_ascii=False) if row["properties"] else ""
+            return self.table_response({}, rows, EVENT_COLUMNS)
+        paginator = UserEventsPagination()
+        page = paginator.paginate_queryset(events, request, view=self) or []
+        return paginator.get_paginated_response([event_json(e, tz) for e in page])
 
 
 # --- filter sets ---------------------------------------------------------------------------------------

@@ -3,7 +3,13 @@ Every figure on its pages, in its API and in its CSV exports comes from these fu
 insight's query object (``useranalysis.queries``) and reads rollups only."""
 
 from useranalysis.selectors.filter_sets import FilterSetResult, GroupResult, filter_set_result
-from useranalysis.selectors.user_page import features_of_user, user_daily_activity, user_row, user_sessions
+from useranalysis.selectors.user_page import (
+    features_of_user,
+    user_daily_activity,
+    user_events,
+    user_row,
+    user_sessions,
+)
 from useranalysis.selectors.users import UserRow, can_defer, sort_rows, user_rows, user_rows_complete
 
 __all__ = [
@@ -15,6 +21,7 @@ __all__ = [
     "filter_set_result",
     "sort_rows",
     "user_daily_activity",
+    "user_events",
     "user_row",
     "user_rows",
     "user_rows_complete",

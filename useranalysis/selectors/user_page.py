@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
-from events.models import CrmUser, Feature, Session, UserDay, UserFeatureDayTotal
+from events.models import CrmUser, Event, Feature, Session, UserDay, UserFeatureDayTotal
 from tenancy.scoping import in_workspace
-from useranalysis.queries import UserQuery
+from useranalysis.queries import UserEventsQuery, UserQuery
 from useranalysis.selectors.users import UserRow, rows_of
 
 
@@ -60,3 +60,17 @@ def user_sessions(query: UserQuery, limit: int) -> list[Session]:
 def _user(query: UserQuery) -> CrmUser:
     assert query.crm_user is not None, "the view looks the user up through the scope"
     return query.crm_user
+
+
+def user_events(query: UserEventsQuery) -> QuerySet[Event]:
+    """The user's raw events in the period, newest first (ties: the later stored first), with their
+    feature: the one place that reads events row by row, through the ``(crm_user, occurred_at)``
+    index; the caller pages it."""
+    assert query.crm_user is not None
+    period = query.period
+    events = in_workspace(Event, query.workspace).filter(
+        crm_user=query.crm_user, occurred_at__gte=period.start_utc, occurred_at__lt=period.end_utc
+    )
+    if query.feature is not None:
+        events = events.filter(feature=query.feature)
+    return events.select_related("feature").order_by("-occurred_at", "-id")

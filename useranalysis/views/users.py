@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,14 +19,14 @@ from django.views.decorators.http import require_safe
 from core.chrome import with_query
 from core.forms import PeriodForm
 from core.pages import tab_page, workspace_url
-from core.queries import PRESET_PARAMS
+from core.queries import PRESET_PARAMS, QueryInvalid
 from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser
 from events.periods import Period
 from tenancy.scoping import WorkspaceScope, workspace_page
 from useranalysis import presenters, selectors
 from useranalysis.forms import UsersForm
-from useranalysis.queries import UserPageQuery, UserQuery, UsersQuery
+from useranalysis.queries import UserEventsQuery, UserPageQuery, UserQuery, UsersQuery
 from useranalysis.views.common import PERIOD_AND_FILTERS, TAB, only, subnav, tab_request
 
 SESSION_LIMIT = 100  # sessions listed on a user's page, newest first
@@ -94,6 +95,7 @@ def user_detail(request: HttpRequest, scope: WorkspaceScope, external_id: str) -
     one = query.of(crm_user)
     page.context.update(user_figures(one))
     page.context.update(features_of(scope, one))
+    page.context.update(user_timeline(request, scope, one))
     page.context.update(
         {
             "chart_url": workspace_url("users-chart-daily-activity", scope, one.params()),
@@ -105,6 +107,55 @@ def user_detail(request: HttpRequest, scope: WorkspaceScope, external_id: str) -
         }
     )
     return render(request, template, page.context)
+
+
+TIMELINE_PAGE_SIZE = 50
+
+
+def user_timeline(request: HttpRequest, scope: WorkspaceScope, one: UserQuery) -> dict[str, Any]:
+    """The user's raw events in the period, newest first, a page at a time (``events_page``), of one
+    feature if ``events_feature`` names one; the same query as ``users/<id>/events``."""
+    assert one.crm_user is not None
+    data = QueryDict(mutable=True)
+    data.update({"start": one.period.start.isoformat(), "end": one.period.end.isoformat()})
+    data["feature"] = request.GET.get("events_feature", "")
+    errors: list[str] = []
+    try:
+        query = UserEventsQuery.parse(data, workspace=scope.workspace)
+    except QueryInvalid as exc:  # an unknown feature: say so, and show every feature's events
+        errors = [m for messages in exc.errors.values() for m in messages]
+        query = UserEventsQuery.over(scope.workspace, one.period)
+    query = query.of(one.crm_user)
+    events = Paginator(selectors.user_events(query), TIMELINE_PAGE_SIZE).get_page(request.GET.get("events_page"))
+
+    def page_url(number: int) -> str:
+        params = request.GET.copy()
+        params["events_page"] = str(number)
+        return with_query(request.path, params) + "#events"
+
+    def feature_url(key: str) -> str:
+        params = request.GET.copy()
+        params.pop("events_page", None)
+        params.pop("events_feature", None)
+        if key:
+            params["events_feature"] = key
+        return with_query(request.path, params) + "#events"
+
+    return {
+        "events_page": events,
+        "events_feature": query.feature.key if query.feature else "",
+        "events_errors": errors,
+        "events_previous_url": page_url(events.previous_page_number()) if events.has_previous() else "",
+        "events_next_url": page_url(events.next_page_number()) if events.has_next() else "",
+        "events_csv_url": workspace_url(
+            "api-user-events", scope, query.params(format="csv"), external_id=one.crm_user.external_id
+        ),
+        # One link per feature the user used in the period (and every feature): no form to submit.
+        "events_feature_links": [
+            {"key": key, "url": feature_url(key), "current": key == (query.feature.key if query.feature else "")}
+            for key in ["", *sorted(selectors.features_of_user(one)[0])]
+        ],
+    }
 
 
 def user_figures(one: UserQuery) -> dict[str, Any]:

@@ -1,0 +1,127 @@
+"""Behaviour endpoints (docs/api.md#behaviour): each parses its query object, calls its selector and
+lays the answer out as JSON and as the CSV table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from behaviour import selectors
+from behaviour.api import serializers as s
+from behaviour.queries import (
+    AnomaliesQuery,
+    FailuresQuery,
+    HeatmapQuery,
+    LifecycleQuery,
+    RetentionQuery,
+    StickinessQuery,
+)
+from core.api.base import WorkspaceAPIView, document
+
+
+def heatmap_rows(cells: list[selectors.HeatmapCell]) -> list[dict[str, Any]]:
+    return [
+        {"weekday": c.weekday, "hour": c.hour, "events": c.events, "failures": c.failures,
+         "failure_rate_pct": c.failure_rate_pct}
+        for c in cells
+    ]  # fmt: skip
+
+
+def failure_rows(report: selectors.FailureReport) -> list[dict[str, Any]]:
+    return [
+        {"feature": f.feature, "action": f.action, "events": f.events, "known_outcome": f.known_outcome,
+         "failures": f.failures, "failure_rate_pct": f.failure_rate_pct,
+         "median_duration_ms": f.median_duration_ms, "p90_duration_ms": f.p90_duration_ms}
+        for f in report.features
+    ]  # fmt: skip
+
+
+class HeatmapView(WorkspaceAPIView):
+    query_class = HeatmapQuery
+    csv_filename = "heatmap.csv"
+
+    @document(HeatmapQuery, s.HeatmapSerializer, "Events and failure rate per local weekday and hour", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        rows = heatmap_rows(selectors.hour_heatmap(self.parse_query()))
+        return self.table_response({"cells": rows}, rows)
+
+
+class FailuresView(WorkspaceAPIView):
+    query_class = FailuresQuery
+    csv_filename = "failures.csv"
+    columns = [
+        "feature", "action", "events", "known_outcome", "failures", "failure_rate_pct",
+        "median_duration_ms", "p90_duration_ms",
+    ]  # fmt: skip
+
+    @document(FailuresQuery, s.FailuresSerializer, "Failure rate and durations per feature and action", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        report = selectors.failures_by_feature(self.parse_query())
+        rows = failure_rows(report)
+        return self.table_response({"features": rows, "durations": report.durations}, rows, self.columns)
+
+
+def retention_json(cohorts: list[selectors.Cohort]) -> list[dict[str, Any]]:
+    return [
+        {"start": c.start.isoformat(), "size": c.size,
+         "values": [{"offset": v.offset, "users": v.users, "pct": v.pct} for v in c.values]}
+        for c in cohorts
+    ]  # fmt: skip
+
+
+class RetentionView(WorkspaceAPIView):
+    query_class = RetentionQuery
+    csv_filename = "retention.csv"
+
+    @document(RetentionQuery, s.RetentionSerializer, "Retention by cohort", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        query: RetentionQuery = self.parse_query()
+        cohorts = retention_json(selectors.retention(query))
+        rows = [
+            {"cohort": c["start"], "size": c["size"], "offset": v["offset"], "users": v["users"], "pct": v["pct"]}
+            for c in cohorts
+            for v in c["values"]
+        ]
+        return self.table_response({"interval": query.interval.value, "cohorts": cohorts}, rows)
+
+
+class LifecycleView(WorkspaceAPIView):
+    query_class = LifecycleQuery
+    csv_filename = "lifecycle.csv"
+
+    @document(LifecycleQuery, s.LifecycleSerializer, "New, returning, resurrecting and dormant users", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        query: LifecycleQuery = self.parse_query()
+        rows = [
+            {"bucket": b.bucket.isoformat(), "new": b.new, "returning": b.returning,
+             "resurrecting": b.resurrecting, "dormant": b.dormant}
+            for b in selectors.lifecycle(query)
+        ]  # fmt: skip
+        return self.table_response({"interval": query.interval.value, "buckets": rows}, rows)
+
+
+class StickinessView(WorkspaceAPIView):
+    query_class = StickinessQuery
+    csv_filename = "stickiness.csv"
+
+    @document(StickinessQuery, s.StickinessSerializer, "Users by number of active days; DAU/MAU", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        result = selectors.stickiness(self.parse_query())
+        rows = [{"active_days": k, "users": n} for k, n in result.counts]
+        return self.table_response({"days": result.days, "counts": rows, "dau_mau": result.dau_mau}, rows)
+
+
+class AnomaliesView(WorkspaceAPIView):
+    query_class = AnomaliesQuery
+    csv_filename = "anomalies.csv"
+
+    @document(AnomaliesQuery, s.AnomaliesSerializer, "Days that broke from their 28-day baseline", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        rows = [
+            {"date": a.date.isoformat(), "feature": a.feature, "value": a.value, "median": a.median, "z": a.z,
+             "direction": a.direction}
+            for a in selectors.anomalies(self.parse_query())
+        ]  # fmt: skip
+        return self.table_response({"anomalies": rows}, rows, ["date", "feature", "value", "median", "z", "direction"])

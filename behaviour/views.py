@@ -1,0 +1,187 @@
+"""The Behaviour tab (docs/metrics.md#behaviour), three views: failures and speed (where operations
+fail or slow down, and when), retention (do people come back) and engagement (lifecycle and
+stickiness). Each page parses its query once (``core.pages.tab_page``), calls the selectors with
+it, and links the same query to the chart JSON and the CSV exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from behaviour import selectors
+from behaviour.charts import weekday_names
+from behaviour.forms import AnomaliesForm, BehaviourForm, EngagementForm, RetentionForm
+from behaviour.queries import AnomaliesQuery, BehaviourQuery, EngagementQuery, RetentionQuery
+from core.chrome import with_query
+from core.pages import TabPage, tab_page, workspace_url
+from core.queries import PeriodQuery
+from events.models import Feature
+from tenancy.scoping import WorkspaceScope, workspace_page
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    row: selectors.FeatureFailures
+    heatmap_url: str  # this page with the heatmap of the feature and action
+
+
+@dataclass(frozen=True)
+class HeatmapRow:
+    weekday: str
+    cells: list[selectors.HeatmapCell]
+
+
+@require_safe
+@workspace_page
+def behaviour_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    page = tab_page(request, scope, "behaviour-tab", BehaviourQuery, BehaviourForm)
+    template, query = "behaviour/behaviour.html", page.query
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
+
+    failures = selectors.failures_by_feature(query.failures())
+    cells = selectors.hour_heatmap(query.heatmap())
+    heatmap_params = query.heatmap().params()
+    failure_params = query.failures().params()
+    page.context.update(
+        {
+            "subnav": subnav(scope, query, "behaviour-tab"),
+            "failure_rows": [
+                FailureRow(
+                    row,
+                    with_query(request.path, query.params(feature=row.feature, action=row.action)) + "#heatmap",
+                )
+                for row in failures.features
+            ],
+            "durations_exact": failures.durations == "exact",
+            "has_outcomes": any(row.known_outcome for row in failures.features),
+            "has_failures": any(row.failures for row in failures.features),
+            "heatmap_feature": query.feature,
+            "heatmap_action": query.action,
+            "heatmap_rows": [HeatmapRow(name, cells[n * 24 : n * 24 + 24]) for n, name in enumerate(weekday_names())],
+            "heatmap_has_events": any(c.events for c in cells),
+            "heatmap_has_outcomes": any(c.outcomes for c in cells),
+            "hours": range(24),
+            "failure_chart_url": workspace_url("behaviour-chart-failure-rate", scope, failure_params),
+            "heatmap_chart_url": workspace_url("behaviour-chart-heatmap", scope, heatmap_params),
+            "failure_heatmap_chart_url": workspace_url("behaviour-chart-failure-heatmap", scope, heatmap_params),
+            "csv": {
+                "failures": workspace_url("api-behaviour-failures", scope, query.failures().params(format="csv")),
+                "heatmap": workspace_url("api-behaviour-heatmap", scope, query.heatmap().params(format="csv")),
+            },
+        }
+    )
+    return render(request, template, page.context)
+
+
+VIEWS = (
+    (_("Failures and speed"), "behaviour-tab"),
+    (_("Retention"), "behaviour-retention"),
+    (_("Engagement"), "behaviour-engagement"),
+    (_("Anomalies"), "behaviour-anomalies"),
+)
+
+
+def subnav(scope: WorkspaceScope, query: PeriodQuery, current: str) -> list[dict[str, Any]]:
+    """The tab's views, each keeping the period and the user filters."""
+    keep = QueryDict(mutable=True)
+    keep.update(query.period_pick.params())
+    for name, values in query.filters.items():
+        keep.setlist(name, values)
+    return [
+        {"label": label, "url": workspace_url(name, scope, keep), "current": name == current} for label, name in VIEWS
+    ]
+
+
+def heat_class(pct: float | None) -> str:
+    """The shade of a retention cell: ``heat-0`` … ``heat-10`` by tenths (classes, as the CSP allows
+    no inline style)."""
+    return "heat-none" if pct is None else f"heat-{min(10, int(pct // 10))}"
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    cohort: selectors.Cohort
+    cells: list[tuple[selectors.RetentionValue, str]]  # each value with its shade
+
+
+@require_safe
+@workspace_page
+def retention_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    page: TabPage[RetentionQuery] = tab_page(request, scope, "behaviour-tab", RetentionQuery, RetentionForm)
+    template, query = "behaviour/retention.html", page.query
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
+    cohorts = selectors.retention(query)
+    page.context.update(
+        {
+            "subnav": subnav(scope, query, "behaviour-retention"),
+            "cohort_rows": [CohortRow(c, [(v, heat_class(v.pct)) for v in c.values]) for c in cohorts],
+            "offsets": range(query.periods),
+            "has_cohorts": any(c.size for c in cohorts),
+            "interval": query.interval.value,
+            "chart_url": workspace_url("behaviour-chart-retention", scope, query.params()),
+            "csv_url": workspace_url("api-behaviour-retention", scope, query.params(format="csv")),
+        }
+    )
+    return render(request, template, page.context)
+
+
+@require_safe
+@workspace_page
+def engagement_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    page: TabPage[EngagementQuery] = tab_page(request, scope, "behaviour-tab", EngagementQuery, EngagementForm)
+    template, query = "behaviour/engagement.html", page.query
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
+    buckets = selectors.lifecycle(query.lifecycle())
+    sticky = selectors.stickiness(query.stickiness())
+    page.context.update(
+        {
+            "subnav": subnav(scope, query, "behaviour-engagement"),
+            "buckets": buckets,
+            "has_lifecycle": any(b.new or b.returning or b.resurrecting or b.dormant for b in buckets),
+            "interval": query.interval.value,
+            "stickiness": sticky,
+            "sticky_users": sum(n for _, n in sticky.counts),
+            "lifecycle_chart_url": workspace_url("behaviour-chart-lifecycle", scope, query.lifecycle().params()),
+            "stickiness_chart_url": workspace_url("behaviour-chart-stickiness", scope, query.stickiness().params()),
+            "csv": {
+                "lifecycle": workspace_url("api-behaviour-lifecycle", scope, query.lifecycle().params(format="csv")),
+                "stickiness": workspace_url("api-behaviour-stickiness", scope, query.stickiness().params(format="csv")),
+            },
+        }
+    )
+    return render(request, template, page.context)
+
+
+@require_safe
+@workspace_page
+def anomalies_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    page: TabPage[AnomaliesQuery] = tab_page(request, scope, "behaviour-tab", AnomaliesQuery, AnomaliesForm)
+    template, query = "behaviour/anomalies.html", page.query
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
+    found = selectors.anomalies(query)
+    # The chart: the query's feature, or the total; an anomaly row links to its feature's chart.
+    page.context.update(
+        {
+            "subnav": subnav(scope, query, "behaviour-anomalies"),
+            "anomalies": [
+                (a, with_query(request.path, query.params(feature=a.feature or "*")) + "#anomaly-chart") for a in found
+            ],
+            "series_label": query.feature.key if isinstance(query.feature, Feature) else None,
+            "chart_url": workspace_url("behaviour-chart-anomaly", scope, query.params()),
+            "csv_url": workspace_url("api-behaviour-anomalies", scope, query.params(format="csv")),
+        }
+    )
+    return render(request, template, page.context)
