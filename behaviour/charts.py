@@ -17,6 +17,7 @@ from behaviour.queries import (
     FailuresQuery,
     HeatmapQuery,
     LifecycleQuery,
+    PathsQuery,
     RetentionQuery,
     StickinessQuery,
 )
@@ -180,3 +181,25 @@ class AnomalyChart(WorkspaceChartView):
             [d.median for d in self.days],
             [d.value if d.anomaly else None for d in self.days],
         ]
+
+
+class PathsChart(WorkspaceChartView):
+    """A Sankey of the paths (``sankey`` drawer, chartjs-chart-sankey): a node per step and feature,
+    named "step. node" so that a feature at two steps is two nodes; the flows are the edges."""
+
+    query_class = PathsQuery
+
+    def load(self) -> None:
+        self.report = selectors.paths(self.query)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        labels: dict[str, str] = {}
+        columns: dict[str, int] = {}  # each node in its step's column (a node without flows out would go last)
+        flows = []
+        for e in self.report.edges:
+            source, target = f"{e.step}. {e.source}", f"{e.step + 1}. {e.target}"
+            labels[source], labels[target] = e.source, e.target
+            columns[source], columns[target] = e.step - 1, e.step
+            flows.append({"from": source, "to": target, "flow": e.sessions})
+        dataset = {"label": gettext("Sessions"), "data": flows, "labels": labels, "column": columns}
+        return {"labels": [], "datasets": [dataset] if flows else []}

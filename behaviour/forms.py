@@ -89,3 +89,22 @@ class AnomaliesForm(PeriodForm):
             ("*", _("The workspace total")),
             *keep_unknown(keys, [feature] if feature and feature != "*" else []),
         ]
+
+
+class PathsForm(CatalogKeys):
+    node = forms.ChoiceField(
+        label=_("Nodes"), required=False, choices=[("feature", _("Features")), ("feature_action", _("Feature·action"))]
+    )
+    start_point = forms.CharField(
+        label=_("Start at"), required=False, max_length=200,
+        widget=forms.TextInput(attrs={"list": "feature-keys", "spellcheck": "false", "autocomplete": "off"}),
+    )  # fmt: skip
+    end_point = forms.CharField(
+        label=_("End at"), required=False, max_length=200,
+        widget=forms.TextInput(attrs={"list": "feature-keys", "spellcheck": "false", "autocomplete": "off"}),
+    )  # fmt: skip
+    steps = forms.IntegerField(label=_("Steps"), required=False, min_value=2, max_value=10)
+    exclude = forms.CharField(
+        label=_("Leave out"), required=False, max_length=2000, help_text=_("Comma-separated, e.g. Home."),
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )  # fmt: skip

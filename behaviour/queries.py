@@ -4,14 +4,14 @@ and durations per feature and action, retention, lifecycle and stickiness, over 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from behaviour.selectors.activity import EventSpec
-from core.queries import ChoiceParam, PeriodParams, PeriodQuery, TextParam, WholeNumberParam
+from core.queries import ChoiceParam, ListParam, PeriodParams, PeriodQuery, TextParam, WholeNumberParam
 from events.models import Feature
 from events.periods import Interval
 from events.selectors import UnknownStep, feature_resolve
@@ -207,3 +207,50 @@ class AnomaliesQuery(PeriodQuery):
     def encode(self) -> dict[str, Any]:
         feature = self.feature.key if isinstance(self.feature, Feature) else self.feature
         return {**super().encode(), "metric": self.metric, "feature": feature}
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityQuery(PeriodQuery):
+    Params: ClassVar[type[serializers.Serializer]] = BehaviourParams
+
+
+NODE_HELP = "A node: a feature key (node=feature) or Feature/action (node=feature_action)."
+
+
+class PathsParams(BehaviourParams):
+    node = ChoiceParam(["feature", "feature_action"], default="feature")
+    start_point = TextParam(max_length=200, help_text=NODE_HELP + " Paths begin at its first occurrence.")
+    end_point = TextParam(max_length=200, help_text=NODE_HELP + " Paths end at its first occurrence after the start.")
+    steps = WholeNumberParam(min_value=2, max_value=10, default=5, help_text="Nodes per path, 2 to 10.")
+    exclude = ListParam(help_text="Nodes (or features) to leave out of the paths.")
+    limit = WholeNumberParam(min_value=1, max_value=500, default=50, help_text="Edges returned, most sessions first.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        with_action = attrs["node"] == "feature_action"
+        for name in ("start_point", "end_point"):
+            if attrs[name]:
+                spec = event_spec(self.workspace, attrs[name], name)
+                if with_action and not spec.action:
+                    raise serializers.ValidationError({name: [_("With node=feature_action, name a Feature/action.")]})
+                attrs[name] = spec.label() if with_action else spec.feature.key  # type: ignore[union-attr]
+        attrs["exclude"] = [event_spec(self.workspace, item, "exclude").label() for item in attrs["exclude"]]
+        return attrs
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathsQuery(PeriodQuery):
+    Params: ClassVar[type[serializers.Serializer]] = PathsParams
+
+    node: str = "feature"
+    start_point: str = ""
+    end_point: str = ""
+    steps: int = 5
+    exclude: list[str] = field(default_factory=list)
+    limit: int = 50
+
+    def encode(self) -> dict[str, Any]:
+        return {
+            **super().encode(), "node": self.node, "start_point": self.start_point, "end_point": self.end_point,
+            "steps": self.steps, "exclude": self.exclude, "limit": self.limit,
+        }  # fmt: skip

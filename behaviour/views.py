@@ -10,13 +10,21 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from behaviour import selectors
 from behaviour.charts import weekday_names
-from behaviour.forms import AnomaliesForm, BehaviourForm, EngagementForm, RetentionForm
-from behaviour.queries import AnomaliesQuery, BehaviourQuery, EngagementQuery, RetentionQuery
+from behaviour.forms import AnomaliesForm, BehaviourForm, EngagementForm, PathsForm, RetentionForm
+from behaviour.queries import (
+    AnomaliesQuery,
+    BehaviourQuery,
+    EngagementQuery,
+    PathsQuery,
+    QualityQuery,
+    RetentionQuery,
+)
 from core.chrome import with_query
 from core.pages import TabPage, tab_page, workspace_url
 from core.queries import PeriodQuery
@@ -84,7 +92,9 @@ VIEWS = (
     (_("Failures and speed"), "behaviour-tab"),
     (_("Retention"), "behaviour-retention"),
     (_("Engagement"), "behaviour-engagement"),
+    (_("Paths"), "behaviour-paths"),
     (_("Anomalies"), "behaviour-anomalies"),
+    (_("Data quality"), "behaviour-data-quality"),
 )
 
 
@@ -182,6 +192,87 @@ def anomalies_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
             "series_label": query.feature.key if isinstance(query.feature, Feature) else None,
             "chart_url": workspace_url("behaviour-chart-anomaly", scope, query.params()),
             "csv_url": workspace_url("api-behaviour-anomalies", scope, query.params(format="csv")),
+        }
+    )
+    return render(request, template, page.context)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    title: Any
+    explanation: Any
+    finding: selectors.Finding
+    columns: list[tuple[str, Any]]  # (example key, heading)
+
+
+@require_safe
+@workspace_page
+def data_quality_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    page: TabPage[QualityQuery] = tab_page(request, scope, "behaviour-tab", QualityQuery)
+    template, query = "behaviour/data_quality.html", page.query
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
+    report = selectors.data_quality(query)
+    event_columns = [("timestamp", _("Time")), ("user", _("User")), ("feature", _("Feature")), ("action", _("Action"))]
+    session_columns = [
+        ("started_at", _("Start")),
+        ("user", _("User")),
+        ("seconds", _("Seconds")),
+        ("events", _("Events")),
+    ]
+    checks = [
+        Check("suspected_duplicates", _("Suspected duplicates"),
+              _("Events that follow one of the same user, feature, action, detail and record by 1 second or less: often a double click or a client that resends without a uuid."),
+              report.suspected_duplicates, [*event_columns, ("gap_seconds", _("Gap (s)"))]),
+        Check("short_sessions", _("Short sessions"), _("Sessions shorter than 10 seconds, one-event sessions included."),
+              report.short_sessions, session_columns),
+        Check("long_sessions", _("Long sessions"),
+              _("Sessions longer than 24 hours: usually an integration or a shared login sending events all day."),
+              report.long_sessions, session_columns),
+        Check("late_events", _("Late events"),
+              _("Received more than 24 hours after they happened: their days were recomputed when they arrived."),
+              report.late_events, [*event_columns, ("received_at", _("Received"))]),
+        Check("future_events", _("Future events"),
+              _("Happened more than 5 minutes after they were received: a client clock or time zone is wrong."),
+              report.future_events, [*event_columns, ("received_at", _("Received"))]),
+        Check("users_never_seen", _("Users never seen"),
+              _("CRM users who are not deactivated but have no event at all: not using the CRM, or sent under another ID."),
+              report.users_never_seen, [("user", _("User")), ("name", _("Name")), ("email", _("Email"))]),
+    ]  # fmt: skip
+    period = QueryDict(mutable=True)
+    period.update(query.period_pick.params())
+    for check in checks:  # each example opens the user's page (their events) over the same period
+        for example in check.finding.examples:
+            example["url"] = workspace_url("users-detail", scope, period, external_id=example["user"]) + "#events"
+    page.context.update(
+        {
+            "subnav": subnav(scope, query, "behaviour-data-quality"),
+            "checks": checks,
+            "features_to_review": report.features_to_review,
+            "review_url": reverse("admin:events_feature_changelist") + "?auto_created__exact=1",
+            "csv_url": workspace_url("api-behaviour-data-quality", scope, query.params(format="csv")),
+        }
+    )
+    return render(request, template, page.context)
+
+
+@require_safe
+@workspace_page
+def paths_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    page: TabPage[PathsQuery] = tab_page(request, scope, "behaviour-tab", PathsQuery, PathsForm)
+    template, query = "behaviour/paths.html", page.query
+    if (response := page.nothing_to_show(request, template)) is not None:
+        return response
+    assert query is not None
+    report = selectors.paths(query)
+    page.context.update(
+        {
+            "subnav": subnav(scope, query, "behaviour-paths"),
+            "report": report,
+            "chart_url": workspace_url("behaviour-chart-paths", scope, query.params()),
+            "csv_url": workspace_url("api-behaviour-paths", scope, query.params(format="csv")),
         }
     )
     return render(request, template, page.context)

@@ -3,6 +3,7 @@ the parameters are the query objects' ``Params``)."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 
@@ -92,3 +93,52 @@ class AnomalySerializer(serializers.Serializer):
 
 class AnomaliesSerializer(serializers.Serializer):
     anomalies = AnomalySerializer(many=True, help_text="By date, then |z| descending.")
+
+
+class FindingSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    examples = serializers.ListField(child=serializers.DictField(), help_text="At most 10, to act on.")
+
+
+class FeatureToReviewSerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    actions = serializers.IntegerField(help_text="Distinct actions seen with it.")
+
+
+class DataQualitySerializer(serializers.Serializer):
+    suspected_duplicates = FindingSerializer(help_text="Events ≤ 1 s after the same user·feature·action·detail·record.")
+    short_sessions = FindingSerializer(help_text="Sessions shorter than 10 s (one-event sessions included).")
+    long_sessions = FindingSerializer(help_text="Sessions longer than 24 h.")
+    late_events = FindingSerializer(help_text="Received more than 24 h after they happened.")
+    future_events = FindingSerializer(help_text="Happened more than 5 min after they were received.")
+    users_never_seen = FindingSerializer(help_text="Not deactivated, and no event ever.")
+    features_to_review = FeatureToReviewSerializer(many=True, help_text="Created by an unknown key in an event.")
+
+
+class PathNodeSerializer(serializers.Serializer):
+    step = serializers.IntegerField(help_text="From 1.")
+    node = serializers.CharField()
+    sessions = serializers.IntegerField()
+    dropoff = serializers.IntegerField(help_text="Sessions whose path ends at this node.")
+
+
+# A field called "source" would shadow Field.source on a declared class: built inline.
+PathEdgeSerializer = type(
+    inline_serializer(
+        name="PathEdge",
+        fields={
+            "step": serializers.IntegerField(help_text="The source's step; the target is at step + 1."),
+            "source": serializers.CharField(),
+            "target": serializers.CharField(),
+            "sessions": serializers.IntegerField(),
+        },
+    )
+)
+
+
+class PathsSerializer(serializers.Serializer):
+    sessions = serializers.IntegerField(help_text="Sessions counted (with a path, after start and end points).")
+    nodes = PathNodeSerializer(many=True, help_text="Every node, by step.")
+    edges = PathEdgeSerializer(many=True, help_text="Most sessions first (ties: step, source, target); at most limit.")

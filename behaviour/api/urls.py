@@ -9,4 +9,6 @@ urlpatterns = [
     path("behaviour/lifecycle", views.LifecycleView.as_view(), name="api-behaviour-lifecycle"),
     path("behaviour/stickiness", views.StickinessView.as_view(), name="api-behaviour-stickiness"),
     path("behaviour/anomalies", views.AnomaliesView.as_view(), name="api-behaviour-anomalies"),
+    path("behaviour/paths", views.PathsView.as_view(), name="api-behaviour-paths"),
+    path("behaviour/data-quality", views.DataQualityView.as_view(), name="api-behaviour-data-quality"),
 ]

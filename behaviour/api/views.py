@@ -15,6 +15,8 @@ from behaviour.queries import (
     FailuresQuery,
     HeatmapQuery,
     LifecycleQuery,
+    PathsQuery,
+    QualityQuery,
     RetentionQuery,
     StickinessQuery,
 )
@@ -125,3 +127,42 @@ class AnomaliesView(WorkspaceAPIView):
             for a in selectors.anomalies(self.parse_query())
         ]  # fmt: skip
         return self.table_response({"anomalies": rows}, rows, ["date", "feature", "value", "median", "z", "direction"])
+
+
+FINDINGS = (
+    "suspected_duplicates",
+    "short_sessions",
+    "long_sessions",
+    "late_events",
+    "future_events",
+    "users_never_seen",
+)
+
+
+class DataQualityView(WorkspaceAPIView):
+    query_class = QualityQuery
+    csv_filename = "data-quality.csv"
+
+    @document(QualityQuery, s.DataQualitySerializer, "Duplicates, odd sessions, late and future events…", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        report = selectors.data_quality(self.parse_query())
+        data: dict[str, Any] = {
+            name: {"count": getattr(report, name).count, "examples": getattr(report, name).examples}
+            for name in FINDINGS
+        }
+        data["features_to_review"] = report.features_to_review
+        rows = [{"check": name, "count": data[name]["count"]} for name in FINDINGS]
+        rows.append({"check": "features_to_review", "count": len(report.features_to_review)})
+        return self.table_response(data, rows)
+
+
+class PathsView(WorkspaceAPIView):
+    query_class = PathsQuery
+    csv_filename = "paths.csv"
+
+    @document(PathsQuery, s.PathsSerializer, "Paths through the CRM within sessions: nodes and edges", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        report = selectors.paths(self.parse_query())
+        nodes = [{"step": n.step, "node": n.node, "sessions": n.sessions, "dropoff": n.dropoff} for n in report.nodes]
+        edges = [{"step": e.step, "source": e.source, "target": e.target, "sessions": e.sessions} for e in report.edges]
+        return self.table_response({"sessions": report.sessions, "nodes": nodes, "edges": edges}, edges)

@@ -187,4 +187,38 @@
       },
     });
   });
+
+  /* The paths: a Sankey (chartjs-chart-sankey) of the flows between the nodes of consecutive steps. */
+  var SANKEY_COLORS = ["#36a2eb", "#ff6384", "#ff9f40", "#ffcd56", "#4bc0c0", "#9966ff", "#c9cbcf", "#2563eb", "#16a34a", "#db2777"];
+  CrmCharts.drawer("sankey", function (canvas, data) {
+    var dataset = data.datasets[0];
+    var names = Object.keys(dataset.labels).map(function (id) { return dataset.labels[id]; });
+    var palette = {};
+    names.forEach(function (name) {
+      if (!(name in palette)) {
+        palette[name] = SANKEY_COLORS[Object.keys(palette).length % SANKEY_COLORS.length];
+      }
+    });
+    function color(id) {
+      return palette[dataset.labels[id]] || "#94a3b8";
+    }
+    return new Chart(canvas, {
+      type: "sankey",
+      data: {
+        datasets: [
+          {
+            label: dataset.label,
+            data: dataset.data,
+            labels: dataset.labels,
+            column: dataset.column,
+            colorFrom: function (c) { return color(c.dataset.data[c.dataIndex].from); },
+            colorTo: function (c) { return color(c.dataset.data[c.dataIndex].to); },
+            colorMode: "gradient",
+            size: "max",
+          },
+        ],
+      },
+      options: { responsive: true, maintainAspectRatio: false, animation: false },
+    });
+  });
 })();

@@ -274,10 +274,20 @@
     },
   };
 
-  // Page scripts (deferred, after this one) register their drawers before the charts load.
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
+  // Page scripts (deferred, after this one) register their drawers before the charts load: start
+  // at DOMContentLoaded, which fires once every deferred script has run. (A timeout started while
+  // this script runs could fire between two deferred scripts, before a page's drawers exist.)
+  var started = false;
+  function startOnce() {
+    if (!started) {
+      started = true;
+      start();
+    }
+  }
+  if (document.readyState === "complete") {
+    window.setTimeout(startOnce, 0);
   } else {
-    window.setTimeout(start, 0);
+    document.addEventListener("DOMContentLoaded", startOnce);
+    window.addEventListener("load", startOnce);
   }
 })();

@@ -91,3 +91,14 @@ def test_anomalies_draw_their_baseline(page: Any, demo: Any) -> None:
         f"{page.base_url}/api/v1/workspaces/zylker/behaviour/anomalies?period=last_30_days&feature=*"
     ).json()
     assert page.locator("#anomalies-table tbody tr").count() == len(api["anomalies"])
+
+
+def test_paths_draw_a_sankey(page: Any, demo: Any) -> None:
+    log_in(page)
+    page.goto(f"{page.base_url}/w/zylker/behaviour/paths/?start_point=Home")
+    assert charts_drawn(page) == 1
+    assert page.evaluate("() => Chart.getChart(document.getElementById('paths-chart')).config.type") == "sankey"
+    api = page.request.get(
+        f"{page.base_url}/api/v1/workspaces/zylker/behaviour/paths?period=last_30_days&start_point=Home"
+    ).json()
+    assert page.locator("#edges-table tbody tr").count() == len(api["edges"]) > 0

@@ -1,0 +1,134 @@
+"""Which way do people go through the CRM (docs/metrics.md#paths): the sessions that start in the
+period, each as the path of its events' features (or feature·actions), as nodes per step and edges
+between consecutive steps.
+
+The sessions come from their rollup (``Session``: who, from when to when, by the workspace's session
+rule); their events are read once, in (user, time, id) order, and matched to them. This reads raw
+events, like funnels: a path needs every event of its session in order."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import Max, Min
+
+from events.filters import crm_user_condition
+from events.models import Event, Session
+from tenancy.scoping import in_workspace
+
+if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
+    from behaviour.queries import PathsQuery
+
+
+@dataclass(frozen=True)
+class PathNode:
+    step: int  # from 1
+    node: str
+    sessions: int
+    dropoff: int  # sessions whose path ends here
+
+
+@dataclass(frozen=True)
+class PathEdge:
+    step: int  # the source's step; the target is at step + 1
+    source: str
+    target: str
+    sessions: int
+
+
+@dataclass(frozen=True)
+class PathReport:
+    sessions: int
+    nodes: list[PathNode]
+    edges: list[PathEdge]  # the ``limit`` edges with the most sessions
+
+
+def session_paths(query: PathsQuery) -> list[list[str]]:
+    """Each counted session's path: its nodes in time order (ties by id), excluded nodes dropped,
+    consecutive repeats collapsed, from the start point to the end point, cut to ``steps`` nodes."""
+    workspace = query.workspace
+    sessions = in_workspace(Session, workspace).filter(day__range=(query.period.start, query.period.end))
+    condition = crm_user_condition(workspace, query.filters)
+    if condition is not None:
+        sessions = sessions.filter(condition)
+    bounds = sessions.aggregate(first=Min("started_at"), last=Max("ended_at"))
+    if bounds["first"] is None:
+        return []
+    spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for user_id, started_at, ended_at in sessions.order_by("crm_user_id", "started_at").values_list(
+        "crm_user_id", "started_at", "ended_at"
+    ):
+        spans[user_id].append((started_at, ended_at))
+    events = in_workspace(Event, workspace).filter(
+        occurred_at__gte=bounds["first"], occurred_at__lte=bounds["last"], crm_user_id__in=list(spans)
+    )
+    rows = events.order_by("crm_user_id", "occurred_at", "id").values_list(
+        "crm_user_id", "occurred_at", "feature__key", "action"
+    )
+    with_action = query.node == "feature_action"
+    paths: list[list[str]] = []
+    current_user: int | None = None
+    index = 0
+    nodes: list[str] = []
+    for user_id, moment, key, action in rows.iterator(chunk_size=20_000):
+        if user_id != current_user:
+            if nodes:
+                paths.append(nodes)
+            current_user, index, nodes = user_id, 0, []
+        user_spans = spans[user_id]
+        while index < len(user_spans) and moment > user_spans[index][1]:  # past this session's end
+            if nodes:
+                paths.append(nodes)
+            index, nodes = index + 1, []
+        if index == len(user_spans) or moment < user_spans[index][0]:
+            continue  # between sessions, or in one that starts outside the period
+        nodes.append(f"{key}/{action}" if with_action else key)
+    if nodes:
+        paths.append(nodes)
+    return [p for p in (_shape(nodes, query) for nodes in paths) if p]
+
+
+def _excluded(node: str, exclude: list[str]) -> bool:
+    return any(node == item or node.startswith(item + "/") for item in exclude)
+
+
+def _shape(nodes: list[str], query: PathsQuery) -> list[str]:
+    path: list[str] = []
+    for node in nodes:
+        if not _excluded(node, query.exclude) and (not path or path[-1] != node):
+            path.append(node)
+    if query.start_point:
+        if query.start_point not in path:
+            return []
+        path = path[path.index(query.start_point) :]
+    if query.end_point:
+        after = 1 if query.start_point else 0
+        if query.end_point not in path[after:]:
+            return []
+        path = path[: path.index(query.end_point, after) + 1]
+    return path[: query.steps]
+
+
+def paths(query: PathsQuery) -> PathReport:
+    node_counts: Counter[tuple[int, str]] = Counter()
+    dropoffs: Counter[tuple[int, str]] = Counter()
+    edge_counts: Counter[tuple[int, str, str]] = Counter()
+    counted = session_paths(query)
+    for path in counted:
+        for step, node in enumerate(path, start=1):
+            node_counts[(step, node)] += 1
+            if step < len(path):
+                edge_counts[(step, node, path[step])] += 1
+        dropoffs[(len(path), path[-1])] += 1
+    nodes = [
+        PathNode(step, node, n, dropoffs[(step, node)])
+        for (step, node), n in sorted(node_counts.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+    ]
+    edges = [
+        PathEdge(step, source, target, n)
+        for (step, source, target), n in sorted(edge_counts.items(), key=lambda item: (-item[1], *item[0]))
+    ][: query.limit]
+    return PathReport(len(counted), nodes, edges)

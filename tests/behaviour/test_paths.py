@@ -1,0 +1,147 @@
+"""Paths (docs/metrics.md#paths): a hand-checked set of sessions — repeats collapsed, a session that
+started before the period left out, start and end points, exclusions, steps, feature·action nodes,
+the edge limit — through the selector and the API; bad parameters; two workspaces. Both backends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from behaviour.queries import PathsQuery
+from behaviour.selectors import paths
+from events.periods import period_between
+from tests.conftest import journeys
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/workspaces/pa/behaviour/paths"
+DAY = {"start": "2025-03-10", "end": "2025-03-10"}
+
+
+@pytest.fixture
+def ws(make_workspace):
+    workspace, _ = make_workspace("pa", tz="UTC", timeout=15)
+    journeys(
+        workspace,
+        [
+            # A: Home, Leads ×3, Deals
+            ("u1", "2025-03-10T09:00:00Z", "Home", "login"),
+            ("u1", "2025-03-10T09:01:00Z", "Leads", "view"),
+            ("u1", "2025-03-10T09:02:00Z", "Leads", "view"),
+            ("u1", "2025-03-10T09:03:00Z", "Leads", "create"),
+            ("u1", "2025-03-10T09:10:00Z", "Deals", "view"),
+            # B, two hours later: Leads, Reports
+            ("u1", "2025-03-10T11:00:00Z", "Leads", "view"),
+            ("u1", "2025-03-10T11:05:00Z", "Reports", "view"),
+            # C: Home, Deals, Leads, Deals
+            ("u2", "2025-03-10T09:00:00Z", "Home", "login"),
+            ("u2", "2025-03-10T09:05:00Z", "Deals", "view"),
+            ("u2", "2025-03-10T09:10:00Z", "Leads", "view"),
+            ("u2", "2025-03-10T09:20:00Z", "Deals", "edit"),
+            # D started the day before: not counted, although it goes on into the period
+            ("u3", "2025-03-09T23:55:00Z", "Tasks", "view"),
+            ("u3", "2025-03-10T00:05:00Z", "Tasks", "edit"),
+            # E: one event
+            ("u3", "2025-03-10T14:00:00Z", "Home", "login"),
+        ],
+    )
+    other, _ = make_workspace("other")
+    journeys(other, [("u1", "2025-03-10T09:00:00Z", "Home", "login"), ("u1", "2025-03-10T09:01:00Z", "Tasks", "view")])
+    return workspace
+
+
+def run(ws, **values) -> tuple:
+    report = paths(PathsQuery.over(ws, period_between(date(2025, 3, 10), date(2025, 3, 10), ws.tzinfo), **values))
+    nodes = [(n.step, n.node, n.sessions, n.dropoff) for n in report.nodes]
+    edges = [(e.step, e.source, e.target, e.sessions) for e in report.edges]
+    return report.sessions, nodes, edges
+
+
+def test_paths_by_hand(ws) -> None:
+    sessions, nodes, edges = run(ws)
+    assert sessions == 4  # A, B, C, E
+    assert nodes == [
+        (1, "Home", 3, 1), (1, "Leads", 1, 0),
+        (2, "Deals", 1, 0), (2, "Leads", 1, 0), (2, "Reports", 1, 1),
+        (3, "Deals", 1, 1), (3, "Leads", 1, 0),
+        (4, "Deals", 1, 1),
+    ]  # fmt: skip
+    assert edges == [
+        (1, "Home", "Deals", 1), (1, "Home", "Leads", 1), (1, "Leads", "Reports", 1),
+        (2, "Deals", "Leads", 1), (2, "Leads", "Deals", 1), (3, "Leads", "Deals", 1),
+    ]  # fmt: skip
+
+
+def test_start_and_end_points_exclusions_steps_and_limit(ws) -> None:
+    sessions, _nodes, edges = run(ws, start_point="Leads")
+    assert (sessions, edges) == (3, [(1, "Leads", "Deals", 2), (1, "Leads", "Reports", 1)])
+    sessions, _nodes, edges = run(ws, end_point="Deals")  # B and E never reach Deals
+    assert (sessions, edges) == (2, [(1, "Home", "Deals", 1), (1, "Home", "Leads", 1), (2, "Leads", "Deals", 1)])
+    sessions, _nodes, edges = run(ws, start_point="Leads", end_point="Deals")
+    assert (sessions, edges) == (2, [(1, "Leads", "Deals", 2)])
+    sessions, nodes, _edges = run(ws, exclude=["Home"])  # E has nothing left
+    assert sessions == 3 and nodes[:2] == [(1, "Leads", 2, 0), (1, "Deals", 1, 0)]
+    _sessions, nodes, _edges = run(ws, steps=2)
+    assert max(step for step, *_ in nodes) == 2
+    assert len(run(ws, limit=2)[2]) == 2
+    _sessions, nodes, _edges = run(ws, node="feature_action")
+    assert [node for step, node, *_ in nodes if step <= 2] == [
+        "Home/login",
+        "Leads/view",
+        "Deals/view",
+        "Leads/view",
+        "Reports/view",
+    ]
+
+
+def test_the_api(ws, member_client) -> None:
+    client = member_client(ws)
+    answer = client.get(URL, {**DAY, "start_point": "Leads"}).json()
+    assert answer == {
+        "sessions": 3,
+        "nodes": [{"step": 1, "node": "Leads", "sessions": 3, "dropoff": 0},
+                  {"step": 2, "node": "Deals", "sessions": 2, "dropoff": 2},
+                  {"step": 2, "node": "Reports", "sessions": 1, "dropoff": 1}],
+        "edges": [{"step": 1, "source": "Leads", "target": "Deals", "sessions": 2},
+                  {"step": 1, "source": "Leads", "target": "Reports", "sessions": 1}],
+    }  # fmt: skip
+    csv_text = client.get(URL, {**DAY, "start_point": "Leads", "format": "csv"}).content.decode()
+    assert csv_text.splitlines()[:2] == ["step,source,target,sessions", "1,Leads,Deals,2"]
+    for params, field in (
+        ({"steps": 11}, "steps"), ({"steps": 1}, "steps"), ({"node": "record"}, "node"),
+        ({"start_point": "Nope"}, "start_point"), ({"node": "feature_action", "end_point": "Leads"}, "end_point"),
+        ({"exclude": "Leads/fly"}, "exclude"), ({"limit": 0}, "limit"),
+    ):  # fmt: skip
+        response = client.get(URL, {**DAY, **params})
+        assert response.status_code == 400 and field in response.json(), (params, response.json())
+    assert member_client(None, username="stranger").get(URL).status_code == 404
+    other = client.get("/api/v1/workspaces/other/behaviour/paths", DAY)
+    assert other.status_code == 404  # not a member of it
+
+
+def test_the_page_and_its_sankey(ws) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from tenancy.models import Membership
+
+    user = get_user_model().objects.create_user("ana")
+    Membership.objects.create(workspace=ws, user=user, role=Membership.Role.VIEWER)
+    client = Client()
+    client.force_login(user)
+    page = client.get("/w/pa/behaviour/paths/", {**DAY, "start_point": "Leads"})
+    assert page.status_code == 200 and page.context["report"].sessions == 3
+    chart = client.get("/w/pa/charts/paths.json", {**DAY, "start_point": "Leads"}).json()
+    dataset = chart["datasets"][0]
+    assert dataset["data"] == [
+        {"from": "1. Leads", "to": "2. Deals", "flow": 2},
+        {"from": "1. Leads", "to": "2. Reports", "flow": 1},
+    ]
+    assert dataset["labels"]["2. Deals"] == "Deals" and dataset["column"] == {
+        "1. Leads": 0,
+        "2. Deals": 1,
+        "2. Reports": 1,
+    }
+    assert client.get("/w/pa/behaviour/paths/", {"steps": 20}).status_code == 400
+    assert client.get("/w/pa/charts/paths.json", {"node": "x"}).json()["errors"]["node"]
