@@ -104,9 +104,12 @@ def subnav(scope: WorkspaceScope, query: PeriodQuery, current: str) -> list[dict
     keep.update(query.period_pick.params())
     for name, values in query.filters.items():
         keep.setlist(name, values)
-    return [
+    items = [
         {"label": label, "url": workspace_url(name, scope, keep), "current": name == current} for label, name in VIEWS
     ]
+    # The analysis report of the same period (the reports app, by its URL name).
+    items.append({"label": _("Analysis report"), "url": workspace_url("reports-analysis", scope, keep), "report": True})
+    return items
 
 
 def heat_class(pct: float | None) -> str:

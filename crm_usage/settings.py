@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "funnels",
     "useranalysis",
     "behaviour",
+    "reports",
     "demo",
 ]
 

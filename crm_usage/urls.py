@@ -18,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("workspaces/<slug:slug>/", include("funnels.api.urls")),
     path("workspaces/<slug:slug>/", include("useranalysis.api.urls")),
     path("workspaces/<slug:slug>/", include("behaviour.api.urls")),
+    path("workspaces/<slug:slug>/", include("reports.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -41,4 +42,5 @@ urlpatterns = [
     path("", include("funnels.urls")),
     path("", include("useranalysis.urls")),
     path("", include("behaviour.urls")),
+    path("", include("reports.urls")),
 ]

@@ -484,3 +484,22 @@ class _Outcomes:
 
 
 MAX_DEMO_DURATION_MS = 600_000
+
+
+LATE_EVERY = 331  # about 0.3 % of the events arrive a day and a half late
+FUTURE_EVERY = 2003  # and a few from a client whose clock runs ten minutes fast
+
+
+def receipt_times(workspace: Any) -> None:
+    """Receipt times as a live CRM would give them (the demo is stored all at once, so each event
+    would otherwise look received long after it happened): seconds after the event, with a few late
+    ones and a few from the future, for the data-quality checks to find."""
+    from django.db.models import F
+    from django.db.models.functions import Mod
+
+    from events.models import Event
+
+    events = Event.objects.filter(workspace=workspace).annotate(n=Mod("id", LATE_EVERY), m=Mod("id", FUTURE_EVERY))
+    events.update(received_at=F("occurred_at") + timedelta(seconds=2))
+    events.filter(n=0).update(received_at=F("occurred_at") + timedelta(hours=36))
+    events.filter(m=1).update(received_at=F("occurred_at") - timedelta(minutes=10))

@@ -159,3 +159,31 @@ def test_duplicate_batch_changes_nothing_and_dirty_days_clear(worker: Path) -> N
     _wait_for(lambda: _user_days(workspace) == expected, "the refresh after the mixed batch", worker)
     _wait_for(lambda: not DirtyDay.objects.filter(workspace=workspace).exists(), "the dirty day to clear", worker)
     assert Event.objects.filter(workspace=workspace).count() == 5
+
+
+def test_worker_builds_a_long_analysis_report(worker: Path) -> None:
+    """A report of more than 92 days is answered 202 and built by the worker; then downloadable."""
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    from tenancy.models import Membership
+
+    workspace, raw_key = workspace_create(slug="it-report", timezone_name="UTC", session_timeout_minutes=15)
+    _post_events(raw_key, BATCH)
+    _wait_for(lambda: _user_days(workspace) == EXPECTED, "the rollups", worker)
+    user = get_user_model().objects.create_user("reporter")
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.VIEWER)
+    _, token = AuthToken.objects.create(user)
+    headers = {"authorization": f"Token {token}"}
+    params = {"start": "2024-12-01", "end": "2025-03-20", "format": "pdf"}
+    queued = Client().get("/api/v1/workspaces/it-report/reports/analysis", params, headers=headers)
+    assert queued.status_code == 202, queued.content
+    url = queued.json()["url"]
+
+    def ready() -> bytes | None:
+        response = Client().get(url, {"format": "pdf"}, headers=headers)
+        return response.content if response.status_code == 200 else None
+
+    pdf = _wait_for(ready, "the report", worker)
+    assert pdf.startswith(b"%PDF-")
+    assert "Task reports.tasks.build_report_task[" in worker.read_text()

@@ -122,6 +122,7 @@ class Command(BaseCommand):
             total.add(events_ingest(workspace=workspace, rows=chunk, enqueue_refresh=False))
             if total.accepted != plan.event_count:  # uuids are fresh, so nothing can be a duplicate
                 raise CommandError(f"Stored {total.accepted} events of {plan.event_count}; aborting.")
+        demo.receipt_times(workspace)
         self.stdout.write(f"Stored {total.accepted:,} events ({time.monotonic() - step:.1f} s).")
 
         step = time.monotonic()
