@@ -254,3 +254,23 @@ class PathsQuery(PeriodQuery):
             **super().encode(), "node": self.node, "start_point": self.start_point, "end_point": self.end_point,
             "steps": self.steps, "exclude": self.exclude, "limit": self.limit,
         }  # fmt: skip
+
+
+class PathUsersParams(PathsParams):
+    at_step = WholeNumberParam(min_value=1, max_value=10, required=True, help_text="The node's step (from 1).")
+    at_node = TextParam(max_length=200, required=True, allow_blank=False, help_text="The node at that step.")
+    to_node = TextParam(max_length=200, help_text="For an edge: the node at the next step.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathUsersQuery(PathsQuery):
+    """The users behind one node or edge of the paths (the same sessions as its figure)."""
+
+    Params: ClassVar[type[serializers.Serializer]] = PathUsersParams
+
+    at_step: int = 1
+    at_node: str = ""
+    to_node: str = ""
+
+    def encode(self) -> dict[str, Any]:
+        return {**super().encode(), "at_step": self.at_step, "at_node": self.at_node, "to_node": self.to_node}

@@ -22,12 +22,13 @@ from behaviour.queries import (
     BehaviourQuery,
     EngagementQuery,
     PathsQuery,
+    PathUsersQuery,
     QualityQuery,
     RetentionQuery,
 )
 from core.chrome import with_query
 from core.pages import TabPage, tab_page, workspace_url
-from core.queries import PeriodQuery
+from core.queries import PeriodQuery, parse_or_errors
 from events.models import Feature
 from tenancy.scoping import WorkspaceScope, workspace_page
 
@@ -261,6 +262,10 @@ def data_quality_page(request: HttpRequest, scope: WorkspaceScope) -> HttpRespon
     return render(request, template, page.context)
 
 
+# The paths' own parameters: a link to a user's page keeps only the period and the filters.
+PATH_PARAMS = ("node", "start_point", "end_point", "steps", "exclude", "limit")
+
+
 @require_safe
 @workspace_page
 def paths_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
@@ -270,8 +275,28 @@ def paths_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         return response
     assert query is not None
     report = selectors.paths(query)
+    # A node or an edge clicked on the Sankey (or its tables): the users behind it.
+    drill, drill_errors = (
+        parse_or_errors(PathUsersQuery, request.GET, scope.workspace) if "at_step" in request.GET else (None, {})
+    )
+    drill_users = selectors.path_users(drill, drill.at_step, drill.at_node, drill.to_node) if drill else []
     page.context.update(
         {
+            "drill": drill,
+            "drill_base": query.params().urlencode(),
+            "drill_errors": [m for messages in drill_errors.values() for m in messages],
+            "drill_users": [
+                (
+                    u,
+                    workspace_url(
+                        "users-detail", scope, query.params(**dict.fromkeys(PATH_PARAMS)), external_id=u.external_id
+                    ),
+                )
+                for u in drill_users
+            ],
+            "drill_csv_url": workspace_url("api-behaviour-path-users", scope, drill.params(format="csv"))
+            if drill
+            else "",
             "subnav": subnav(scope, query, "behaviour-paths"),
             "report": report,
             "chart_url": workspace_url("behaviour-chart-paths", scope, query.params()),

@@ -821,6 +821,15 @@ def read_endpoints() -> list[tuple[str, str, str, dict | None]]:
         # The Hub's default period (30 days ending today) is not a calendar month: users per feature
         # are counted from the pairs of two months, not read from FeatureMonth.
         ("hub/popularity (30 days to mid-month)", "GET", "hub/popularity?start=2025-05-17&end=2025-06-15", None),
+        # The Behaviour tab (issue 18): rollups and bitmaps only, but paths, which walk sessions' events.
+        ("behaviour/retention (weekly, 12 cohorts)", "GET",
+         "behaviour/retention?start=2025-04-07&end=2025-06-29&interval=week&periods=12", None),
+        ("behaviour/lifecycle (weekly, 90 days)", "GET", "behaviour/lifecycle?start=2025-04-02&end=2025-06-30", None),
+        ("behaviour/stickiness (30 days)", "GET", f"behaviour/stickiness?{month}", None),
+        ("behaviour/heatmap (90 days)", "GET", "behaviour/heatmap?start=2025-04-02&end=2025-06-30", None),
+        ("behaviour/failures (30 days)", "GET", f"behaviour/failures?{month}", None),
+        ("behaviour/anomalies (30 days, every feature)", "GET", f"behaviour/anomalies?{month}", None),
+        ("behaviour/paths (30 days, 5 steps)", "GET", f"behaviour/paths?{month}&steps=5", None),
     ]  # fmt: skip
     return [(name, method, base + path, body) for name, method, path, body in endpoints]
 

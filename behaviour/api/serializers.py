@@ -142,3 +142,14 @@ class PathsSerializer(serializers.Serializer):
     sessions = serializers.IntegerField(help_text="Sessions counted (with a path, after start and end points).")
     nodes = PathNodeSerializer(many=True, help_text="Every node, by step.")
     edges = PathEdgeSerializer(many=True, help_text="Most sessions first (ties: step, source, target); at most limit.")
+
+
+class PathUserSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    sessions = serializers.IntegerField(help_text="The user's sessions behind the node or edge.")
+
+
+class PathUsersSerializer(serializers.Serializer):
+    users = PathUserSerializer(many=True, help_text="Most sessions first.")

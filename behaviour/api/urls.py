@@ -10,5 +10,6 @@ urlpatterns = [
     path("behaviour/stickiness", views.StickinessView.as_view(), name="api-behaviour-stickiness"),
     path("behaviour/anomalies", views.AnomaliesView.as_view(), name="api-behaviour-anomalies"),
     path("behaviour/paths", views.PathsView.as_view(), name="api-behaviour-paths"),
+    path("behaviour/paths/users", views.PathUsersView.as_view(), name="api-behaviour-path-users"),
     path("behaviour/data-quality", views.DataQualityView.as_view(), name="api-behaviour-data-quality"),
 ]

@@ -16,6 +16,7 @@ from behaviour.queries import (
     HeatmapQuery,
     LifecycleQuery,
     PathsQuery,
+    PathUsersQuery,
     QualityQuery,
     RetentionQuery,
     StickinessQuery,
@@ -166,3 +167,15 @@ class PathsView(WorkspaceAPIView):
         nodes = [{"step": n.step, "node": n.node, "sessions": n.sessions, "dropoff": n.dropoff} for n in report.nodes]
         edges = [{"step": e.step, "source": e.source, "target": e.target, "sessions": e.sessions} for e in report.edges]
         return self.table_response({"sessions": report.sessions, "nodes": nodes, "edges": edges}, edges)
+
+
+class PathUsersView(WorkspaceAPIView):
+    query_class = PathUsersQuery
+    csv_filename = "path-users.csv"
+
+    @document(PathUsersQuery, s.PathUsersSerializer, "The users behind a node or an edge of the paths", "behaviour")
+    def get(self, request: Request, slug: str) -> Response:
+        query: PathUsersQuery = self.parse_query()
+        users = selectors.path_users(query, query.at_step, query.at_node, query.to_node)
+        rows = [{"external_id": u.external_id, "name": u.name, "email": u.email, "sessions": u.sessions} for u in users]
+        return self.table_response({"users": rows}, rows, ["external_id", "name", "email", "sessions"])

@@ -27,13 +27,15 @@ from behaviour.selectors.failures import (
     failures_by_feature,
     hour_heatmap,
 )
-from behaviour.selectors.paths import PathEdge, PathNode, PathReport, paths, session_paths
+from behaviour.selectors.paths import PathEdge, PathNode, PathReport, PathUser, path_users, paths, session_paths
 from behaviour.selectors.quality import DataQuality, Finding, data_quality
 
 __all__ = [
     "PathEdge",
     "PathNode",
     "PathReport",
+    "PathUser",
+    "path_users",
     "paths",
     "session_paths",
     "DataQuality",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Max, Min
 
 from events.filters import crm_user_condition
-from events.models import Event, Session
+from events.models import CrmUser, Event, Session
 from tenancy.scoping import in_workspace
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
@@ -47,6 +47,11 @@ class PathReport:
 
 
 def session_paths(query: PathsQuery) -> list[list[str]]:
+    """Each counted session's path (see ``user_paths``)."""
+    return [path for _user_id, path in user_paths(query)]
+
+
+def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
     """Each counted session's path: its nodes in time order (ties by id), excluded nodes dropped,
     consecutive repeats collapsed, from the start point to the end point, cut to ``steps`` nodes."""
     workspace = query.workspace
@@ -69,26 +74,27 @@ def session_paths(query: PathsQuery) -> list[list[str]]:
         "crm_user_id", "occurred_at", "feature__key", "action"
     )
     with_action = query.node == "feature_action"
-    paths: list[list[str]] = []
+    paths: list[tuple[int, list[str]]] = []
     current_user: int | None = None
     index = 0
     nodes: list[str] = []
     for user_id, moment, key, action in rows.iterator(chunk_size=20_000):
         if user_id != current_user:
-            if nodes:
-                paths.append(nodes)
+            if nodes and current_user is not None:
+                paths.append((current_user, nodes))
             current_user, index, nodes = user_id, 0, []
         user_spans = spans[user_id]
         while index < len(user_spans) and moment > user_spans[index][1]:  # past this session's end
             if nodes:
-                paths.append(nodes)
+                paths.append((user_id, nodes))
             index, nodes = index + 1, []
         if index == len(user_spans) or moment < user_spans[index][0]:
             continue  # between sessions, or in one that starts outside the period
         nodes.append(f"{key}/{action}" if with_action else key)
-    if nodes:
-        paths.append(nodes)
-    return [p for p in (_shape(nodes, query) for nodes in paths) if p]
+    if nodes and current_user is not None:
+        paths.append((current_user, nodes))
+    shaped = ((user_id, _shape(nodes, query)) for user_id, nodes in paths)
+    return [(user_id, path) for user_id, path in shaped if path]
 
 
 def _excluded(node: str, exclude: list[str]) -> bool:
@@ -132,3 +138,23 @@ def paths(query: PathsQuery) -> PathReport:
         for (step, source, target), n in sorted(edge_counts.items(), key=lambda item: (-item[1], *item[0]))
     ][: query.limit]
     return PathReport(len(counted), nodes, edges)
+
+
+@dataclass(frozen=True)
+class PathUser:
+    external_id: str
+    name: str
+    email: str
+    sessions: int  # of the user's sessions, those behind the node or edge
+
+
+def path_users(query: PathsQuery, step: int, node: str, target: str = "") -> list[PathUser]:
+    """The users behind a node (``node`` at ``step``) or an edge (then ``target`` at ``step`` + 1):
+    the same sessions the node's or edge's figure counts; most sessions first."""
+    counts: Counter[int] = Counter()
+    for user_id, path in user_paths(query):
+        if len(path) >= step and path[step - 1] == node and (not target or (len(path) > step and path[step] == target)):
+            counts[user_id] += 1
+    users = {u.pk: u for u in in_workspace(CrmUser, query.workspace).filter(pk__in=list(counts))}
+    found = [PathUser(users[pk].external_id, users[pk].name, users[pk].email, n) for pk, n in counts.items()]
+    return sorted(found, key=lambda u: (-u.sessions, u.external_id))

@@ -218,7 +218,24 @@
           },
         ],
       },
-      options: { responsive: true, maintainAspectRatio: false, animation: false },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        // A click on a flow lists the users behind it (the page's drill-down, as the tables link).
+        onClick: function (event, elements) {
+          if (!elements.length) {
+            return;
+          }
+          var flow = dataset.data[elements[0].index];
+          var step = flow.from.split(". ")[0];
+          var params = new URLSearchParams(window.location.search);
+          params.set("at_step", step);
+          params.set("at_node", dataset.labels[flow.from]);
+          params.set("to_node", dataset.labels[flow.to]);
+          window.location.assign(window.location.pathname + "?" + params.toString() + "#path-users");
+        },
+      },
     });
   });
 })();

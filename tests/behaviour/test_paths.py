@@ -145,3 +145,35 @@ def test_the_page_and_its_sankey(ws) -> None:
     }
     assert client.get("/w/pa/behaviour/paths/", {"steps": 20}).status_code == 400
     assert client.get("/w/pa/charts/paths.json", {"node": "x"}).json()["errors"]["node"]
+
+
+def test_the_users_behind_a_node_or_an_edge(ws, member_client) -> None:
+    client = member_client(ws)
+    url = "/api/v1/workspaces/pa/behaviour/paths/users"
+    home = client.get(url, {**DAY, "at_step": 1, "at_node": "Home"}).json()["users"]
+    assert [(u["external_id"], u["sessions"]) for u in home] == [("u1", 1), ("u2", 1), ("u3", 1)]
+    edge = client.get(url, {**DAY, "at_step": 2, "at_node": "Leads", "to_node": "Deals"}).json()["users"]
+    assert [u["external_id"] for u in edge] == ["u1"]  # A: Home, Leads, Deals
+    from_leads = client.get(url, {**DAY, "start_point": "Leads", "at_step": 1, "at_node": "Leads", "to_node": "Deals"})
+    assert [(u["external_id"], u["sessions"]) for u in from_leads.json()["users"]] == [("u1", 1), ("u2", 1)]
+    assert client.get(url, DAY).status_code == 400  # at_step and at_node are required
+    response = client.get(url, {**DAY, "at_step": 11, "at_node": "Home"})
+    assert response.status_code == 400 and "at_step" in response.json()
+
+
+def test_the_page_lists_the_users_of_a_clicked_flow(ws) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from tenancy.models import Membership
+
+    user = get_user_model().objects.create_user("ana")
+    Membership.objects.create(workspace=ws, user=user, role=Membership.Role.VIEWER)
+    client = Client()
+    client.force_login(user)
+    page = client.get("/w/pa/behaviour/paths/", {**DAY, "at_step": 1, "at_node": "Home", "to_node": "Deals"})
+    assert [u.external_id for u, _url in page.context["drill_users"]] == ["u2"]
+    assert "/w/pa/users/u2/" in page.context["drill_users"][0][1]
+    assert "at_step" not in page.context["drill_base"]
+    bad = client.get("/w/pa/behaviour/paths/", {**DAY, "at_step": "x", "at_node": "Home"})
+    assert bad.status_code == 200 and bad.context["drill_errors"]

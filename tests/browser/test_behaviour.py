@@ -102,3 +102,10 @@ def test_paths_draw_a_sankey(page: Any, demo: Any) -> None:
         f"{page.base_url}/api/v1/workspaces/zylker/behaviour/paths?period=last_30_days&start_point=Home"
     ).json()
     assert page.locator("#edges-table tbody tr").count() == len(api["edges"]) > 0
+    # The first flow's count opens the users behind it.
+    page.locator("#edges-table tbody tr").first.locator("a").click()
+    page.wait_for_load_state("networkidle")
+    users = page.locator("#path-users-table tbody tr")
+    assert users.count() > 0
+    total = sum(int(users.nth(i).locator("td.num").inner_text().replace(",", "")) for i in range(users.count()))
+    assert total == api["edges"][0]["sessions"]
