@@ -62,6 +62,8 @@ def chart_drawing(report: AnalysisReport, width: float = 170 * mm) -> Drawing | 
     chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    # Both series on the axis (left alone, ReportLab may end it below the longer bar of the two).
+    chart.valueAxis.valueMax = max(max(now, before) for _key, now, before in rows) * 1.05 or 1
     chart.bars[0].fillColor, chart.bars[1].fillColor = BLUE, GREY
     chart.bars.strokeColor = None
     drawing.add(chart)
