@@ -297,10 +297,11 @@ def manage(env: dict[str, str], *args: str) -> tuple[str, float, float]:
 
 
 def stored_seconds(output: str) -> float:
-    """The import's own timing line ('Stored N row(s) in X s'), without interpreter start-up."""
-    match = re.search(r"Stored (\d+) row\(s\) in ([\d.]+) s", output)
+    """The import's own timing line ('Read N valid row(s) in X s …'; before issue 17 'Stored N row(s)
+    in X s'), without interpreter start-up."""
+    match = re.search(r"(?:Read (\d+) valid|Stored (\d+)) row\(s\) in ([\d.]+) s", output)
     assert match, output
-    return float(match.group(2))
+    return float(match.group(3))
 
 
 def free_port() -> int:

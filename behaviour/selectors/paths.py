@@ -8,16 +8,18 @@ events, like funnels: a path needs every event of its session in order."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Max, Min
+from django.db.models import Max
 
 from events.filters import crm_user_condition
 from events.models import CrmUser, Event, Session
 from tenancy.scoping import in_workspace
+
+LOGOUT = "logout"  # the action that ends a session (docs/metrics.md#the-session-rule)
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from behaviour.queries import PathsQuery
@@ -53,46 +55,44 @@ def session_paths(query: PathsQuery) -> list[list[str]]:
 
 def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
     """Each counted session's path: its nodes in time order (ties by id), excluded nodes dropped,
-    consecutive repeats collapsed, from the start point to the end point, cut to ``steps`` nodes."""
-    workspace = query.workspace
-    sessions = in_workspace(Session, workspace).filter(day__range=(query.period.start, query.period.end))
+    consecutive repeats collapsed, from the start point to the end point, cut to ``steps`` nodes.
+
+    The sessions are cut here by the session rule (docs/metrics.md#the-session-rule) from the events
+    of the period, read from one timeout before it (so that a session already running when the
+    period starts is seen to start before it) to the end of the last session that starts in it
+    (``Session``, the rollup, says where). Matching events to the rollup's sessions by time would
+    be wrong at a logout followed by an event in the same instant."""
+    workspace, period = query.workspace, query.period
+    sessions = in_workspace(Session, workspace).filter(day__range=(period.start, period.end))
     condition = crm_user_condition(workspace, query.filters)
     if condition is not None:
         sessions = sessions.filter(condition)
-    bounds = sessions.aggregate(first=Min("started_at"), last=Max("ended_at"))
-    if bounds["first"] is None:
+    last = sessions.aggregate(last=Max("ended_at"))["last"]
+    if last is None:
         return []
-    spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for user_id, started_at, ended_at in sessions.order_by("crm_user_id", "started_at").values_list(
-        "crm_user_id", "started_at", "ended_at"
-    ):
-        spans[user_id].append((started_at, ended_at))
-    events = in_workspace(Event, workspace).filter(
-        occurred_at__gte=bounds["first"], occurred_at__lte=bounds["last"], crm_user_id__in=list(spans)
-    )
+    timeout = timedelta(minutes=workspace.session_timeout_minutes)
+    events = in_workspace(Event, workspace).filter(occurred_at__gte=period.start_utc - timeout, occurred_at__lte=last)
+    if condition is not None:
+        events = events.filter(condition)
     rows = events.order_by("crm_user_id", "occurred_at", "id").values_list(
         "crm_user_id", "occurred_at", "feature__key", "action"
     )
     with_action = query.node == "feature_action"
+    start, end = period.start_utc, period.end_utc
     paths: list[tuple[int, list[str]]] = []
-    current_user: int | None = None
-    index = 0
+    user, previous = 0, start  # no user has id 0; ``previous`` is compared for the same user only
+    ended = counted = False
     nodes: list[str] = []
     for user_id, moment, key, action in rows.iterator(chunk_size=20_000):
-        if user_id != current_user:
-            if nodes and current_user is not None:
-                paths.append((current_user, nodes))
-            current_user, index, nodes = user_id, 0, []
-        user_spans = spans[user_id]
-        while index < len(user_spans) and moment > user_spans[index][1]:  # past this session's end
-            if nodes:
-                paths.append((user_id, nodes))
-            index, nodes = index + 1, []
-        if index == len(user_spans) or moment < user_spans[index][0]:
-            continue  # between sessions, or in one that starts outside the period
-        nodes.append(f"{key}/{action}" if with_action else key)
-    if nodes and current_user is not None:
-        paths.append((current_user, nodes))
+        if user_id != user or ended or moment - previous > timeout:
+            if counted and nodes:
+                paths.append((user, nodes))
+            counted, nodes = start <= moment < end, []
+        if counted:
+            nodes.append(f"{key}/{action}" if with_action else key)
+        user, previous, ended = user_id, moment, action == LOGOUT
+    if counted and nodes:
+        paths.append((user, nodes))
     shaped = ((user_id, _shape(nodes, query)) for user_id, nodes in paths)
     return [(user_id, path) for user_id, path in shaped if path]
 

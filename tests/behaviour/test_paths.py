@@ -177,3 +177,87 @@ def test_the_page_lists_the_users_of_a_clicked_flow(ws) -> None:
     assert "at_step" not in page.context["drill_base"]
     bad = client.get("/w/pa/behaviour/paths/", {**DAY, "at_step": "x", "at_node": "Home"})
     assert bad.status_code == 200 and bad.context["drill_errors"]
+
+
+def reference_paths(workspace, first, last, *, node="feature", start_point="", end_point="", steps=5, exclude=()):
+    """Sessions cut here from the raw events by the session rule (docs/metrics.md#the-session-rule),
+    then shaped and counted as docs/metrics.md#paths says."""
+    from collections import Counter
+    from datetime import timedelta
+
+    from events.models import Event
+
+    tz, timeout = workspace.tzinfo, timedelta(minutes=workspace.session_timeout_minutes)
+    sessions, current, last_user, last_at, after_logout = [], None, None, None, False
+    for e in (
+        Event.objects.filter(workspace=workspace).select_related("feature").order_by("crm_user_id", "occurred_at", "id")
+    ):
+        if e.crm_user_id != last_user or e.occurred_at - last_at > timeout or after_logout:
+            current = {"start": e.occurred_at, "nodes": []}
+            sessions.append(current)
+        current["nodes"].append(f"{e.feature.key}/{e.action}" if node == "feature_action" else e.feature.key)
+        last_user, last_at, after_logout = e.crm_user_id, e.occurred_at, e.action == "logout"
+    counted, node_counts, drops, edges = 0, Counter(), Counter(), Counter()
+    for session in sessions:
+        if not first <= session["start"].astimezone(tz).date() <= last:
+            continue
+        path = []
+        for n in session["nodes"]:
+            if any(n == x or n.startswith(x + "/") for x in exclude) or (path and path[-1] == n):
+                continue
+            path.append(n)
+        if start_point:
+            if start_point not in path:
+                continue
+            path = path[path.index(start_point) :]
+        if end_point:
+            begin = 1 if start_point else 0
+            if end_point not in path[begin:]:
+                continue
+            path = path[: path.index(end_point, begin) + 1]
+        path = path[:steps]
+        if not path:
+            continue
+        counted += 1
+        for i, n in enumerate(path, start=1):
+            node_counts[(i, n)] += 1
+            if i < len(path):
+                edges[(i, n, path[i])] += 1
+        drops[(len(path), path[-1])] += 1
+    return counted, {k: (v, drops[k]) for k, v in node_counts.items()}, dict(edges)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_sessions_equal_a_recomputation_from_the_raw_events(make_workspace, seed: int) -> None:
+    import random
+    from datetime import datetime, timedelta
+
+    rng = random.Random(seed)
+    workspace, _ = make_workspace("pa", tz="America/New_York", timeout=10)
+    events = []
+    for _ in range(600):
+        moment = datetime(2025, 10, 30, 12) + timedelta(minutes=rng.randrange(7 * 24 * 60))  # across Nov 2
+        action = rng.choice(["view", "view", "edit", "logout"])
+        events.append(
+            (
+                f"u{rng.randrange(6)}",
+                moment.isoformat() + "-04:00",
+                rng.choice(["Home", "Leads", "Deals", "Tasks"]),
+                action,
+            )
+        )
+    journeys(workspace, events)
+    first, last = date(2025, 10, 31), date(2025, 11, 4)
+    cases = [
+        {}, {"node": "feature_action"}, {"start_point": "Leads"}, {"end_point": "Deals"},
+        {"start_point": "Home", "end_point": "Tasks", "steps": 3}, {"exclude": ["Home"], "steps": 2},
+        {"node": "feature_action", "exclude": ["Leads"], "start_point": "Deals/view"},
+    ]  # fmt: skip
+    for case in cases:
+        query = PathsQuery.over(workspace, period_between(first, last, workspace.tzinfo), limit=500, **case)
+        report = paths(query)
+        counted, nodes, edges = reference_paths(workspace, first, last, **case)
+        assert report.sessions == counted, case
+        assert {(n.step, n.node): (n.sessions, n.dropoff) for n in report.nodes} == nodes, case
+        assert {(e.step, e.source, e.target): e.sessions for e in report.edges} == edges, case
+    assert counted  # the data has paths
