@@ -12,6 +12,17 @@ from core.forms import PeriodForm, keep_unknown
 from events.selectors import feature_catalog
 
 
+def feature_select(form: PeriodForm, name: str, first: list[tuple[str, Any]]) -> None:
+    """The options of a feature picker: ``first`` (e.g. every feature), then the catalog's keys; a
+    key asked for that the catalog lacks stays shown."""
+    asked = str(form.data.get(name, "")).strip()
+    known = {value for value, _label in first}
+    keys = [(f.key, f.key) for f in feature_catalog(workspace=form.workspace)]
+    widget = form.fields[name].widget
+    assert isinstance(widget, forms.Select)
+    widget.choices = [*first, *keep_unknown(keys, [asked] if asked and asked not in known else [])]
+
+
 class BehaviourForm(PeriodForm):
     feature = forms.CharField(label=_("Heatmap of"), required=False, widget=forms.Select)
     action = forms.CharField(
@@ -23,11 +34,7 @@ class BehaviourForm(PeriodForm):
     )
 
     def setup(self) -> None:
-        feature = str(self.data.get("feature", "")).strip()
-        keys = [(f.key, f.key) for f in feature_catalog(workspace=self.workspace)]
-        widget = self.fields["feature"].widget
-        assert isinstance(widget, forms.Select)
-        widget.choices = [("", _("Every feature")), *keep_unknown(keys, [feature] if feature else [])]
+        feature_select(self, "feature", [("", _("Every feature"))])
 
 
 INTERVAL_CHOICES = [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))]
@@ -80,15 +87,7 @@ class AnomaliesForm(PeriodForm):
     feature = forms.CharField(label=_("Of"), required=False, widget=forms.Select)
 
     def setup(self) -> None:
-        feature = str(self.data.get("feature", "")).strip()
-        keys = [(f.key, f.key) for f in feature_catalog(workspace=self.workspace)]
-        widget = self.fields["feature"].widget
-        assert isinstance(widget, forms.Select)
-        widget.choices = [
-            ("", _("Every feature")),
-            ("*", _("The workspace total")),
-            *keep_unknown(keys, [feature] if feature and feature != "*" else []),
-        ]
+        feature_select(self, "feature", [("", _("Every feature")), ("*", _("The workspace total"))])
 
 
 class PathsForm(CatalogKeys):

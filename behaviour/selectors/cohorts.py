@@ -11,14 +11,11 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from behaviour.selectors.activity import active_days, first_days
+from behaviour.selectors.failures import pct
 from events.periods import Interval, bucket_end, bucket_start, next_bucket
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from behaviour.queries import LifecycleQuery, RetentionQuery, StickinessQuery
-
-
-def pct(part: int, whole: int) -> float | None:
-    return round(part / whole * 100, 1) if whole else None
 
 
 def _buckets(first: date, last: date, interval: Interval) -> list[date]:

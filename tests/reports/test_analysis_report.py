@@ -125,3 +125,17 @@ def test_a_long_report_on_the_page_says_it_is_being_prepared(ws, django_capture_
     assert "prepared in the background" in first.content.decode()
     ready = client.get("/w/rp/reports/analysis/", LONG)
     assert "Largest rises in feature use" in ready.content.decode()
+
+
+def test_a_run_is_found_only_in_its_own_workspace(
+    ws, member_client, make_workspace, django_capture_on_commit_callbacks
+) -> None:
+    """A member of two workspaces cannot fetch one workspace's run through the other's URL."""
+    from tenancy.models import Workspace
+
+    client = member_client(ws, username="both")
+    member_client(Workspace.objects.get(slug="other"), username="both")
+    with django_capture_on_commit_callbacks(execute=True):
+        url = client.get("/api/v1/workspaces/rp/reports/analysis", LONG).json()["url"]
+    assert client.get(url).status_code == 200
+    assert client.get(url.replace("/workspaces/rp/", "/workspaces/other/")).status_code == 404

@@ -106,3 +106,18 @@ def test_the_user_page_shows_the_timeline(sh) -> None:
     unknown = client.get("/w/sh/users/u1/", {**MARCH, "events_feature": "Nope"})
     assert unknown.status_code == 200 and unknown.context["events_errors"]
     assert unknown.context["events_page"].paginator.count == 4
+
+
+def test_a_member_of_both_workspaces_gets_each_ones_user(sh, member_client) -> None:
+    """The same external id in two workspaces: the path's workspace decides whose events."""
+    from tenancy.models import Membership, Workspace
+
+    client = member_client(sh, username="both")
+    Membership.objects.create(
+        workspace=Workspace.objects.get(slug="other"),
+        user=Membership.objects.get(workspace=sh, user__username="both").user,
+        role="viewer",
+    )
+    mine = client.get(URL, MARCH).json()["results"]
+    theirs = client.get("/api/v1/workspaces/other/users/u1/events", MARCH).json()["results"]
+    assert {r["feature"] for r in mine} == {"Leads", "Deals"} and [r["feature"] for r in theirs] == ["Tasks"]

@@ -94,8 +94,9 @@ def user_detail(request: HttpRequest, scope: WorkspaceScope, external_id: str) -
         return render(request, template, page.context, status=400)
     one = query.of(crm_user)
     page.context.update(user_figures(one))
-    page.context.update(features_of(scope, one))
-    page.context.update(user_timeline(request, scope, one))
+    used, unused = selectors.features_of_user(one)
+    page.context.update(features_of(scope, one, used, unused))
+    page.context.update(user_timeline(request, scope, one, sorted(used)))
     page.context.update(
         {
             "chart_url": workspace_url("users-chart-daily-activity", scope, one.params()),
@@ -112,7 +113,7 @@ def user_detail(request: HttpRequest, scope: WorkspaceScope, external_id: str) -
 TIMELINE_PAGE_SIZE = 50
 
 
-def user_timeline(request: HttpRequest, scope: WorkspaceScope, one: UserQuery) -> dict[str, Any]:
+def user_timeline(request: HttpRequest, scope: WorkspaceScope, one: UserQuery, used: list[str]) -> dict[str, Any]:
     """The user's raw events in the period, newest first, a page at a time (``events_page``), of one
     feature if ``events_feature`` names one; the same query as ``users/<id>/events``."""
     assert one.crm_user is not None
@@ -153,7 +154,7 @@ def user_timeline(request: HttpRequest, scope: WorkspaceScope, one: UserQuery) -
         # One link per feature the user used in the period (and every feature): no form to submit.
         "events_feature_links": [
             {"key": key, "url": feature_url(key), "current": key == (query.feature.key if query.feature else "")}
-            for key in ["", *sorted(selectors.features_of_user(one)[0])]
+            for key in ["", *used]
         ],
     }
 
@@ -178,10 +179,9 @@ def user_figures(one: UserQuery) -> dict[str, Any]:
     }
 
 
-def features_of(scope: WorkspaceScope, one: UserQuery) -> dict[str, Any]:
-    """The features the user used (most first, each with a bar) and the catalog's others; each name
-    opens its trend over the period."""
-    used, unused = selectors.features_of_user(one)
+def features_of(scope: WorkspaceScope, one: UserQuery, used: dict[str, int], unused: list[str]) -> dict[str, Any]:
+    """The features the user used (most first, each with a bar) and the catalog's others
+    (``selectors.features_of_user``); each name opens its trend over the period."""
     top = max(used.values(), default=0)
 
     def trends(feature: str) -> str:
