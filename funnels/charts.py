@@ -1,5 +1,6 @@
-"""Chart JSON of the Funnels tab (``core.charts``): a saved funnel's chart for the query of its page,
-in the shape ``funnels.presenters.funnel_chart_data`` lays out (the builder's preview gets the same)."""
+"""Chart JSON of the Funnels tab (``core.charts``): a saved funnel's charts for the query of its page
+(``view``: the funnel, in the shape ``funnels.presenters.funnel_chart_data`` lays out, which the
+builder's preview gets too; the time to convert; conversion over time)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from core.charts import WorkspaceChartView
 from funnels import presenters, services
-from funnels.models import Funnel
+from funnels.models import Funnel, Order
 from funnels.queries import FunnelResultsQuery
 from tenancy.scoping import scope_for
 
@@ -30,7 +31,12 @@ class FunnelChartView(WorkspaceChartView):
         return {"funnel": self.funnel}
 
     def load(self) -> None:
-        self.data = services.funnel_results(self.query).data
+        self.results = services.funnel_results(self.query)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return presenters.funnel_chart_data(self.data, self.funnel.unit)
+        # ``view`` picks the chart: the funnel, the time-to-convert histogram or conversion over time.
+        if self.results.time_to_convert is not None:
+            return presenters.convert_chart_data(self.results.time_to_convert, self.funnel.unit)
+        if self.results.trends is not None:
+            return presenters.trends_chart_data(self.results.trends)
+        return presenters.funnel_chart_data(self.results.data, self.funnel.unit, self.funnel.order == Order.ANY)

@@ -1,5 +1,5 @@
-"""What a funnel computes besides its range and user filters: its steps, unit, window, order and
-breakdown (docs/metrics.md#funnels). A saved funnel's definition (``FunnelSpec.of``) and an ad-hoc
+"""What a funnel computes besides its range and user filters: its steps, unit, window, order,
+exclusion steps and breakdown (docs/metrics.md#funnels). A saved funnel's definition (``FunnelSpec.of``) and an ad-hoc
 one (``funnels.queries.FunnelQuery``) are the same object, so both are walked by the same engines."""
 
 from __future__ import annotations
@@ -29,6 +29,31 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """An exclusion step: an attempt that reached step ``between[0]`` is void when an event matching
+    this falls at or after that step's time and at or before step ``between[1]``'s (or the attempt's
+    deadline when it did not get there). An empty action or detail matches any."""
+
+    feature: str
+    action: str = ""
+    detail: str = ""
+    between: tuple[int, int] = (1, 2)
+
+    @property
+    def label(self) -> str:
+        return " · ".join(part for part in (self.feature, self.action, self.detail) if part)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "action": self.action, "detail": self.detail, "between": list(self.between)}
+
+    @classmethod
+    def of(cls, exclusion: dict[str, Any]) -> Exclusion:
+        """An exclusion as stored or validated: ``{"feature", "action", "detail", "between": [a, b]}``."""
+        a, b = exclusion["between"]
+        return cls(exclusion["feature"], exclusion.get("action") or "", exclusion.get("detail") or "", (int(a), int(b)))
+
+
+@dataclass(frozen=True)
 class FunnelSpec:
     """A funnel's definition."""
 
@@ -37,6 +62,7 @@ class FunnelSpec:
     window_days: int = DEFAULT_WINDOW_DAYS
     order: str = Order.ORDERED
     breakdown: str = ""
+    exclusions: tuple[Exclusion, ...] = ()
 
     @classmethod
     def of(cls, funnel: Funnel) -> FunnelSpec:
@@ -46,6 +72,7 @@ class FunnelSpec:
             window_days=funnel.window_days,
             order=funnel.order,
             breakdown=funnel.breakdown,
+            exclusions=tuple(Exclusion.of(e) for e in funnel.exclusions or ()),
         )
 
     @property

@@ -24,12 +24,32 @@ from core.attributes import ATTRIBUTE_LABELS, GROUP_BY_ATTRIBUTES
 from core.forms import QueryForm
 from events.filters import USER_FILTER_FIELDS
 from events.selectors import CatalogFeature, feature_catalog
-from funnels.models import MAX_STEPS, MAX_WINDOW_DAYS, MIN_STEPS, Funnel, Order, Unit, Visibility
-from funnels.queries import STEP_PARTS, builder_steps
+from funnels.models import MAX_EXCLUSIONS, MAX_STEPS, MAX_WINDOW_DAYS, MIN_STEPS, Funnel, Order, Unit, Visibility
+from funnels.queries import EXCLUSION_PARTS, STEP_PARTS, builder_exclusion_rows, builder_steps
 
 STEP_ERROR_NAME = re.compile(r"^steps-(\d+)-(feature|action|detail|row)$")
+EXCLUSION_ERROR_NAME = re.compile(r"^exclusions-(\d+)-(feature|action|detail|between|row)$")
 # The parameters whose builder field has another name.
 FIELD_NAMES = {"range_start": "start", "range_end": "end", "days": "range_days"}
+
+
+@dataclass
+class ExclusionRow:
+    """One exclusion step of the builder: what it excludes, between which steps, its errors."""
+
+    index: int
+    feature: str
+    action: str
+    detail: str
+    between: tuple[str, str]
+    features: list[tuple[str, str]]
+    actions: list[str]
+    details: list[str]
+    steps: list[int]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def name(self, part: str) -> str:
+        return f"exclusions-{self.index}-{part}"
 
 
 @dataclass
@@ -72,6 +92,15 @@ def errors_by_name(errors: Mapping[str, Any]) -> dict[str, list[str]]:
                 parts = step_errors.items() if isinstance(step_errors, dict) else [("row", step_errors)]
                 for part, messages in parts:
                     put(f"steps-{index}-{part if part in STEP_PARTS else 'row'}", messages)
+        elif key == "exclusions" and isinstance(value, dict):
+            for index, row_errors in value.items():
+                if not str(index).isdigit():
+                    put("exclusions", row_errors)
+                    continue
+                parts = row_errors.items() if isinstance(row_errors, dict) else [("row", row_errors)]
+                for part, messages in parts:
+                    known = part in ("feature", "action", "detail", "between")
+                    put(f"exclusions-{index}-{part if known else 'row'}", messages)
         elif key == "filters" and isinstance(value, dict):
             for attribute, messages in value.items():
                 put(attribute if attribute in USER_FILTER_FIELDS else NON_FIELD_ERRORS, messages)
@@ -125,7 +154,11 @@ class FunnelForm(QueryForm):
 
     def __init__(self, data: QueryDict, *, workspace: Any, errors: Mapping[str, Any] | None = None) -> None:
         by_name = errors_by_name(errors or {})
-        self.steps_errors: list[str] = by_name.pop("steps", [])
+        self.steps_errors: list[str] = by_name.pop("steps", []) + by_name.pop("exclusions", [])
+        self.exclusion_errors: dict[int, dict[str, list[str]]] = {}
+        for name in [name for name in by_name if EXCLUSION_ERROR_NAME.match(name)]:
+            index, part = EXCLUSION_ERROR_NAME.match(name).groups()  # type: ignore[union-attr]
+            self.exclusion_errors.setdefault(int(index), {})[part] = by_name.pop(name)
         self.step_errors: dict[int, dict[str, list[str]]] = {}
         for name in [name for name in by_name if STEP_ERROR_NAME.match(name)]:
             index, part = STEP_ERROR_NAME.match(name).groups()  # type: ignore[union-attr]
@@ -139,6 +172,11 @@ class FunnelForm(QueryForm):
     def setup(self) -> None:
         self.catalog: list[CatalogFeature] = feature_catalog(workspace=self.workspace)
         self.step_values = builder_steps(self.data)
+        # Filled rows first (the API's messages number them so), then one blank row to fill in.
+        rows = builder_exclusion_rows(self.data)
+        self.exclusion_values = [r for r in rows if r["feature"]]
+        if len(self.exclusion_values) < MAX_EXCLUSIONS:
+            self.exclusion_values.append(dict.fromkeys(EXCLUSION_PARTS, ""))
 
     @staticmethod
     def data_of(funnel: Funnel | None) -> QueryDict:
@@ -163,7 +201,46 @@ class FunnelForm(QueryForm):
         for n, step in enumerate(funnel.steps or [{}] * MIN_STEPS):
             for part in STEP_PARTS:
                 query[f"steps-{n}-{part}"] = str(step.get(part) or "")
+        for n, exclusion in enumerate(funnel.exclusions or []):
+            a, b = exclusion.get("between") or (1, 2)
+            values = {**exclusion, "from": a, "to": b}
+            for part in EXCLUSION_PARTS:
+                query[f"exclusions-{n}-{part}"] = str(values.get(part) or "")
         return query
+
+    def add_exclusion(self) -> None:
+        if len(self.exclusion_values) < MAX_EXCLUSIONS:
+            self.exclusion_values.append(dict.fromkeys(EXCLUSION_PARTS, ""))
+
+    @property
+    def exclusion_rows(self) -> list[ExclusionRow]:
+        features = [(f.key, f.name) for f in self.catalog]
+        by_key = {f.key: f for f in self.catalog}
+        steps = list(range(1, max(len(self.step_values), MIN_STEPS) + 1))
+        rows = []
+        for index, values in enumerate(self.exclusion_values):
+            feature = by_key.get(values["feature"])
+            actions = sorted(feature.actions) if feature else []
+            details = sorted(d for d in feature.actions.get(values["action"], []) if d) if feature else []
+            rows.append(
+                ExclusionRow(
+                    index=index,
+                    feature=values["feature"],
+                    action=values["action"],
+                    detail=values["detail"],
+                    between=(values["from"] or "1", values["to"] or "2"),
+                    features=features,
+                    actions=actions,
+                    details=details,
+                    steps=steps,
+                    errors=self.exclusion_errors.get(index, {}),
+                )
+            )
+        return rows
+
+    @property
+    def can_add_exclusion(self) -> bool:
+        return len(self.exclusion_values) < MAX_EXCLUSIONS
 
     def add_step(self) -> None:
         if len(self.step_values) < MAX_STEPS:
@@ -206,4 +283,4 @@ class FunnelForm(QueryForm):
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.errors or self.step_errors or self.steps_errors)
+        return bool(self.errors or self.step_errors or self.steps_errors or self.exclusion_errors)

@@ -29,6 +29,7 @@ from tenancy.models import SavedConfig, Workspace
 
 MIN_STEPS = 2
 MAX_STEPS = 10
+MAX_EXCLUSIONS = 5
 MAX_WINDOW_DAYS = 365
 DEFAULT_WINDOW_DAYS = 14
 DEFAULT_RANGE_DAYS = 30
@@ -42,11 +43,47 @@ class Unit(models.TextChoices):
 class Order(models.TextChoices):
     ORDERED = "ordered", _("In order (other events may come between steps)")
     STRICT = "strict", _("Strict (no other event of the step's feature between steps)")
+    ANY = "any", _("Any order (the most steps done within the window)")
 
 
 class Visibility(models.TextChoices):
     PRIVATE = "private", _("Private (only me)")
     WORKSPACE = "workspace", _("Shared with the workspace")
+
+
+def exclusion_problem(
+    *, workspace: Workspace, steps: list[dict[str, Any]], exclusion: dict[str, Any]
+) -> tuple[str, str] | None:
+    """The field at fault in an exclusion step and why, or None (docs/metrics.md#exclusion-steps).
+
+    An exclusion that matches every event of a step it spans would void every attempt that gets
+    there, which nobody means: it is refused."""
+    between = exclusion.get("between")
+    if not (
+        isinstance(between, list | tuple)
+        and len(between) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in between)
+    ):
+        return "between", str(_("Give two step numbers, e.g. [1, 2]."))
+    a, b = between
+    if not 1 <= a < b <= len(steps):
+        return "between", str(_("Use two steps a < b between 1 and %(n)d.") % {"n": len(steps)})
+    feature, action, detail = (str(exclusion.get(part) or "") for part in ("feature", "action", "detail"))
+    try:
+        feature_resolve(workspace=workspace, key=feature, action=action, detail=detail)
+    except UnknownStep as exc:
+        return exc.field, str(exc)
+    for k in range(a, b + 1):
+        step = steps[k - 1]
+        if (
+            step.get("feature") == feature
+            and (not action or action == step.get("action"))
+            and (not detail or detail == (step.get("detail") or ""))
+        ):
+            return "feature", str(
+                _("This exclusion matches every event of step %(k)d, so it would void every attempt.") % {"k": k}
+            )
+    return None
 
 
 class Funnel(SavedConfig):
@@ -62,6 +99,14 @@ class Funnel(SavedConfig):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_WINDOW_DAYS)],
     )
     order = models.CharField(_("order"), max_length=16, choices=Order.choices, default=Order.ORDERED)
+    exclusions = models.JSONField(
+        _("exclusion steps"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '[{"feature", "action", "detail", "between": [a, b]}, …]: an event between steps a and b voids the attempt.'
+        ),
+    )
     # The default range: fixed dates, or (both empty) the last ``range_days`` days ending today.
     range_start = models.DateField(_("range start"), null=True, blank=True)
     range_end = models.DateField(_("range end"), null=True, blank=True)
@@ -114,6 +159,19 @@ class Funnel(SavedConfig):
                     )
                 except UnknownStep as exc:
                     errors.setdefault("steps", []).append(f"{_('Step')} {index}: {exc}")
+        if "steps" not in errors and self.workspace_id is not None:
+            exclusions = self.exclusions
+            if not isinstance(exclusions, list) or len(exclusions) > MAX_EXCLUSIONS:
+                errors["exclusions"] = [str(_("At most %(n)d exclusion steps, as a list.") % {"n": MAX_EXCLUSIONS})]
+            else:
+                for index, exclusion in enumerate(exclusions, start=1):
+                    problem = (
+                        exclusion_problem(workspace=self.workspace, steps=steps, exclusion=exclusion)
+                        if isinstance(exclusion, dict)
+                        else ("feature", str(_("An exclusion is an object.")))
+                    )
+                    if problem:
+                        errors.setdefault("exclusions", []).append(f"{_('Exclusion')} {index}: {problem[1]}")
         if self.breakdown and self.breakdown not in GROUP_BY_ATTRIBUTES:
             errors["breakdown"] = [str(_("Break down by one of: %s.") % ", ".join(GROUP_BY_ATTRIBUTES))]
         if not isinstance(self.filters, dict):
@@ -154,6 +212,8 @@ class Funnel(SavedConfig):
             "order": self.order,
             "filters": {k: sorted(v) for k, v in sorted((self.filters or {}).items()) if v},
             "breakdown": self.breakdown,
+            # Only when set, so the signatures of funnels saved before exclusions existed still hold.
+            **({"exclusions": self.exclusions} if self.exclusions else {}),
         }
 
     def signature(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from core.attributes import attribute_label
 from core.charts import CHARTJS_COLORS, rgb
@@ -22,7 +22,7 @@ from events.filters import USER_FILTER_FIELDS
 from funnels.definition import step_labels
 from funnels.models import Funnel, FunnelResult, Order, Unit, Visibility
 from funnels.queries import FunnelQuery
-from funnels.selectors import FunnelData
+from funnels.selectors import FunnelData, FunnelTrends, TimeToConvert
 from funnels.services import funnel_result_is_fresh
 
 REACHED = CHARTJS_COLORS[0]
@@ -33,11 +33,19 @@ def unit_label(unit: str) -> str:
     return gettext("Records") if unit == Unit.RECORD else gettext("Users")
 
 
-def funnel_chart_data(data: FunnelData, unit: str) -> dict[str, Any]:
+def step_label(label: str, step: int, n: int, any_order: bool) -> str:
+    """A step's row label: in an any-order funnel row k counts units that did any k of the steps."""
+    if not any_order:
+        return label
+    return ngettext("Any %(k)d of the %(n)d steps", "Any %(k)d of the %(n)d steps", step) % {"k": step, "n": n}
+
+
+def funnel_chart_data(data: FunnelData, unit: str, any_order: bool = False) -> dict[str, Any]:
     counts = [s.count for s in data.steps]
     dropped = [0] + [max(counts[k - 1] - counts[k], 0) for k in range(1, len(counts))]
+    n = len(data.steps)
     return {
-        "labels": [s.label for s in data.steps],
+        "labels": [step_label(s.label, s.step, n, any_order) for s in data.steps],
         "datasets": [
             {
                 "label": gettext("%(unit)s reaching the step") % {"unit": unit_label(unit)},
@@ -58,6 +66,73 @@ def funnel_chart_data(data: FunnelData, unit: str) -> dict[str, Any]:
         "conversion_text": [percent(s.conversion_pct) for s in data.steps],
         "dropoff_text": [percent(s.dropoff_pct) for s in data.steps],
     }
+
+
+def span_text(seconds: int) -> str:
+    """A bin edge in its largest whole unit (every edge is one: 5 min, 3 h, 7 d)."""
+    for size, text in ((86_400, gettext("%(n)d d")), (3_600, gettext("%(n)d h")), (60, gettext("%(n)d min"))):
+        if seconds >= size and seconds % size == 0:
+            return text % {"n": seconds // size}
+    return gettext("%(n)d s") % {"n": seconds}
+
+
+def convert_chart_data(ttc: TimeToConvert, unit: str) -> dict[str, Any]:
+    """The time-to-convert histogram: units per bin, labelled by its span."""
+    return {
+        "labels": [f"{span_text(b.from_seconds)} – {span_text(b.to_seconds)}" for b in ttc.bins],
+        "datasets": [
+            {
+                "label": gettext("%(unit)s converting in this time") % {"unit": unit_label(unit)},
+                "data": [b.units for b in ttc.bins],
+                "backgroundColor": rgb(REACHED, 0.8),
+                "borderColor": rgb(REACHED),
+            }
+        ],
+    }
+
+
+def trends_chart_data(trends: FunnelTrends) -> dict[str, Any]:
+    """Conversion over time: the completion rate per interval of attempt start."""
+    return {
+        "labels": [b.bucket.isoformat() for b in trends.buckets],
+        "datasets": [
+            {
+                "label": gettext("Completed the funnel (%)"),
+                "data": [b.conversion_pct for b in trends.buckets],
+                "borderColor": rgb(REACHED),
+                "backgroundColor": rgb(REACHED, 0.15),
+            }
+        ],
+    }
+
+
+def people_heading(step: int, status: str, label: str, count: int, unit: str) -> str:
+    """What a people-at-a-step page lists, in words."""
+    if status == "dropped":
+        return ngettext(
+            "%(n)d %(unit)s reached step %(prev)d and stopped before step %(step)d (%(label)s)",
+            "%(n)d %(unit)s reached step %(prev)d and stopped before step %(step)d (%(label)s)",
+            count,
+        ) % {"n": count, "unit": unit_label(unit).lower(), "prev": step - 1, "step": step, "label": label}
+    return ngettext(
+        "%(n)d %(unit)s reached step %(step)d (%(label)s)",
+        "%(n)d %(unit)s reached step %(step)d (%(label)s)",
+        count,
+    ) % {"n": count, "unit": unit_label(unit).lower(), "step": step, "label": label}
+
+
+def exclusion_lines(funnel: Funnel) -> list[str]:
+    """A funnel's exclusion steps in words."""
+    lines = []
+    for exclusion in funnel.exclusions or []:
+        target = " · ".join(
+            p for p in (exclusion.get("feature"), exclusion.get("action"), exclusion.get("detail")) if p
+        )
+        a, b = exclusion.get("between", [1, 2])
+        lines.append(
+            gettext("Not %(target)s between steps %(a)d and %(b)d") % {"target": target, "a": int(a), "b": int(b)}
+        )
+    return lines
 
 
 def list_row(funnel: Funnel, result: FunnelResult | None) -> dict[str, Any]:
@@ -83,6 +158,8 @@ def definition(funnel: Funnel) -> dict[str, Any]:
         "order_display": Order(funnel.order).label if funnel.order in Order.values else funnel.order,
         "visibility_display": Visibility(funnel.visibility).label,
         "breakdown_label": attribute_label(funnel.breakdown),
+        "exclusions": exclusion_lines(funnel),
+        "any_order": funnel.order == Order.ANY,
         "filters": [(name, funnel.filters[name]) for name in USER_FILTER_FIELDS if (funnel.filters or {}).get(name)],
     }
 
@@ -98,6 +175,6 @@ def preview(request: HttpRequest, query: FunnelQuery, data: FunnelData) -> dict[
     return {
         **data.as_dict(),
         "range": query.period.as_dict(),
-        "chart": funnel_chart_data(data, spec.unit),
+        "chart": funnel_chart_data(data, spec.unit, spec.order == Order.ANY),
         "html": render_to_string("funnels/_preview_tables.html", tables, request=request),
     }

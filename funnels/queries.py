@@ -33,12 +33,13 @@ from rest_framework import serializers
 from core.attributes import GROUP_BY_ATTRIBUTES
 from core.queries import DateParam, PeriodParams, PeriodPick, PeriodQuery, QueryInvalid
 from events.filters import USER_FILTER_FIELDS, user_filters_from
-from events.periods import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, RangeError, period_between
+from events.periods import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, Interval, RangeError, period_between
 from events.selectors import UnknownStep, feature_resolve
-from funnels.definition import FunnelSpec, Step
+from funnels.definition import Exclusion, FunnelSpec, Step
 from funnels.models import (
     DEFAULT_RANGE_DAYS,
     DEFAULT_WINDOW_DAYS,
+    MAX_EXCLUSIONS,
     MAX_STEPS,
     MAX_WINDOW_DAYS,
     MIN_STEPS,
@@ -46,6 +47,7 @@ from funnels.models import (
     Order,
     Unit,
     Visibility,
+    exclusion_problem,
 )
 
 UserFilters = dict[str, list[str]]
@@ -73,6 +75,28 @@ class StepParams(serializers.Serializer):
         except UnknownStep as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return attrs
+
+
+class ExclusionParams(serializers.Serializer):
+    """An exclusion step (docs/metrics.md#exclusion-steps): checked against the catalog and the
+    steps by ``DefinitionParams.validate``, which knows the steps."""
+
+    feature = serializers.CharField(max_length=100, help_text="Feature key.")
+    action = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True, default="", help_text="Empty: any action."
+    )
+    detail = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, allow_null=True, default="", help_text="Empty: any detail."
+    )
+    between = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_STEPS),
+        min_length=2,
+        max_length=2,
+        help_text="[a, b]: an excluded event from step a's time to step b's (or the deadline) voids the attempt.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {**attrs, "action": attrs.get("action") or "", "detail": attrs.get("detail") or ""}
 
 
 @extend_schema_field(
@@ -125,6 +149,9 @@ class DefinitionParams(serializers.Serializer):
         min_value=1, max_value=MAX_WINDOW_DAYS, default=DEFAULT_WINDOW_DAYS, help_text="Conversion window, 1 to 365."
     )
     order = serializers.ChoiceField(choices=Order.choices, default=Order.ORDERED)
+    exclusions = ExclusionParams(  # type: ignore[call-arg]  # many=True: a ListSerializer takes these
+        many=True, required=False, default=list, max_length=MAX_EXCLUSIONS, help_text="Up to 5 exclusion steps."
+    )
     breakdown = serializers.CharField(
         allow_blank=True,
         allow_null=True,
@@ -147,6 +174,20 @@ class DefinitionParams(serializers.Serializer):
             )
         return value or ""
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        instance = getattr(self, "instance", None)
+        steps = attrs.get("steps", instance.steps if instance is not None else [])
+        exclusions = attrs.get("exclusions", instance.exclusions if instance is not None else [])
+        problems = {}
+        for index, exclusion in enumerate(exclusions or []):
+            problem = exclusion_problem(workspace=self.context["workspace"], steps=steps, exclusion=exclusion)
+            if problem:  # by index, as a step's messages are
+                problems[str(index)] = {problem[0]: [problem[1]]}
+        if problems:
+            raise serializers.ValidationError({"exclusions": problems})
+        return attrs
+
 
 def definition_of(values: Mapping[str, Any]) -> FunnelSpec:
     """The definition in validated values."""
@@ -156,6 +197,7 @@ def definition_of(values: Mapping[str, Any]) -> FunnelSpec:
         window_days=values["window_days"],
         order=values["order"],
         breakdown=values["breakdown"],
+        exclusions=tuple(Exclusion.of(e) for e in values.get("exclusions") or ()),
     )
 
 
@@ -184,6 +226,7 @@ class SavedFunnelParams(DefinitionParams):
     validate_start = validate_end = staticmethod(_in_calendar)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         instance: Funnel | None = self.instance
         start = attrs.get("range_start", instance.range_start if instance else None)
         end = attrs.get("range_end", instance.range_end if instance else None)
@@ -208,6 +251,8 @@ def plain_values(validated: Mapping[str, Any]) -> dict[str, Any]:
         plain["steps"] = [
             {"feature": s["feature"], "action": s["action"], "detail": s.get("detail") or ""} for s in plain["steps"]
         ]
+    if "exclusions" in plain:
+        plain["exclusions"] = [Exclusion.of(e).as_dict() for e in plain["exclusions"] or ()]
     if "filters" in plain:
         plain["filters"] = {k: list(v) for k, v in (plain["filters"] or {}).items()}
     return plain
@@ -245,10 +290,104 @@ class FunnelPeriodParams(PeriodParams):
         raise serializers.ValidationError({name: [required] for name in missing})
 
 
+# --- what to show of a funnel --------------------------------------------------------------------------------
+
+VIEWS = ("steps", "time_to_convert", "trends")
+PEOPLE_STATUSES = ("reached", "dropped")
+
+
+@dataclass(frozen=True)
+class PeopleAt:
+    """The units at a step: those that reached it (level ≥ step) or dropped there (level = step − 1)."""
+
+    step: int
+    status: str = "reached"
+
+    def encode(self) -> str:
+        return f"{self.step}:{self.status}"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "example": "2:dropped"},
+            {"type": "object", "properties": {"step": {"type": "integer"}, "status": {"enum": list(PEOPLE_STATUSES)}}},
+        ]
+    }
+)
+class PeopleParam(serializers.Field):
+    """``{"step": k, "status": "reached"|"dropped"}``, or ``k:reached`` in a URL."""
+
+    default_error_messages = {
+        "invalid": _('Expected {{"step": k, "status": "reached" or "dropped"}}, or k:reached / k:dropped.')
+    }
+
+    def to_internal_value(self, data: Any) -> PeopleAt | None:
+        if data in (None, ""):
+            return None
+        if isinstance(data, str):
+            text_step, _colon, text_status = data.partition(":")
+            data = {"step": text_step, "status": text_status or "reached"}
+        if not isinstance(data, Mapping):
+            self.fail("invalid")
+        raw_step, status = data.get("step"), data.get("status") or "reached"
+        try:
+            number = int(str(raw_step))
+        except ValueError:
+            self.fail("invalid")
+        if status not in PEOPLE_STATUSES or isinstance(raw_step, bool):
+            self.fail("invalid")
+        return PeopleAt(number, str(status))
+
+    def to_representation(self, value: Any) -> Any:
+        return value.encode() if isinstance(value, PeopleAt) else value
+
+
+class FunnelViewParams(serializers.Serializer):
+    """What to show of a funnel (docs/api.md#funnel-views): the steps, the time to convert between
+    two steps, conversion over time, or the people at a step. Checked against the number of steps
+    by ``check_view``."""
+
+    view = serializers.ChoiceField(choices=VIEWS, default="steps")
+    from_step = serializers.IntegerField(min_value=1, max_value=MAX_STEPS, required=False, help_text="Default 1.")
+    to_step = serializers.IntegerField(
+        min_value=2, max_value=MAX_STEPS, required=False, help_text="Default the last step."
+    )
+    interval = serializers.ChoiceField(choices=[i.value for i in Interval], default=Interval.WEEK.value)
+    people = PeopleParam(required=False, allow_null=True, help_text="k:reached or k:dropped; answers the units.")
+
+
+def check_view(attrs: dict[str, Any], n: int) -> None:
+    """The view's steps against a funnel of ``n`` steps; a 400 naming the parameter otherwise."""
+    a, b = attrs.get("from_step") or 1, attrs.get("to_step") or n
+    if b > n:
+        raise serializers.ValidationError({"to_step": [_("This funnel has %(n)d steps.") % {"n": n}]})
+    if a >= b:
+        raise serializers.ValidationError({"from_step": [_("Give a step before to_step (%(b)d).") % {"b": b}]})
+    attrs["from_step"], attrs["to_step"] = a, b
+    people: PeopleAt | None = attrs.get("people")
+    if people is not None:
+        if not 1 <= people.step <= n:
+            raise serializers.ValidationError({"people": [_("Give a step from 1 to %(n)d.") % {"n": n}]})
+        if people.step == 1 and people.status == "dropped":
+            raise serializers.ValidationError({"people": [_("Nobody drops at step 1: it is where units enter.")]})
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunnelView:
+    """The view options a funnel query carries (``FunnelViewParams``)."""
+
+    view: str = "steps"
+    from_step: int = 1
+    to_step: int | None = None  # None: the last step
+    interval: str = Interval.WEEK.value
+    people: PeopleAt | None = None
+
+
 # --- an ad-hoc funnel ---------------------------------------------------------------------------------------
 
 
-class FunnelQueryParams(DefinitionParams, FunnelPeriodParams):
+class FunnelQueryParams(DefinitionParams, FunnelViewParams, FunnelPeriodParams):
     """``funnels/query``: a definition, its range (required) and user filters, in ``filters`` or at
     the top level of the body (merged; docs/api.md#funnel-query)."""
 
@@ -267,22 +406,29 @@ class FunnelQueryParams(DefinitionParams, FunnelPeriodParams):
         attrs = super().validate(attrs)  # the range, and the user filters at the top level
         attrs["filters"] = {**in_filters, **attrs["filters"]}
         attrs["definition"] = definition_of(attrs)
+        check_view(attrs, len(attrs["definition"].steps))
         return attrs
 
 
 @dataclass(frozen=True, kw_only=True)
-class FunnelQuery(PeriodQuery):
-    """A funnel definition over a range: what ``funnels.selectors.funnel_compute`` computes."""
+class FunnelQuery(FunnelView, PeriodQuery):
+    """A funnel definition over a range, and what to show of it: what ``funnels.selectors``
+    computes."""
 
     Params: ClassVar[type[serializers.Serializer]] = FunnelQueryParams
 
     definition: FunnelSpec
 
+    @property
+    def convert_steps(self) -> tuple[int, int]:
+        """The time to convert's steps: ``from_step`` → ``to_step`` (default the last)."""
+        return self.from_step, self.to_step or len(self.definition.steps)
+
 
 # --- a saved funnel's results ---------------------------------------------------------------------------------
 
 
-class FunnelResultsParams(FunnelPeriodParams):
+class FunnelResultsParams(FunnelViewParams, FunnelPeriodParams):
     """``funnels/<id>/results`` and the funnel's page: its saved range, or another period; user filters
     given here replace the saved funnel's filter of the same attribute and keep the others."""
 
@@ -302,6 +448,7 @@ class FunnelResultsParams(FunnelPeriodParams):
         attrs = super().validate(attrs)
         attrs["filters"] = {**(self.saved.filters or {}), **attrs["filters"]}
         attrs["funnel"] = self.saved
+        check_view(attrs, len(self.saved.steps))
         return attrs
 
 
@@ -310,7 +457,7 @@ def _normal(filters: Mapping[str, list[str]] | None) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FunnelResultsQuery(PeriodQuery):
+class FunnelResultsQuery(FunnelView, PeriodQuery):
     """A saved funnel over a period, for user filters (its own, or others)."""
 
     Params: ClassVar[type[serializers.Serializer]] = FunnelResultsParams
@@ -330,7 +477,15 @@ class FunnelResultsQuery(PeriodQuery):
 
     def encode(self) -> dict[str, Any]:
         # Links name a period only when it is not the saved range, which they then keep following.
-        return {} if self.saved_range else super().encode()
+        period = {} if self.saved_range else super().encode()
+        n = len(self.funnel.steps)
+        views = {
+            "from_step": self.from_step if self.from_step != 1 else None,
+            "to_step": self.to_step if self.to_step not in (None, n) else None,
+            "interval": self.interval if self.interval != Interval.WEEK.value else None,
+            "people": self.people.encode() if self.people else None,
+        }
+        return {**period, **views}
 
     def computation(self) -> FunnelQuery:
         """The saved definition over this period and these filters."""
@@ -354,12 +509,43 @@ def builder_steps(data: QueryDict) -> list[dict[str, str]]:
     return [rows[n] for n in sorted(rows)]
 
 
+EXCLUSION_NAME = re.compile(r"^exclusions-(\d{1,2})-(feature|action|detail|from|to)$")
+EXCLUSION_PARTS = ("feature", "action", "detail", "from", "to")
+
+
+def builder_exclusion_rows(data: QueryDict) -> list[dict[str, str]]:
+    """The builder's exclusion rows (``exclusions-<n>-feature|action|detail|from|to``), in the order
+    of ``n``, blank ones too (a blank row is one to fill in)."""
+    rows: dict[int, dict[str, str]] = {}
+    for key in data:
+        match = EXCLUSION_NAME.match(key)
+        if match:
+            rows.setdefault(int(match[1]), dict.fromkeys(EXCLUSION_PARTS, ""))[match[2]] = data.get(key, "").strip()
+    return [rows[n] for n in sorted(rows)]
+
+
+def builder_exclusions(data: QueryDict) -> list[dict[str, Any]]:
+    """The exclusion rows with a feature, as the API's ``exclusions`` (their messages then come back
+    by index among these, as the form numbers its filled rows first)."""
+    return [
+        {
+            "feature": row["feature"],
+            "action": row["action"],
+            "detail": row["detail"],
+            "between": [row["from"] or "1", row["to"] or "2"],
+        }
+        for row in builder_exclusion_rows(data)
+        if row["feature"]
+    ]
+
+
 def builder_payload(data: QueryDict, steps: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """The builder's fields as the API's body (docs/api.md#saved-funnels), defaults filled in."""
     raw = {key: data.get(key, "").strip() for key in BUILDER_FIELDS}
     return {
         "name": raw["name"],
         "steps": builder_steps(data) if steps is None else steps,
+        "exclusions": builder_exclusions(data),
         "unit": raw["unit"] or Unit.USER,
         "window_days": raw["window_days"] or DEFAULT_WINDOW_DAYS,
         "order": raw["order"] or Order.ORDERED,

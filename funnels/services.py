@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,14 @@ from events.periods import Period
 from funnels.definition import FunnelSpec
 from funnels.models import Funnel, FunnelResult
 from funnels.queries import FunnelQuery, FunnelResultsQuery
-from funnels.selectors import FunnelData, funnel_compute
+from funnels.selectors import (
+    FunnelData,
+    FunnelTrends,
+    TimeToConvert,
+    funnel_compute,
+    funnel_time_to_convert,
+    funnel_trends,
+)
 from funnels.signals import funnel_saved
 from tenancy.models import Workspace
 from tenancy.services import audit_saved_config, field_values
@@ -44,7 +51,12 @@ FUNNEL_FIELDS = (
     "filters",
     "breakdown",
     "visibility",
+    "exclusions",
 )
+
+# What a saved funnel's stored result holds besides its steps: the time to convert from the first
+# step to the last and the weekly conversion over time, the views its page opens with.
+STORED_INTERVAL = "week"
 
 
 def _enqueue_refresh(funnel_id: int) -> None:
@@ -101,7 +113,14 @@ def _compute_and_store(funnel: Funnel) -> FunnelResult:
     period = funnel.default_period()
     signature = funnel.signature()
     started = time.monotonic()
-    data = funnel_compute(FunnelQuery.over(funnel.workspace, period, funnel.filters, definition=FunnelSpec.of(funnel)))
+    query = FunnelQuery.over(
+        funnel.workspace, period, funnel.filters, definition=FunnelSpec.of(funnel), interval=STORED_INTERVAL
+    )
+    payload = {
+        **funnel_compute(query).as_dict(),
+        "time_to_convert": funnel_time_to_convert(query).as_dict(),
+        "trends": funnel_trends(query).as_dict(),
+    }
     duration_ms = int((time.monotonic() - started) * 1000)
     result, _created = FunnelResult.objects.update_or_create(
         funnel=funnel,
@@ -109,7 +128,7 @@ def _compute_and_store(funnel: Funnel) -> FunnelResult:
             "range_start": period.start,
             "range_end": period.end,
             "signature": signature,
-            "payload": data.as_dict(),
+            "payload": payload,
             "computed_at": timezone.now(),
             "duration_ms": duration_ms,
         },
@@ -145,15 +164,39 @@ class FunnelResults:
     computed_at: datetime
     stored: FunnelResult | None  # the stored result (the saved range and filters); None: computed, not stored
     cached: bool = False  # whether the stored result was fresh (else it was computed for this request)
+    time_to_convert: TimeToConvert | None = None  # with view=time_to_convert
+    trends: FunnelTrends | None = None  # with view=trends
 
 
 def funnel_results(query: FunnelResultsQuery) -> FunnelResults:
     """The saved funnel for ``query``: over its saved range and filters, the stored result (computed
-    and stored when missing or stale); otherwise computed now, not stored."""
+    and stored when missing or stale); otherwise computed now, not stored. The time to convert and
+    the conversion over time come from the stored result too when it holds the ones asked for."""
+    computation = query.computation()
     if query.custom:
-        return FunnelResults(funnel_compute(query.computation()), query.period, timezone.now(), None)
-    data, stored, cached = funnel_saved_results(funnel=query.funnel)
-    return FunnelResults(data, query.period, stored.computed_at, stored, cached)
+        results = FunnelResults(funnel_compute(computation), query.period, timezone.now(), None)
+        payload: dict[str, Any] = {}
+    else:
+        data, stored, cached = funnel_saved_results(funnel=query.funnel)
+        results = FunnelResults(data, query.period, stored.computed_at, stored, cached)
+        payload = stored.payload
+    if query.view == "time_to_convert":
+        kept = payload.get("time_to_convert")
+        wanted = computation.convert_steps
+        if kept and (kept["from_step"], kept["to_step"]) == wanted:
+            return replace(results, time_to_convert=TimeToConvert.from_dict(kept))
+        return replace(_computed_now(results), time_to_convert=funnel_time_to_convert(computation))
+    if query.view == "trends":
+        kept = payload.get("trends")
+        if kept and kept["interval"] == query.interval:
+            return replace(results, trends=FunnelTrends.from_dict(kept))
+        return replace(_computed_now(results), trends=funnel_trends(computation))
+    return results
+
+
+def _computed_now(results: FunnelResults) -> FunnelResults:
+    """A view the stored result does not hold is computed for the request: say so."""
+    return replace(results, computed_at=timezone.now(), stored=None, cached=False)
 
 
 def _affected_by(result: FunnelResult, window_days: int, days: Iterable[date]) -> bool:

@@ -13,9 +13,12 @@ the results with their tables rendered here.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, replace
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,10 +28,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from core.chrome import page_chrome
 from core.pages import tab_page, workspace_url
 from core.queries import QueryInvalid
+from events.filters import MAX_STATIC_USERS
 from events.selectors import workspace_data_state
 from funnels import presenters, services
+from funnels.definition import step_labels
 from funnels.forms import FunnelForm, errors_by_name
-from funnels.models import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult
+from funnels.models import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, Order, Unit
 from funnels.queries import (
     FunnelQuery,
     FunnelResultsQuery,
@@ -37,9 +42,11 @@ from funnels.queries import (
     saved_funnel_values,
 )
 from funnels.selectors import funnel_compute
+from funnels.selectors import funnel_people as funnel_people_of
 from tenancy.scoping import WorkspaceScope, workspace_page
 
 TAB = "funnels-tab"
+PEOPLE_PAGE_SIZE = 50
 
 
 @require_safe
@@ -68,11 +75,13 @@ def _builder(request: HttpRequest, scope: WorkspaceScope, funnel: Funnel | None)
             request, scope, funnel, FunnelForm(FunnelForm.data_of(funnel), workspace=scope.workspace)
         )
     data = request.POST
-    if "add_step" in data or "remove_step" in data:
+    if "add_step" in data or "remove_step" in data or "add_exclusion" in data:
         # Without JavaScript the step buttons submit the form: re-render it, save nothing.
         form = FunnelForm(data, workspace=scope.workspace)
         if "add_step" in data:
             form.add_step()
+        elif "add_exclusion" in data:
+            form.add_exclusion()
         elif data["remove_step"].isdigit():
             form.remove_step(int(data["remove_step"]))
         return _render_builder(request, scope, funnel, form)
@@ -156,18 +165,113 @@ def funnel_detail(request: HttpRequest, scope: WorkspaceScope, pk: int) -> HttpR
 
 
 def _results(scope: WorkspaceScope, query: FunnelResultsQuery) -> dict[str, object]:
-    """A funnel page's figures, chart and links for its query."""
-    results = services.funnel_results(query)
+    """A funnel page's figures, charts and links for its query: the steps, the time to convert and
+    conversion over time (each from the stored result when it holds them), and where the people at
+    each step are listed."""
+    results = services.funnel_results(replace(query, view="steps", people=None))
+    convert = services.funnel_results(replace(query, view="time_to_convert", people=None)).time_to_convert
+    trends = services.funnel_results(replace(query, view="trends", people=None)).trends
     pk = query.funnel.pk
+    n = len(query.funnel.steps)
+    any_order = query.funnel.order == Order.ANY
+    a, b = query.computation().convert_steps
+
+    def api(view: str, **extra: object) -> str:
+        return workspace_url("api-funnel-results", scope, query.params(view=view, format="csv", **extra), pk=pk)
+
+    def chart(view: str) -> str:
+        return workspace_url("funnels-chart", scope, query.params(view=view), pk=pk)
+
+    def people(step: int, status: str) -> str:
+        return workspace_url("funnels-people", scope, query.params(people=f"{step}:{status}"), pk=pk)
+
     return {
         "data": results.data,
         "period": results.period,
         "stored": results.stored,
         "cached": results.cached,
-        "chart_json": json.dumps(presenters.funnel_chart_data(results.data, query.funnel.unit)),
+        "chart_json": json.dumps(presenters.funnel_chart_data(results.data, query.funnel.unit, any_order)),
         # The CSV asks the API for the same figures: the saved range as is, another one explicitly.
         "csv_url": workspace_url("api-funnel-results", scope, query.params(format="csv"), pk=pk),
         "refresh_url": workspace_url("funnels-refresh", scope, pk=pk),
+        "convert": convert,
+        "convert_steps": (a, b),
+        "convert_chart_url": chart("time_to_convert"),
+        "convert_csv_url": api("time_to_convert"),
+        "trends": trends,
+        "trends_chart_url": chart("trends"),
+        "trends_csv_url": api("trends"),
+        "step_numbers": list(range(1, n + 1)),
+        # The step table's rows, with where the people who reached or dropped at each step are listed.
+        "step_rows": [
+            SimpleNamespace(
+                **{**asdict(s), "label": presenters.step_label(s.label, s.step, n, any_order)},
+                reached_url=people(s.step, "reached"),
+                dropped_url=people(s.step, "dropped") if s.step > 1 else "",
+            )
+            for s in results.data.steps
+        ],
+        "view_params": [(k, v) for k, v in query.params().lists() if k not in ("from_step", "to_step", "interval")],
+    }
+
+
+@require_safe
+@workspace_page
+def funnel_people(request: HttpRequest, scope: WorkspaceScope, pk: int) -> HttpResponse:
+    """The units that reached, or dropped at, one step (``people=k:reached|dropped``): a page of
+    them, the CSV of all, and (user funnels) saving them as a filter set."""
+    funnel = scope.get_saved(Funnel, pk)
+    page = tab_page(request, scope, TAB, FunnelResultsQuery, context={"funnel": funnel})
+    page.context.update({**presenters.definition(funnel), "list_url": workspace_url(TAB, scope)})
+    query = page.query
+    if query is not None and query.people is None:  # no step named: the funnel's page lists them
+        return redirect(workspace_url("funnels-detail", scope, query.params(), pk=pk))
+    if (empty := page.nothing_to_show(request, "funnels/people.html")) is not None:
+        return empty
+    assert query is not None and query.people is not None
+    page.context.update(_people(scope, query, request.GET.get("page")))
+    return render(request, "funnels/people.html", page.context)
+
+
+def _people(scope: WorkspaceScope, query: FunnelResultsQuery, page_number: str | None) -> dict[str, object]:
+    """A people-at-a-step page's rows, links and the "save as a filter set" form."""
+    assert query.people is not None
+    funnel, pk = query.funnel, query.funnel.pk
+    people = funnel_people_of(query.computation())
+    shown = Paginator(people, PEOPLE_PAGE_SIZE).get_page(page_number)  # a bad number: the first or last page
+    step, status = query.people.step, query.people.status
+    label = step_labels(funnel.steps)[step - 1]
+    user_funnel = funnel.unit == Unit.USER
+    rows = [
+        {
+            "person": person,
+            "url": workspace_url("users-detail", scope, external_id=person.unit) if user_funnel else "",
+        }
+        for person in shown
+    ]
+    status_text = _("dropped") if status == "dropped" else _("reached")
+    return {
+        "rows": rows,
+        "page_obj": shown,
+        "count": len(people),
+        "heading": presenters.people_heading(step, status, label, len(people), funnel.unit),
+        "user_funnel": user_funnel,
+        "detail_url": workspace_url("funnels-detail", scope, query.params(people=None), pk=pk),
+        "csv_url": workspace_url("api-funnel-results", scope, query.params(format="csv"), pk=pk),
+        "previous_url": "?" + query.params(page=shown.previous_page_number()).urlencode()
+        if shown.has_previous()
+        else "",
+        "next_url": "?" + query.params(page=shown.next_page_number()).urlencode() if shown.has_next() else "",
+        "can_save": user_funnel and scope.can_create_saved and 0 < len(people) <= MAX_STATIC_USERS,
+        "too_many_to_save": user_funnel and len(people) > MAX_STATIC_USERS,
+        "max_static": MAX_STATIC_USERS,
+        "save_url": workspace_url("users-filter-set-from-users", scope),
+        "external_ids": "\n".join(p.unit for p in people) if user_funnel else "",
+        "default_name": _("%(funnel)s — step %(step)d, %(status)s")
+        % {"funnel": funnel.name, "step": step, "status": status_text},
+        "period_days": query.period.days,
+        "period_end": query.period.end.isoformat(),
+        "here": workspace_url("funnels-people", scope, query.params(), pk=pk),
     }
 
 

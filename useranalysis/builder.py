@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.queries import Errors, QueryInvalid
-from events.filters import USER_FILTER_FIELDS
+from events.filters import STATIC_USERS_FIELD, USER_FILTER_FIELDS
 from events.selectors import CatalogFeature, feature_catalog
 from tenancy.models import Workspace
 from useranalysis.forms import (
@@ -41,8 +41,15 @@ BLANK_ROWS = {
 }
 
 
+# Names the saved filter set whose fixed list of users the builder's fields stand for: links carry
+# this, never the ids (``useranalysis.views.filter_sets.with_static_users`` puts them back).
+STATIC_OF = "static_of"
+
+
 class BuilderParams(FilterSetParams):
     filters_are_conditions = True
+
+    static_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,8 +59,10 @@ class BuilderQuery(FilterSetQuery):
 
     Params: ClassVar[type[serializers.Serializer]] = BuilderParams
 
+    static_of: int | None = None
+
     def encode(self) -> dict[str, Any]:
-        return {**super().encode(), **definition_params(self.definition)}
+        return {**super().encode(), **definition_params(self.definition), STATIC_OF: self.static_of}
 
 
 def definition_params(definition: Definition, *, blank_rows: bool = False) -> dict[str, Any]:
@@ -78,7 +87,8 @@ def definition_query(definition: Definition, *, blank_rows: bool = False, **extr
         if value not in ("", None):
             query[key] = str(value)
     for name, attribute_values in (definition.conditions.get("users") or {}).items():
-        query.setlist(name, [str(v) for v in attribute_values])
+        if name != STATIC_USERS_FIELD:  # a fixed list of users is read from its saved set (``with_static_users``)
+            query.setlist(name, [str(v) for v in attribute_values])
     return query
 
 
@@ -182,6 +192,9 @@ def _rows(formsets: dict[str, BaseFormSet]) -> dict[str, list[ConditionForm]]:
 def _query_data(data: QueryDict, rows: dict[str, list[ConditionForm]]) -> dict[str, Any]:
     plain: dict[str, Any] = {key: data.getlist(key) if key in USER_FILTER_FIELDS else data.get(key) for key in data}
     plain["conditions"] = {part: [f.as_condition() for f in forms] for part, forms in rows.items() if forms}
+    static = data.getlist(STATIC_USERS_FIELD)
+    if static:
+        plain["conditions"]["users"] = {STATIC_USERS_FIELD: static}
     return plain
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from core.attributes import attribute_label
 from core.chrome import with_query
+from events.filters import STATIC_USERS_FIELD
 from events.models import CrmUser, Event
 from useranalysis import selectors
 from useranalysis.queries import DEFAULT_PAGE_SIZE, USER_ATTRIBUTES, USER_METRICS, TableQuery
@@ -284,6 +285,13 @@ def describe_conditions(conditions: Any, *, well_formed: bool = True) -> list[st
     for c in conditions.get("features") or []:
         lines.append(describe_feature_condition(c))
     for name, values in (conditions.get("users") or {}).items():
+        if name == STATIC_USERS_FIELD and isinstance(values, list):
+            shown = ", ".join(map(str, values[:5])) + (" …" if len(values) > 5 else "")
+            lines.append(
+                ngettext("A fixed list of %(n)d user: %(ids)s", "A fixed list of %(n)d users: %(ids)s", len(values))
+                % {"n": len(values), "ids": shown}
+            )
+            continue
         lines.append(f"{attribute_label(name)}: {', '.join(map(str, values)) if isinstance(values, list) else values}")
     return lines
 

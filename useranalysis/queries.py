@@ -34,7 +34,7 @@ from core.queries import (
     UserFilters,
     WholeNumberParam,
 )
-from events.filters import USER_FILTER_FIELDS, user_filters_from
+from events.filters import MAX_STATIC_USERS, STATIC_USERS_FIELD, USER_FILTER_FIELDS, user_filters_from
 from events.models import CrmUser, Feature
 from events.selectors import UnknownStep, feature_resolve
 from tenancy.models import SavedConfig, Workspace
@@ -269,11 +269,16 @@ class ConditionsParams(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_users(self, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = set(value) - set(USER_FILTER_FIELDS)
+        known = (*USER_FILTER_FIELDS, STATIC_USERS_FIELD)
+        unknown = set(value) - set(known)
         if unknown:
             raise serializers.ValidationError(
                 _("Unknown attribute(s): %(unknown)s. Use: %(known)s.")
-                % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(USER_FILTER_FIELDS)}
+                % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(known)}
+            )
+        if len(value.get(STATIC_USERS_FIELD) or []) > MAX_STATIC_USERS:
+            raise serializers.ValidationError(
+                {STATIC_USERS_FIELD: [_("At most %(n)s users in a fixed list.") % {"n": f"{MAX_STATIC_USERS:,}"}]}
             )
         try:
             return user_filters_from(value)
@@ -343,10 +348,14 @@ class FilterSetParams(FilterSetTableParams):
         attrs = super().validate(attrs)
         conditions = dict(attrs.pop("conditions", None) or {})
         if self.filters_are_conditions and attrs["filters"]:
-            conditions["users"] = attrs["filters"]
+            static = (conditions.get("users") or {}).get(STATIC_USERS_FIELD)
+            conditions["users"] = {**({STATIC_USERS_FIELD: static} if static else {}), **attrs["filters"]}
         definition = Definition(conditions, attrs.pop("group_by") or "")
         attrs["definition"], attrs["conditions"] = definition, definition.resolve(self.workspace)
-        attrs["filters"] = conditions.get("users", {})  # links write them as the user filters
+        # Links write them as the user filters; not a fixed list of users, which is read from the
+        # saved filter set instead (thousands of ids do not fit in a URL).
+        users = conditions.get("users", {})
+        attrs["filters"] = {key: values for key, values in users.items() if key != STATIC_USERS_FIELD}
         return attrs
 
 

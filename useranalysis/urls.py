@@ -12,6 +12,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("w/<slug:slug>/users/", views.users_tab, name="users-tab"),
     path("w/<slug:slug>/users/filter-sets/", views.filter_sets, name="users-filter-sets"),
     path("w/<slug:slug>/users/filter-sets/new/", views.filter_set_new, name="users-filter-set-new"),
+    path(
+        "w/<slug:slug>/users/filter-sets/from-users/", views.filter_set_from_users, name="users-filter-set-from-users"
+    ),
     re_path(
         r"^w/(?P<slug>[-a-zA-Z0-9_]+)/users/filter-sets/(?P<table>users|groups)\.csv$",
         views.filter_set_csv,

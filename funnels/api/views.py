@@ -14,7 +14,6 @@ Views format; the figures come from ``funnels.selectors`` through ``funnels.serv
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,14 +28,22 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.base import ERROR_RESPONSES, WorkspaceAPIView
-from events.periods import Period
+from core.api.base import ERROR_RESPONSES, CSVRenderer, WorkspaceAPIView
+from core.api.parsers import CheckedPagination
 from funnels import services
 from funnels.api import serializers as s
 from funnels.filters import FunnelListFilterSet
 from funnels.models import Funnel
 from funnels.queries import FunnelQuery, FunnelResultsParams, FunnelResultsQuery, plain_values
-from funnels.selectors import FunnelData, funnel_compute
+from funnels.selectors import (
+    FunnelData,
+    StepPerson,
+    funnel_compute,
+    funnel_people,
+    funnel_time_to_convert,
+    funnel_trends,
+)
+from funnels.services import FunnelResults
 
 FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads the step tables.")
 ID_PARAM = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The funnel's id.")
@@ -52,8 +59,24 @@ class CanEditFunnel(BasePermission):
         return bool(view.scope.can_edit_saved(obj))
 
 
-def result_body(data: FunnelData, *, period: Period, computed_at: datetime, cached: bool) -> dict[str, Any]:
-    return {**data.as_dict(), "range": period.as_dict(), "computed_at": computed_at.isoformat(), "cached": cached}
+PEOPLE_COLUMNS = ["unit", "name", "email", "level", "entered_at", "last_step_at"]
+
+
+def person_json(person: StepPerson) -> dict[str, Any]:
+    return {
+        "unit": person.unit,
+        "name": person.name,
+        "email": person.email,
+        "level": person.level,
+        "entered_at": person.entered_at.isoformat(),
+        "last_step_at": person.last_step_at.isoformat(),
+    }
+
+
+class PeoplePagination(CheckedPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
 
 
 @extend_schema_view(
@@ -117,30 +140,66 @@ class FunnelViewSet(
     def perform_destroy(self, instance: Funnel) -> None:
         services.funnel_delete(funnel=instance, actor=self.request.user)
 
+    def people_response(self, request: Request, people: list[StepPerson]) -> Response:
+        """The units at a step, a page of them (``page``, ``page_size``), or all as CSV."""
+        if isinstance(request.accepted_renderer, CSVRenderer):
+            return self.table_response({}, [person_json(p) for p in people], PEOPLE_COLUMNS)
+        paginator = PeoplePagination()
+        page = paginator.paginate_queryset(people, request, view=self) or []
+        return paginator.get_paginated_response([person_json(p) for p in page])
+
+    def view_response(self, results: FunnelResults) -> Response:
+        """The view asked for: the steps, the time to convert or the conversion over time."""
+        about = {
+            "range": results.period.as_dict(),
+            "computed_at": results.computed_at.isoformat(),
+            "cached": results.cached,
+        }
+        if results.time_to_convert is not None:
+            ttc = results.time_to_convert
+            return self.table_response({"view": "time_to_convert", **ttc.as_dict(), **about}, ttc.csv_rows())
+        if results.trends is not None:
+            trends = results.trends
+            return self.table_response({"view": "trends", **trends.as_dict(), **about}, trends.csv_rows())
+        return self.table_response({**results.data.as_dict(), **about}, results.data.csv_rows())
+
     @extend_schema(
-        summary="Compute a funnel definition now (not saved)",
+        summary="Compute a funnel definition now (not saved): its steps, time to convert, conversion "
+        "over time, or the people at a step",
         request=FunnelQuery.Params,
         parameters=[FORMAT_PARAM],
-        responses={200: s.FunnelResultsSerializer, **ERROR_RESPONSES},
+        responses={200: s.FUNNEL_VIEWS, **ERROR_RESPONSES},
     )
     @action(detail=False, methods=["post"], url_path="query")
     def query(self, request: Request, slug: str) -> Response:
         query = self.parse_query(request.data, query_class=FunnelQuery)  # a step's messages by its index
-        data = funnel_compute(query)
         self.csv_filename = "funnel-query.csv"
-        return self.table_response(
-            result_body(data, period=query.period, computed_at=timezone.now(), cached=False), data.csv_rows()
-        )
+        if query.people is not None:
+            self.csv_filename = f"funnel-query-step-{query.people.step}-{query.people.status}.csv"
+            return self.people_response(request, funnel_people(query))
+        now = timezone.now()
+        if query.view == "time_to_convert":
+            results = FunnelResults(
+                FunnelData([]), query.period, now, None, time_to_convert=funnel_time_to_convert(query)
+            )
+        elif query.view == "trends":
+            results = FunnelResults(FunnelData([]), query.period, now, None, trends=funnel_trends(query))
+        else:
+            results = FunnelResults(funnel_compute(query), query.period, now, None)
+        return self.view_response(results)
 
     @extend_schema(
-        summary="Results of a saved funnel: precomputed for its saved range, else computed now",
+        summary="Results of a saved funnel: precomputed for its saved range, else computed now; its "
+        "time to convert, conversion over time, or the people at a step",
         parameters=[ID_PARAM, FunnelResultsParams, FORMAT_PARAM],
-        responses={200: s.FunnelResultsSerializer, **ERROR_RESPONSES},
+        responses={200: s.FUNNEL_VIEWS, **ERROR_RESPONSES},
     )
     @action(detail=True, methods=["get"], url_path="results")
     def results(self, request: Request, slug: str, pk: str) -> Response:
         funnel = self.get_object()
-        results = services.funnel_results(self.parse_query(query_class=FunnelResultsQuery, funnel=funnel))
+        query = self.parse_query(query_class=FunnelResultsQuery, funnel=funnel)
         self.csv_filename = f"funnel-{funnel.pk}.csv"
-        body = result_body(results.data, period=results.period, computed_at=results.computed_at, cached=results.cached)
-        return self.table_response(body, results.data.csv_rows())
+        if query.people is not None:
+            self.csv_filename = f"funnel-{funnel.pk}-step-{query.people.step}-{query.people.status}.csv"
+            return self.people_response(request, funnel_people(query.computation()))
+        return self.view_response(services.funnel_results(query))

@@ -30,12 +30,12 @@ from operator import itemgetter
 from django.db import connection
 
 from funnels.definition import FunnelSpec
-from funnels.engines.python import ordered_unit, strict_unit
+from funnels.engines.python import any_order_unit, ordered_unit, strict_unit
 from funnels.engines.sql import sql_walk_bests, strict_sql_bests
-from funnels.engines.walk import Best, Walk, event_rows, prepare
+from funnels.engines.walk import Best, UnitBest, Walk, event_rows, prepare
 from funnels.models import Order
 
-__all__ = ["SQL_WALK", "Best", "Walk", "prepare", "steps_disjoint", "unit_bests", "use_sql_walk"]
+__all__ = ["SQL_WALK", "Best", "UnitBest", "Walk", "prepare", "steps_disjoint", "unit_bests", "use_sql_walk"]
 
 # Whether funnels walk their windows in the database. None: on PostgreSQL only — SQLite's window
 # functions are slower than the Python walk there (300k events: ~365 ms against ~250 ms). The tests
@@ -46,6 +46,8 @@ SQL_WALK: bool | None = None
 def use_sql_walk(spec: FunnelSpec) -> bool:
     postgres = connection.vendor == "postgresql"
     wanted = postgres if SQL_WALK is None else SQL_WALK
+    if spec.exclusions or spec.order == Order.ANY:
+        return False
     if spec.order == Order.STRICT:
         return wanted and postgres  # its statement needs PostgreSQL's arrays
     return wanted and steps_disjoint(spec)
@@ -54,7 +56,7 @@ def use_sql_walk(spec: FunnelSpec) -> bool:
 def steps_disjoint(spec: FunnelSpec) -> bool:
     """Ordered funnel whose steps no single event can match twice (no two steps with the same feature
     and action whose details are equal or one of them empty)."""
-    if spec.order == Order.STRICT:
+    if spec.order != Order.ORDERED:
         return False
     for i, a in enumerate(spec.steps):
         for b in spec.steps[i + 1 :]:
@@ -65,16 +67,18 @@ def steps_disjoint(spec: FunnelSpec) -> bool:
     return True
 
 
-def unit_bests(walk: Walk) -> Iterator[Best]:
-    """Per unit that entered the funnel, its best attempt per breakdown group."""
-    if walk.step_q[0] is None:  # nobody can enter
+def unit_bests(walk: Walk) -> Iterator[UnitBest]:
+    """Per unit that entered the funnel, the unit and its best attempt per group."""
+    order = walk.spec.order
+    entries = walk.step_q if order == Order.ANY else walk.step_q[:1]
+    if all(q is None for q in entries):  # nobody can enter
         return
-    if use_sql_walk(walk.spec):
-        engine = strict_sql_bests if walk.spec.order == Order.STRICT else sql_walk_bests
+    if not walk.python_only and use_sql_walk(walk.spec):
+        engine = strict_sql_bests if order == Order.STRICT else sql_walk_bests
         yield from engine(walk=walk)
         return
-    evaluate = strict_unit if walk.spec.order == Order.STRICT else ordered_unit
-    for _unit, unit_rows in groupby(event_rows(walk=walk), key=itemgetter(0)):
+    evaluate = {Order.STRICT.value: strict_unit, Order.ANY.value: any_order_unit}.get(str(order), ordered_unit)
+    for unit, unit_rows in groupby(event_rows(walk=walk), key=itemgetter(0)):
         best = evaluate(list(unit_rows), walk)
         if best:
-            yield best
+            yield unit, best

@@ -1,8 +1,11 @@
 """The walks in Python: one unit at a time, over its events sorted by time, then arrival.
 
-Each row is (unit, time in epoch microseconds, crm_user_id, step mask, feature_id)
-(``funnels.engines.walk.event_rows``). Per attempt, one binary search per step into the unit's
-per-step event times.
+Each row is (unit, time in epoch microseconds, crm_user_id, mask, feature_id)
+(``funnels.engines.walk.event_rows``); the mask's low n bits say which steps the event matches,
+the bits above which exclusion steps. Ordered: per attempt, one binary search per step into the
+unit's per-step event times. Any order: per attempt, a maximum matching of steps to the window's
+events, grown one event at a time. An attempt an exclusion step voids is dropped
+(``_Exclusions``) before the best attempts are chosen.
 """
 
 from __future__ import annotations
@@ -15,6 +18,36 @@ from funnels.engines.walk import Best, Walk
 Row = tuple[Any, ...]
 
 
+class _Exclusions:
+    """One unit's events per exclusion step, by time: whether one voids an attempt."""
+
+    def __init__(self, events: list[Row], walk: Walk) -> None:
+        self.between = [e.between for e in walk.spec.exclusions]
+        self.times: list[list[int]] = [[] for _ in self.between]
+        for event in events:
+            bits = event[3] >> walk.n
+            for j in range(len(self.between)):
+                if bits >> j & 1:
+                    self.times[j].append(event[1])
+
+    def void(self, step_at: list[int], deadline: int) -> bool:
+        """Whether an excluded event falls between the attempt's step a and step b (inclusive; its
+        deadline when it did not reach b), for an exclusion whose step a it reached."""
+        level = len(step_at)
+        for times, (a, b) in zip(self.times, self.between, strict=True):
+            if level < a or not times:
+                continue
+            low, high = step_at[a - 1], step_at[b - 1] if level >= b else deadline
+            i = bisect_left(times, low)
+            if i < len(times) and times[i] <= high:
+                return True
+        return False
+
+
+def _exclusions(events: list[Row], walk: Walk) -> _Exclusions | None:
+    return _Exclusions(events, walk) if walk.spec.exclusions else None
+
+
 class _UnitEvents:
     """One unit's events for the ordered walk: their times and step masks, and per step the
     positions and times of the events that match it."""
@@ -22,7 +55,8 @@ class _UnitEvents:
     def __init__(self, events: list[Row], n: int) -> None:
         self.n = n
         self.times = [e[1] for e in events]
-        self.masks = [e[3] for e in events]
+        steps = (1 << n) - 1
+        self.masks = [e[3] & steps for e in events]
         self.positions: list[list[int]] = [[] for _ in range(n)]
         for p, m in enumerate(self.masks):
             while m:
@@ -81,6 +115,7 @@ class _UnitEvents:
 def ordered_unit(events: list[Row], walk: Walk) -> Best:
     """Evaluate every attempt of one unit (events sorted by time, then arrival)."""
     unit = _UnitEvents(events, walk.n)
+    exclusions = _exclusions(events, walk)
     best: Best = {}
     for p0 in unit.positions[0]:
         t0 = unit.times[p0]
@@ -88,11 +123,14 @@ def ordered_unit(events: list[Row], walk: Walk) -> Best:
             continue
         if t0 >= walk.end_us:
             break
-        group = walk.group_of(events[p0][2])
+        group = walk.attempt_group(events[p0][2], t0)
         current = best.get(group)
         if current is not None and current[0] == walk.n:
             continue  # this group already has a complete attempt, and an earlier one
-        step_at = unit.attempt(p0, t0 + walk.window_us)
+        deadline = t0 + walk.window_us
+        step_at = unit.attempt(p0, deadline)
+        if exclusions is not None and exclusions.void(step_at, deadline):
+            continue
         if current is None or len(step_at) > current[0]:
             best[group] = (len(step_at), p0, step_at)
             if len(step_at) == walk.n and group is None:
@@ -123,8 +161,11 @@ def _strict_attempt(events: list[Row], p0: int, walk: Walk, by_feature: dict[int
 def strict_unit(events: list[Row], walk: Walk) -> Best:
     """Strict order: step k must be the next event of its feature after step k−1's event."""
     by_feature: dict[int, list[int]] = {}
+    step_features = set(walk.step_features)
     for p, event in enumerate(events):
-        by_feature.setdefault(event[4], []).append(p)
+        if event[4] in step_features:  # events only an exclusion step asked for do not end attempts
+            by_feature.setdefault(event[4], []).append(p)
+    exclusions = _exclusions(events, walk)
     best: Best = {}
     for p0, event in enumerate(events):
         t0 = event[1]
@@ -132,13 +173,81 @@ def strict_unit(events: list[Row], walk: Walk) -> Best:
             continue
         if t0 >= walk.end_us:
             break
-        group = walk.group_of(event[2])
+        group = walk.attempt_group(event[2], t0)
         current = best.get(group)
         if current is not None and current[0] == walk.n:
             continue
         step_at = _strict_attempt(events, p0, walk, by_feature)
+        if exclusions is not None and exclusions.void(step_at, t0 + walk.window_us):
+            continue
         if current is None or len(step_at) > current[0]:
             best[group] = (len(step_at), p0, step_at)
             if len(step_at) == walk.n and group is None:
+                break
+    return best
+
+
+def _any_order_attempt(times: list[int], masks: list[int], first: int, deadline: int, n: int) -> list[int]:
+    """The step times T(1), T(2)… of the any-order attempt whose window holds the events from
+    position ``first`` up to ``deadline``: T(k) is the time of the event with which a maximum
+    matching of steps to distinct events first reaches k.
+
+    Kuhn's augmenting paths, one event at a time: after each event the matching is maximum for the
+    events seen so far, so its size grows by at most one per event, and exactly when it can."""
+    owner = [-1] * n  # step → the position of the event serving it
+
+    def augment(p: int, seen: int) -> bool:
+        m = masks[p]
+        while m:
+            low = m & -m
+            step = low.bit_length() - 1
+            m ^= low
+            if seen >> step & 1:
+                continue
+            seen |= low
+            if owner[step] < 0 or augment(owner[step], seen):
+                owner[step] = p
+                return True
+        return False
+
+    step_at: list[int] = []
+    for p in range(first, len(times)):
+        if times[p] > deadline:
+            break
+        if masks[p] and augment(p, 0):
+            step_at.append(times[p])
+            if len(step_at) == n:
+                break
+    return step_at
+
+
+def any_order_unit(events: list[Row], walk: Walk) -> Best:
+    """Any order: an attempt starts at every event matching some step; its level is the most
+    steps distinct events of its window can serve (docs/metrics.md#any-order)."""
+    times = [e[1] for e in events]
+    masks = [e[3] & walk.step_bits for e in events]
+    exclusions = _exclusions(events, walk)
+    best: Best = {}
+    same_start: tuple[int, list[int] | None] | None = None  # attempts of one instant share a window
+    for p0, t0 in enumerate(times):
+        if not masks[p0] or t0 < walk.start_us:
+            continue
+        if t0 >= walk.end_us:
+            break
+        group = walk.attempt_group(events[p0][2], t0)
+        current = best.get(group)
+        if current is not None and current[0] == walk.n:
+            continue
+        if same_start is None or same_start[0] != t0:
+            deadline = t0 + walk.window_us
+            step_at = _any_order_attempt(times, masks, bisect_left(times, t0), deadline, walk.n)
+            voided = exclusions is not None and exclusions.void(step_at, deadline)
+            same_start = (t0, None if voided else step_at)
+        kept = same_start[1]
+        if kept is None:
+            continue
+        if current is None or len(kept) > current[0]:
+            best[group] = (len(kept), p0, kept)
+            if len(kept) == walk.n and group is None:
                 break
     return best

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, IntegerField, Value
 
-from funnels.engines.walk import Best, EpochMicroseconds, Walk, candidate_events, on_step_features, step_mask
+from funnels.engines.walk import Best, EpochMicroseconds, UnitBest, Walk, candidate_events, on_step_features, step_mask
 
 # ``occurred_at`` as integer microseconds since the epoch in raw SQL (as ``EpochMicroseconds``).
 EPOCH_SQL = {
@@ -35,7 +35,7 @@ def _fetch(sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
 # --- ordered funnels, steps disjoint ---------------------------------------------------------------------
 
 
-def sql_walk_bests(*, walk: Walk) -> Iterator[Best]:
+def sql_walk_bests(*, walk: Walk) -> Iterator[UnitBest]:
     """The best attempts, with the window walk done by one SQL statement (ordered, disjoint steps).
 
     When no event matches two steps, an attempt's greedy walk depends only on its start time t0:
@@ -120,9 +120,9 @@ def _ordered_attempts(walk: Walk, source: str) -> str:
     )
 
 
-def _ordered_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[Best]:
+def _ordered_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[UnitBest]:
     """Rows (unit, user, level, t1, t2…) sorted by unit: per unit, the best attempt of each group."""
-    for _unit, unit_rows in groupby(rows, key=itemgetter(0)):
+    for unit, unit_rows in groupby(rows, key=itemgetter(0)):
         best: Best = {}
         for row in unit_rows:
             level = row[2]
@@ -131,13 +131,13 @@ def _ordered_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[Best]:
             current = best.get(group)
             if current is None or (level, -times[0]) > (current[0], -current[1]):
                 best[group] = (level, times[0], times)
-        yield best
+        yield unit, best
 
 
 # --- strict order (PostgreSQL) ------------------------------------------------------------------------------
 
 
-def strict_sql_bests(*, walk: Walk) -> Iterator[Best]:
+def strict_sql_bests(*, walk: Walk) -> Iterator[UnitBest]:
     """The best attempts of a strict-order funnel, walked by one PostgreSQL statement.
 
     Step k of an attempt is the next event of step k's feature after step k−1's event (by time,
@@ -192,14 +192,14 @@ def _next_event_passes(walk: Walk, carry: str) -> tuple[list[str], str, str]:
     return ctes, source, after
 
 
-def _strict_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[Best]:
+def _strict_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[UnitBest]:
     """Rows (unit, user, level, times, id of the step-1 event) sorted by unit: per unit, the best
     attempt of each group.
 
     Several rows per unit only for a record breakdown (one per step-1 user). Attempts that start at
     the same time can differ here, so "earliest" is by time, then arrival: the rows in that order,
     the position stands for both."""
-    for _unit, unit_rows in groupby(rows, key=itemgetter(0)):
+    for unit, unit_rows in groupby(rows, key=itemgetter(0)):
         best: Best = {}
         ordered = sorted(unit_rows, key=lambda row: (row[3][0], row[4]))
         for position, (_u, user, level, times, _id) in enumerate(ordered):
@@ -207,4 +207,4 @@ def _strict_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[Best]:
             current = best.get(group)
             if current is None or level > current[0]:
                 best[group] = (level, position, list(times[:level]))
-        yield best
+        yield unit, best

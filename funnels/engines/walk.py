@@ -8,7 +8,7 @@ they compare and subtract exactly, and load much faster than aware datetimes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
@@ -25,8 +25,11 @@ from tenancy.models import Workspace
 
 UserFilters = dict[str, list[str]]
 
-# Best attempt per breakdown group: group → (level, position of its step-1 event (or its time), step times).
-Best = dict[str | None, tuple[int, int, list[int]]]
+# Best attempt per group (a breakdown value, or the interval an attempt started in; None: no
+# grouping): group → (level, position of its step-1 event (or its time), step times).
+Best = dict[Any, tuple[int, int, list[int]]]
+# One unit (a CRM user's id or a record id) and its best attempts.
+UnitBest = tuple[Any, Best]
 
 # Rows fetched per round trip while streaming events (a server-side cursor batch on PostgreSQL).
 CHUNK_SIZE = 20_000
@@ -78,12 +81,32 @@ class Walk:
     step_features: list[int | None]
     # The breakdown group of the user who did an attempt's step-1 event (None: no breakdown)
     group_of: Callable[[int], str | None]
+    # Per exclusion step, the condition an event must meet (None: its feature was never seen)
+    exclusion_q: list[Q | None] = field(default_factory=list)
+    # Groups attempts by when they start instead (conversion over time): epoch µs → the interval
+    bucket_of: Callable[[int], Any] | None = None
 
     def __post_init__(self) -> None:
         self.n = len(self.spec.steps)
         self.window = timedelta(days=self.spec.window_days)
         self.start_us, self.end_us = epoch_us(self.start), epoch_us(self.end)
         self.window_us = self.window // timedelta(microseconds=1)
+
+    def attempt_group(self, user_id: int, start_us: int) -> Any:
+        """The group of an attempt: the interval it starts in when grouped by time, else the
+        breakdown value of the user of its step-1 event."""
+        return self.bucket_of(start_us) if self.bucket_of is not None else self.group_of(user_id)
+
+    @property
+    def python_only(self) -> bool:
+        """Whether only the Python walks can run this: exclusion steps, any order and grouping by
+        start time are not in the SQL statements (docs/metrics.md#exclusion-steps)."""
+        return bool(self.spec.exclusions) or self.spec.order == Order.ANY or self.bucket_of is not None
+
+    @property
+    def step_bits(self) -> int:
+        """The mask bits that stand for steps (those above stand for exclusion steps)."""
+        return (1 << self.n) - 1
 
     @property
     def unit_field(self) -> str:
@@ -96,29 +119,42 @@ class Walk:
         return self.spec.unit == Unit.RECORD and bool(self.spec.breakdown)
 
 
-def prepare(*, workspace: Workspace, spec: FunnelSpec, period: Period, filters: UserFilters | None) -> Walk:
-    """The walk of ``spec`` over the attempts that start in ``period``."""
-    keys = {s.feature for s in spec.steps}
+def _condition(feature_id: int | None, action: str, detail: str) -> Q | None:
+    """Events of the feature, with the action and detail when given; None when the feature was never
+    seen (nothing matches)."""
+    if feature_id is None:
+        return None
+    q = Q(feature_id=feature_id)
+    if action:
+        q &= Q(action=action)
+    if detail:
+        q &= Q(detail=detail)
+    return q
+
+
+def prepare(
+    *,
+    workspace: Workspace,
+    spec: FunnelSpec,
+    period: Period,
+    filters: UserFilters | None,
+    bucket_of: Callable[[int], Any] | None = None,
+) -> Walk:
+    """The walk of ``spec`` over the attempts that start in ``period`` (grouped by ``bucket_of``
+    of their start, when given, instead of the breakdown)."""
+    keys = {s.feature for s in spec.steps} | {e.feature for e in spec.exclusions}
     feature_ids = dict(Feature.objects.filter(workspace=workspace, key__in=keys).values_list("key", "id"))
-    step_q: list[Q | None] = []
-    for step in spec.steps:
-        feature_id = feature_ids.get(step.feature)
-        if feature_id is None:  # never seen: the step matches nothing
-            step_q.append(None)
-            continue
-        q = Q(feature_id=feature_id, action=step.action)
-        if step.detail:
-            q &= Q(detail=step.detail)
-        step_q.append(q)
     return Walk(
         workspace=workspace,
         spec=spec,
         filters=filters,
         start=period.start_utc,
         end=period.end_utc,
-        step_q=step_q,
+        step_q=[_condition(feature_ids.get(s.feature), s.action, s.detail) for s in spec.steps],
         step_features=[feature_ids.get(s.feature) for s in spec.steps],
         group_of=_grouping(workspace, spec.breakdown),
+        exclusion_q=[_condition(feature_ids.get(e.feature), e.action, e.detail) for e in spec.exclusions],
+        bucket_of=bucket_of,
     )
 
 
@@ -142,7 +178,7 @@ def candidate_events(walk: Walk) -> QuerySet[Event]:
 
 
 def step_mask(step_q: list[Q | None]) -> Any:
-    """Bit k−1 set when the event matches step k."""
+    """Bit k−1 set when the event matches the k-th condition (steps, then exclusion steps)."""
     mask: Any = Value(0)
     for j, step_match in enumerate(step_q):
         if step_match is not None:
@@ -162,12 +198,14 @@ def event_rows(*, walk: Walk) -> Iterator[tuple[Any, ...]]:
     # a semi-join, measured slower: a second scan costs more than streaming the units that never
     # enter, which are dropped at once.)
     qs = candidate_events(walk)
+    exclusions = [q for q in walk.exclusion_q if q is not None]
     if walk.spec.order == Order.STRICT:
-        qs = on_step_features(walk, qs)
+        wanted = Q(feature_id__in={f for f in walk.step_features if f is not None})
     else:
-        qs = qs.filter(reduce(or_, [q for q in walk.step_q if q is not None]))
+        wanted = reduce(or_, [q for q in walk.step_q if q is not None])
+    qs = qs.filter(reduce(or_, [wanted, *exclusions]))
     return (
-        qs.annotate(step_mask=step_mask(walk.step_q), at_us=EpochMicroseconds("occurred_at"))
+        qs.annotate(step_mask=step_mask([*walk.step_q, *walk.exclusion_q]), at_us=EpochMicroseconds("occurred_at"))
         .order_by(walk.unit_field, "occurred_at", "id")
         .values_list(walk.unit_field, "at_us", "crm_user_id", "step_mask", "feature_id")
         .iterator(chunk_size=CHUNK_SIZE)

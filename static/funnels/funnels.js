@@ -241,7 +241,12 @@
     });
     this.form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
-      if (submitter && (submitter.hasAttribute("data-add-step") || submitter.hasAttribute("data-remove-step"))) {
+      if (
+        submitter &&
+        (submitter.hasAttribute("data-add-step") ||
+          submitter.hasAttribute("data-remove-step") ||
+          submitter.hasAttribute("data-keep-editing"))
+      ) {
         return;
       }
       var name = self.form.elements.namedItem("name");
@@ -329,6 +334,11 @@
         self.rows().forEach(function (row) {
           self.refreshRow(row, true);
         });
+        // Exclusion rows keep their server-rendered feature list ("No exclusion" first); a feature
+        // chosen before the catalog arrived gets its actions now.
+        self.form.querySelectorAll("[data-exclusion]").forEach(function (row) {
+          self.refreshRow(row, false);
+        });
       })
       .catch(function (error) {
         self.preview.status.textContent = self.text("CatalogError");
@@ -351,7 +361,9 @@
     }
     var entry = this.catalog[feature.value];
     var actions = entry ? Object.keys(entry.actions).sort() : [];
-    fillSelect(action, this.text("ChooseAction"), actions.map(function (a) { return [a, a]; }), action.value);
+    // An exclusion row's action is optional: its placeholder is "Any action".
+    var actionPlaceholder = row.dataset.textChooseAction || this.text("ChooseAction");
+    fillSelect(action, actionPlaceholder, actions.map(function (a) { return [a, a]; }), action.value);
     var details = entry && entry.actions[action.value] ? entry.actions[action.value].filter(Boolean).sort() : [];
     fillSelect(detail, this.text("AnyDetail"), details.map(function (d) { return [d, d]; }), detail.value);
     detail.disabled = !details.length;
@@ -486,8 +498,19 @@
       var list = null;
       var container = null;
       var step = /^steps-(\d+)-(feature|action|detail|row)$/.exec(name);
+      var exclusion = /^exclusions-(\d+)-(feature|action|detail|between|row)$/.exec(name);
       if (name === "steps" || name === "__all__") {
         list = form.querySelector("[data-errors-for='" + name + "']");
+      } else if (exclusion) {
+        // Numbered among the rows with a feature chosen, as the server reads them.
+        var filled = Array.prototype.filter.call(form.querySelectorAll("[data-exclusion]"), function (r) {
+          return r.querySelector("[data-part=feature]").value;
+        });
+        var excluded = filled[parseInt(exclusion[1], 10)];
+        if (excluded) {
+          list = excluded.querySelector("[data-errors-for='" + exclusion[2] + "']");
+          container = exclusion[2] === "row" ? excluded : list && list.closest(".field");
+        }
       } else if (step) {
         var row = form.querySelectorAll("[data-step]")[parseInt(step[1], 10)];
         if (row) {

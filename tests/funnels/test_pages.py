@@ -279,7 +279,8 @@ def test_the_period_picker_presets_and_user_filters(client, leads):
     response = client.get(detail_url(funnel), asked)
     page = text(response)
     assert "computed now for this range" in page and "Last 7 days" in page
-    assert re.search(r"1 Leads · create 1 100\.0% — — 2 Leads · view · detail_view 1 100\.0% 0\.0%", page), page
+    # (Each row ends with its people links: who reached the step, who dropped there.)
+    assert re.search(r"1 Leads · create 1 100\.0% — — reached 2 Leads · view · detail_view 1 100\.0% 0\.0%", page), page
     csv_query = "period=last_7_days&amp;as_of=2025-03-10&amp;country=IN&amp;format=csv"
     assert f"/api/v1/workspaces/acme/funnels/{funnel.pk}/results?{csv_query}" in response.content.decode()
     chart = client.get(reverse("funnels-chart", kwargs={"slug": "acme", "pk": funnel.pk}), asked)

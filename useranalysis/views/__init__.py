@@ -4,6 +4,7 @@
 from useranalysis.views.filter_sets import (
     filter_set_csv,
     filter_set_delete,
+    filter_set_from_users,
     filter_set_new,
     filter_set_page,
     filter_sets,
@@ -13,6 +14,7 @@ from useranalysis.views.users import user_detail, users_tab
 __all__ = [
     "filter_set_csv",
     "filter_set_delete",
+    "filter_set_from_users",
     "filter_set_new",
     "filter_set_page",
     "filter_sets",

@@ -21,10 +21,11 @@ from core.attributes import attribute_label
 from core.csv import csv_download, wants_excel
 from core.pages import period_presets, workspace_url
 from core.queries import PRESET_PARAMS, QueryInvalid
-from events.filters import USER_FILTER_FIELDS
+from events.filters import STATIC_USERS_FIELD, USER_FILTER_FIELDS
 from tenancy.scoping import WorkspaceScope, workspace_page
 from useranalysis import presenters, selectors, services
 from useranalysis.builder import (
+    STATIC_OF,
     Builder,
     BuilderQuery,
     builder_from,
@@ -71,6 +72,77 @@ def filter_set_item(scope: WorkspaceScope, filter_set: FilterSet, query: QueryDi
     }
 
 
+def static_users(filter_set: FilterSet | None) -> list[str]:
+    """The fixed list of users a saved filter set keeps (the people at a funnel step), if any."""
+    if filter_set is None or not filter_set.well_formed:
+        return []
+    return [str(v) for v in (filter_set.stored_conditions.get("users") or {}).get(STATIC_USERS_FIELD) or []]
+
+
+def with_static_users(data: QueryDict, scope: WorkspaceScope, filter_set: FilterSet | None) -> QueryDict:
+    """The builder's fields with the fixed list of users they stand for: the saved set's own, or
+    that of the set named by ``static_of`` (a copy of one, or "save as a new filter set"). The ids
+    never travel in a URL or a form: thousands of them would not fit."""
+    source = filter_set
+    named = str(data.get(STATIC_OF) or "")
+    if not static_users(filter_set) and named.isdigit() and len(named) < 12:
+        source = scope.get_saved(FilterSet, int(named))  # one the person may see, else 404
+    ids = static_users(source)
+    data = data.copy()
+    data.pop(STATIC_USERS_FIELD, None)
+    data.pop(STATIC_OF, None)
+    if ids and source is not None:
+        data.setlist(STATIC_USERS_FIELD, ids)
+        data[STATIC_OF] = str(source.pk)
+    return data
+
+
+@require_http_methods(["POST"])
+@workspace_page
+def filter_set_from_users(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
+    """Save a fixed list of users (one external id per line of ``external_ids``: the people at a
+    funnel step) as a new filter set, then open it."""
+    if not scope.can_create_saved:
+        raise PermissionDenied("Only workspace admins and analysts save filter sets.")
+    ids = list(
+        dict.fromkeys(line.strip() for line in request.POST.get("external_ids", "").splitlines() if line.strip())
+    )
+    params = SaveParams(data=request.POST)
+    values = {"conditions": {"users": {STATIC_USERS_FIELD: ids}}, "group_by": "", "as_of": request.POST.get("as_of")}
+    problems: list[str] = []
+    if not params.is_valid():
+        problems = [f"{key}: {m}" for key, messages in QueryInvalid(params.errors).errors.items() for m in messages]
+    elif not ids:
+        problems = [_("There are no users to save.")]
+    else:
+        try:
+            query = BuilderQuery.parse({**values, "days": request.POST.get("days") or None}, workspace=scope.workspace)
+        except QueryInvalid as exc:
+            problems = [m for messages in exc.errors.values() for m in messages]
+        else:
+            saved = services.filter_set_save(
+                workspace=scope.workspace,
+                actor=request.user,
+                filter_set=None,
+                values={
+                    **params.validated_data,
+                    "conditions": query.definition.conditions,
+                    "group_by": "",
+                    "default_days": query.period.days,
+                },
+            )
+            messages.success(
+                request, _("Filter set “%(name)s” created with %(n)s users.") % {"name": saved.name, "n": len(ids)}
+            )
+            return redirect(workspace_url("users-filter-set", scope, pk=saved.pk))
+    for problem in problems:
+        messages.error(request, problem)
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(workspace_url(LIST, scope))
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @workspace_page
 def filter_set_new(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
@@ -79,7 +151,7 @@ def filter_set_new(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         if not scope.can_create_saved:
             raise PermissionDenied("Only workspace admins and analysts save filter sets.")
         return save(request, scope, None)
-    data, adding = with_added_row(request.GET)
+    data, adding = with_added_row(with_static_users(request.GET, scope, None))
     ran = is_builder_query(data) and not adding
     if not is_builder_query(data):  # a fresh builder: one blank row of each kind, the query's period (and filters)
         fresh = definition_query(Definition({}), blank_rows=True)
@@ -104,7 +176,7 @@ def filter_set_page(request: HttpRequest, scope: WorkspaceScope, pk: int) -> Htt
             request, _("This filter set's saved definition is not valid; its owner or an admin can save a new one.")
         )
         adding = True
-    data = saved_builder_data(filter_set, data, can_edit=can_edit)
+    data = with_static_users(saved_builder_data(filter_set, data, can_edit=can_edit), scope, filter_set)
     builder = builder_from(data, scope.workspace, default_days=filter_set.default_days)
     return builder_page(request, scope, builder, filter_set, ran=not adding)
 
@@ -126,7 +198,9 @@ def save(request: HttpRequest, scope: WorkspaceScope, filter_set: FilterSet | No
     """Create or update: the definition as the builder reads it, the name and visibility by
     ``SaveParams`` (the rules of the API's model fields), the period's length as its default."""
     default_days = filter_set.default_days if filter_set is not None else None
-    builder = builder_from(request.POST, scope.workspace, default_days=default_days)
+    builder = builder_from(
+        with_static_users(request.POST, scope, filter_set), scope.workspace, default_days=default_days
+    )
     if builder.query is not None:
         params = SaveParams(data=request.POST)
         if params.is_valid():
@@ -164,8 +238,11 @@ def builder_page(
     if query is None:
         return render(request, TEMPLATE, context, status=400)
     context["summary"] = presenters.describe_conditions(query.definition.conditions)
+    context["static_count"] = len((query.definition.conditions.get("users") or {}).get(STATIC_USERS_FIELD) or [])
     context["group_by_label"] = attribute_label(query.group_by)
     copy = definition_query(query.definition, blank_rows=True, **query.period_pick.params())
+    if query.static_of:
+        copy[STATIC_OF] = str(query.static_of)
     context["copy_url"] = workspace_url("users-filter-set-new", scope, copy)
     if ran:
         saved = filter_set if services.is_saved(filter_set, query.definition) else None
@@ -269,7 +346,7 @@ def filter_set_delete(request: HttpRequest, scope: WorkspaceScope, pk: int) -> H
 def filter_set_csv(request: HttpRequest, scope: WorkspaceScope, table: str) -> HttpResponse:
     """CSV of a builder result (the same GET query as the page, so nothing needs saving first):
     ``users`` (the columns of the ``users`` endpoint) or ``groups``."""
-    builder = builder_from(request.GET, scope.workspace)
+    builder = builder_from(with_static_users(request.GET, scope, None), scope.workspace)
     if builder.query is None:
         return JsonResponse(builder.errors, status=400)
     query = builder.query

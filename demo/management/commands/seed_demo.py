@@ -152,6 +152,16 @@ class Command(BaseCommand):
             data = {"name": "Lead conversion", "steps": steps, "unit": "record", "window_days": 14}
             with contextlib.suppress(ValidationError):  # a demo too small to have converted a lead yet
                 funnel_create(workspace=workspace, owner=owner, data={**data, "visibility": "workspace"})
+            # Per user, with an exclusion step: attempts in which the user deleted a lead do not count.
+            data = {
+                "name": "Leads followed through without deletions",
+                "steps": steps,
+                "unit": "user",
+                "window_days": 7,
+                "exclusions": [{"feature": "Leads", "action": "delete", "detail": "", "between": [1, 3]}],
+            }
+            with contextlib.suppress(ValidationError):
+                funnel_create(workspace=workspace, owner=owner, data={**data, "visibility": "workspace"})
         if not FeatureAction.objects.filter(workspace=workspace, feature__key="Leads", action="create").exists():
             return
         if not FilterSet.objects.filter(workspace=workspace).exists():
