@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from behaviour.selectors.activity import active_days, first_days
+from behaviour.selectors.activity import active_day_bits, first_day_offsets
+from behaviour.selectors.bitmaps import Grid, column_counts, smear
 from behaviour.selectors.failures import pct
 from events.periods import Interval, bucket_end, bucket_start, next_bucket
 
@@ -54,24 +55,32 @@ def retention(query: RetentionQuery) -> list[Cohort]:
     workspace, interval, filters = query.workspace, query.interval, query.filters
     today = workspace.today()
     cohorts = _buckets(query.period.start, query.period.end, interval)
+    # Interval k of the grid is cohort k, and cohort + offset is interval k + offset.
+    grid = Grid(cohorts[0], interval, len(cohorts) + query.periods - 1)
     last_needed = min(today, bucket_end(_shift(cohorts[-1], interval, query.periods - 1), interval))
-    members: dict[date, set[int]] = {c: set() for c in cohorts}
+    members: dict[int, int] = {}  # user → the cohorts they belong to, as interval bits
     if query.mode == "recurring":
-        started = active_days(workspace, query.start_event, cohorts[0], bucket_end(cohorts[-1], interval), filters)
-        for user_id, days in started.items():
-            for day in days:
-                members[bucket_start(day, interval)].add(user_id)
+        started = active_day_bits(workspace, query.start_event, cohorts[0], bucket_end(cohorts[-1], interval), filters)
+        members = {user_id: grid.intervals(days) for user_id, days in started.items()}
     else:
-        for user_id, day in first_days(workspace, query.start_event, filters).items():
-            cohort = bucket_start(day, interval)
-            if cohort in members:
-                members[cohort].add(user_id)
-    returned: dict[int, set[date]] = {}
-    for user_id, days in active_days(workspace, query.return_event, cohorts[0], last_needed, filters).items():
-        returned[user_id] = {bucket_start(day, interval) for day in days}
+        for user_id, offset in first_day_offsets(workspace, query.start_event, filters, cohorts[0]).items():
+            k = grid.index_of(offset)
+            if k is not None and k < len(cohorts):
+                members[user_id] = 1 << k
+    returned = active_day_bits(workspace, query.return_event, cohorts[0], last_needed, filters)
+    # Per cohort, each member's return intervals from the cohort on (bit j: offset j); the counts
+    # per offset are then column sums over the cohort, not a look-up per member and offset.
+    window = (1 << query.periods) - 1
+    later: list[list[int]] = [[] for _ in cohorts]
+    for user_id, starts in members.items():
+        came = grid.intervals(returned.get(user_id, 0))
+        while starts:
+            k = (starts & -starts).bit_length() - 1
+            later[k].append(came >> k & window)
+            starts &= starts - 1
     result = []
-    for cohort in cohorts:
-        users, size = members[cohort], len(members[cohort])
+    for cohort, rows in zip(cohorts, later, strict=True):
+        size, counts = len(rows), column_counts(rows, query.periods)
         values = [RetentionValue(0, size, pct(size, size))]
         target = cohort
         for offset in range(1, query.periods):
@@ -79,8 +88,7 @@ def retention(query: RetentionQuery) -> list[Cohort]:
             if target > today:
                 values.append(RetentionValue(offset, None, None))
                 continue
-            came_back = sum(1 for user_id in users if target in returned.get(user_id, ()))
-            values.append(RetentionValue(offset, came_back, pct(came_back, size)))
+            values.append(RetentionValue(offset, counts[offset], pct(counts[offset], size)))
         result.append(Cohort(cohort, size, values))
     return result
 
@@ -101,29 +109,27 @@ def lifecycle(query: LifecycleQuery) -> list[LifecycleBucket]:
     workspace, interval, filters = query.workspace, query.interval, query.filters
     buckets = _buckets(query.period.start, query.period.end, interval)
     before = bucket_start(buckets[0] - timedelta(days=1), interval)
+    grid = Grid(before, interval, len(buckets) + 1)  # interval 0 is the one before the period
     last = min(workspace.today(), bucket_end(buckets[-1], interval))
-    active: dict[date, set[int]] = {b: set() for b in [before, *buckets]}
-    for user_id, days in active_days(workspace, query.event, before, last, filters).items():
-        for day in days:
-            active[bucket_start(day, interval)].add(user_id)
-    firsts = {
-        user_id: bucket_start(day, interval) for user_id, day in first_days(workspace, query.event, filters).items()
-    }
-    result, previous = [], active[before]
-    for bucket in buckets:
-        now = active[bucket]
-        new = {user_id for user_id in now if firsts.get(user_id) == bucket}
-        result.append(
-            LifecycleBucket(
-                bucket,
-                new=len(new),
-                returning=len((now & previous) - new),
-                resurrecting=len(now - previous - new),
-                dormant=len(previous - now),
-            )
-        )
-        previous = now
-    return result
+    firsts = first_day_offsets(workspace, query.event, filters, before)
+    # Per user, four masks over the buckets (bit j: buckets[j]): I against I − 1 for every I at
+    # once is the active intervals against themselves shifted by one.
+    everything = (1 << len(buckets)) - 1
+    new, returning, resurrecting, dormant = [], [], [], []
+    for user_id, days in active_day_bits(workspace, query.event, before, last, filters).items():
+        active = grid.intervals(days)
+        now, previous = active >> 1, active & everything
+        first = grid.index_of(firsts.get(user_id, -1))
+        fresh = now & ((1 << first) >> 1) if first is not None else 0  # the first interval ever is I
+        new.append(fresh)
+        returning.append(now & previous & ~fresh)
+        resurrecting.append(now & ~previous & ~fresh)
+        dormant.append(previous & ~now)
+    columns = [column_counts(masks, len(buckets)) for masks in (new, returning, resurrecting, dormant)]
+    return [
+        LifecycleBucket(bucket, new=n, returning=r, resurrecting=s, dormant=d)
+        for bucket, n, r, s, d in zip(buckets, *columns, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -141,24 +147,15 @@ def stickiness(query: StickinessQuery) -> Stickiness:
     days d of DAU(d) / MAU(d) × 100, MAU(d) being the users active in the 30 days ending d (which may
     reach before the period); days with no MAU are left out."""
     workspace, period, filters = query.workspace, query.period, query.filters
-    window_start = period.start - timedelta(days=MAU_DAYS - 1)
-    days = active_days(workspace, query.event, window_start, period.end, filters)
-    per_user = Counter(sum(1 for day in user_days if day >= period.start) for user_days in days.values())
+    lead = MAU_DAYS - 1  # the days read before the period, for the MAU of its first days
+    days = active_day_bits(workspace, query.event, period.start - timedelta(days=lead), period.end, filters)
+    in_period = [bits >> lead for bits in days.values()]  # bit i: day period.start + i
+    per_user = Counter(bits.bit_count() for bits in in_period)
     counts = [(k, per_user.get(k, 0)) for k in range(1, period.days + 1)]
-    on_day: dict[date, set[int]] = {}
-    for user_id, user_days in days.items():
-        for day in user_days:
-            on_day.setdefault(day, set()).add(user_id)
-    # MAU by a sliding window: how many of the window's days each user was active on.
-    in_window: Counter[int] = Counter()
-    day, ratios = window_start, []
-    while day <= period.end:
-        in_window.update(on_day.get(day, ()))
-        leaving = day - timedelta(days=MAU_DAYS)
-        in_window.subtract(on_day.get(leaving, ()))
-        in_window += Counter()  # drop users whose count fell to zero
-        if day >= period.start and in_window:
-            ratios.append(Fraction(len(on_day.get(day, ())), len(in_window)))
-        day += timedelta(days=1)
+    # A user counts in MAU(d) when any of their days d − 29 … d is set: bit d of the smeared mask.
+    span = (1 << period.days) - 1
+    monthly = [smear(bits, MAU_DAYS) >> lead & span for bits in days.values()]
+    dau, mau = column_counts(in_period, period.days), column_counts(monthly, period.days)
+    ratios = [Fraction(daily, users) for daily, users in zip(dau, mau, strict=True) if users]
     dau_mau = round(float(sum(ratios) / len(ratios) * 100), 1) if ratios else None
     return Stickiness(period.days, counts, dau_mau)
