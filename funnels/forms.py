@@ -212,31 +212,32 @@ class FunnelForm(QueryForm):
         if len(self.exclusion_values) < MAX_EXCLUSIONS:
             self.exclusion_values.append(dict.fromkeys(EXCLUSION_PARTS, ""))
 
+    def pickers(self, values: dict[str, str]) -> dict[str, Any]:
+        """A row's chosen feature, action and detail with the options of their pickers: every
+        feature, the chosen feature's actions, the chosen action's details."""
+        feature = next((f for f in self.catalog if f.key == values["feature"]), None)
+        return {
+            "feature": values["feature"],
+            "action": values["action"],
+            "detail": values["detail"],
+            "features": [(f.key, f.name) for f in self.catalog],
+            "actions": sorted(feature.actions) if feature else [],
+            "details": sorted(d for d in feature.actions.get(values["action"], []) if d) if feature else [],
+        }
+
     @property
     def exclusion_rows(self) -> list[ExclusionRow]:
-        features = [(f.key, f.name) for f in self.catalog]
-        by_key = {f.key: f for f in self.catalog}
         steps = list(range(1, max(len(self.step_values), MIN_STEPS) + 1))
-        rows = []
-        for index, values in enumerate(self.exclusion_values):
-            feature = by_key.get(values["feature"])
-            actions = sorted(feature.actions) if feature else []
-            details = sorted(d for d in feature.actions.get(values["action"], []) if d) if feature else []
-            rows.append(
-                ExclusionRow(
-                    index=index,
-                    feature=values["feature"],
-                    action=values["action"],
-                    detail=values["detail"],
-                    between=(values["from"] or "1", values["to"] or "2"),
-                    features=features,
-                    actions=actions,
-                    details=details,
-                    steps=steps,
-                    errors=self.exclusion_errors.get(index, {}),
-                )
+        return [
+            ExclusionRow(
+                index=index,
+                between=(values["from"] or "1", values["to"] or "2"),
+                steps=steps,
+                errors=self.exclusion_errors.get(index, {}),
+                **self.pickers(values),
             )
-        return rows
+            for index, values in enumerate(self.exclusion_values)
+        ]
 
     @property
     def can_add_exclusion(self) -> bool:
@@ -252,26 +253,10 @@ class FunnelForm(QueryForm):
 
     @property
     def step_rows(self) -> list[StepRow]:
-        features = [(f.key, f.name) for f in self.catalog]
-        by_key = {f.key: f for f in self.catalog}
-        rows = []
-        for index, values in enumerate(self.step_values):
-            feature = by_key.get(values["feature"])
-            actions = sorted(feature.actions) if feature else []
-            details = sorted(d for d in feature.actions.get(values["action"], []) if d) if feature else []
-            rows.append(
-                StepRow(
-                    index=index,
-                    feature=values["feature"],
-                    action=values["action"],
-                    detail=values["detail"],
-                    features=features,
-                    actions=actions,
-                    details=details,
-                    errors=self.step_errors.get(index, {}),
-                )
-            )
-        return rows
+        return [
+            StepRow(index=index, errors=self.step_errors.get(index, {}), **self.pickers(values))
+            for index, values in enumerate(self.step_values)
+        ]
 
     @property
     def can_add_step(self) -> bool:

@@ -44,10 +44,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from events.epoch import EPOCH
 from events.models import CrmUser
 from events.periods import Interval, bucket_start
 from funnels import engines
-from funnels.engines.walk import EPOCH
 from funnels.models import Unit
 
 if TYPE_CHECKING:

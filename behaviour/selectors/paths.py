@@ -9,14 +9,18 @@ events, like funnels: a path needs every event of its session in order."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Max
 
+from events.epoch import EpochMicroseconds, epoch_us
 from events.filters import crm_user_condition
-from events.models import CrmUser, Event, Session
+from events.models import CrmUser, Event, Feature, Session
 from tenancy.scoping import in_workspace
 
 LOGOUT = "logout"  # the action that ends a session (docs/metrics.md#the-session-rule)
@@ -74,22 +78,36 @@ def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
     events = in_workspace(Event, workspace).filter(occurred_at__gte=period.start_utc - timeout, occurred_at__lte=last)
     if condition is not None:
         events = events.filter(condition)
-    rows = events.order_by("crm_user_id", "occurred_at", "id").values_list(
-        "crm_user_id", "occurred_at", "feature__key", "action"
+    # Times as integer microseconds and features as ids (their keys looked up once), read through a
+    # plain cursor: hundreds of thousands of rows load several times faster than as aware datetimes
+    # joined to the feature key and passed through the ORM's converters.
+    sql, params = (
+        events.annotate(at_us=EpochMicroseconds("occurred_at"))
+        .order_by("crm_user_id", "occurred_at", "id")
+        .values_list("crm_user_id", "at_us", "feature_id", "action")
+        .query.sql_with_params()
     )
+    keys = dict(in_workspace(Feature, workspace).values_list("id", "key"))
     with_action = query.node == "feature_action"
-    start, end = period.start_utc, period.end_utc
+    names: dict[tuple[int, str], str] = {}  # (feature id, action) → node name
+    start, end = epoch_us(period.start_utc), epoch_us(period.end_utc)
+    gap = timeout // timedelta(microseconds=1)
     paths: list[tuple[int, list[str]]] = []
     user, previous = 0, start  # no user has id 0; ``previous`` is compared for the same user only
     ended = counted = False
     nodes: list[str] = []
-    for user_id, moment, key, action in rows.iterator(chunk_size=20_000):
-        if user_id != user or ended or moment - previous > timeout:
+    for user_id, moment, feature_id, action in _stream(sql, params):
+        if user_id != user or ended or moment - previous > gap:
             if counted and nodes:
                 paths.append((user, nodes))
             counted, nodes = start <= moment < end, []
         if counted:
-            nodes.append(f"{key}/{action}" if with_action else key)
+            name = names.get((feature_id, action))
+            if name is None:
+                key = keys[feature_id]
+                name = names[(feature_id, action)] = f"{key}/{action}" if with_action else key
+            if not nodes or nodes[-1] != name:  # repeats collapse (before or after exclusions alike)
+                nodes.append(name)
         user, previous, ended = user_id, moment, action == LOGOUT
     if counted and nodes:
         paths.append((user, nodes))
@@ -97,15 +115,22 @@ def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
     return [(user_id, path) for user_id, path in shaped if path]
 
 
+def _stream(sql: str, params: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql``, fetched in chunks (a server-side cursor on PostgreSQL)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(20_000):
+            yield from rows
+
+
 def _excluded(node: str, exclude: list[str]) -> bool:
     return any(node == item or node.startswith(item + "/") for item in exclude)
 
 
 def _shape(nodes: list[str], query: PathsQuery) -> list[str]:
-    path: list[str] = []
-    for node in nodes:
-        if not _excluded(node, query.exclude) and (not path or path[-1] != node):
-            path.append(node)
+    path = nodes
+    if query.exclude:
+        path = [node for node, _run in groupby(n for n in nodes if not _excluded(n, query.exclude))]
     if query.start_point:
         if query.start_point not in path:
             return []

@@ -17,7 +17,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, IntegerField, Value
 
-from funnels.engines.walk import Best, EpochMicroseconds, UnitBest, Walk, candidate_events, on_step_features, step_mask
+from events.epoch import EpochMicroseconds
+from funnels.engines.walk import Best, UnitBest, Walk, candidate_events, on_step_features, step_mask
 
 # ``occurred_at`` as integer microseconds since the epoch in raw SQL (as ``EpochMicroseconds``).
 EPOCH_SQL = {

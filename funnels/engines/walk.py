@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import BigIntegerField, Case, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from events.epoch import EpochMicroseconds, epoch_us
 from events.filters import crm_user_condition
 from events.models import CrmUser, Event, Feature
 from events.periods import Period
@@ -33,36 +34,6 @@ UnitBest = tuple[Any, Best]
 
 # Rows fetched per round trip while streaming events (a server-side cursor batch on PostgreSQL).
 CHUNK_SIZE = 20_000
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def epoch_us(moment: datetime) -> int:
-    """Microseconds since 1970-01-01 UTC, exactly (integers compare and subtract fast and exactly)."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-class EpochMicroseconds(Func):
-    """``occurred_at`` as integer microseconds since the epoch, computed by the database.
-
-    Converting millions of timestamps into aware datetimes is the costliest part of reading events on
-    SQLite (Django parses each text value in Python); integers come through as they are. Exact on
-    both backends: SQLite stores ``YYYY-MM-DD HH:MM:SS[.ffffff]`` in UTC, PostgreSQL's EXTRACT(EPOCH)
-    is exact numeric.
-    """
-
-    output_field = BigIntegerField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"(CAST(strftime('%%s', {sql}) AS INTEGER) * 1000000 + CAST(substr({sql}, 21, 6) AS INTEGER))",
-            (*params, *params),
-        )
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST(ROUND(EXTRACT(EPOCH FROM {sql}) * 1000000) AS BIGINT)", tuple(params)
 
 
 @dataclass
