@@ -44,9 +44,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from events.epoch import EPOCH
 from events.models import CrmUser
 from events.periods import Interval, bucket_start
+from events.streams import EPOCH
 from funnels import engines
 from funnels.models import Unit
 

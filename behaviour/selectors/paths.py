@@ -9,18 +9,16 @@ events, like funnels: a path needs every event of its session in order."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db import connection
 from django.db.models import Max
 
-from events.epoch import EpochMicroseconds, epoch_us
 from events.filters import crm_user_condition
 from events.models import CrmUser, Event, Feature, Session
+from events.streams import EpochMicroseconds, epoch_us, stream_rows
 from tenancy.scoping import in_workspace
 
 LOGOUT = "logout"  # the action that ends a session (docs/metrics.md#the-session-rule)
@@ -81,11 +79,10 @@ def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
     # Times as integer microseconds and features as ids (their keys looked up once), read through a
     # plain cursor: hundreds of thousands of rows load several times faster than as aware datetimes
     # joined to the feature key and passed through the ORM's converters.
-    sql, params = (
+    rows = (
         events.annotate(at_us=EpochMicroseconds("occurred_at"))
         .order_by("crm_user_id", "occurred_at", "id")
         .values_list("crm_user_id", "at_us", "feature_id", "action")
-        .query.sql_with_params()
     )
     keys = dict(in_workspace(Feature, workspace).values_list("id", "key"))
     with_action = query.node == "feature_action"
@@ -96,7 +93,7 @@ def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
     user, previous = 0, start  # no user has id 0; ``previous`` is compared for the same user only
     ended = counted = False
     nodes: list[str] = []
-    for user_id, moment, feature_id, action in _stream(sql, params):
+    for user_id, moment, feature_id, action in stream_rows(rows):
         if user_id != user or ended or moment - previous > gap:
             if counted and nodes:
                 paths.append((user, nodes))
@@ -113,14 +110,6 @@ def user_paths(query: PathsQuery) -> list[tuple[int, list[str]]]:
         paths.append((user, nodes))
     shaped = ((user_id, _shape(nodes, query)) for user_id, nodes in paths)
     return [(user_id, path) for user_id, path in shaped if path]
-
-
-def _stream(sql: str, params: Any) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql``, fetched in chunks (a server-side cursor on PostgreSQL)."""
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(20_000):
-            yield from rows
 
 
 def _excluded(node: str, exclude: list[str]) -> bool:

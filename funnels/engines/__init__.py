@@ -7,13 +7,18 @@ How it runs. An ordered funnel whose steps no single event can match twice (the 
 its windows inside the database: one statement reads only the step events (per step, one range of
 the ``event_step_time`` index: workspace, feature, action, time, user), finds every attempt's step
 times with n − 1 running-minimum window passes and returns one row per unit, its best attempt
-(``sql.sql_walk_bests``). A strict funnel does the same on PostgreSQL (``sql.strict_sql_bests``).
-Otherwise (overlapping steps, where which event serves which step matters, or strict order on
-SQLite) the database returns only the events that can matter — in [range start, range end +
-window), matching some step (strict: on some step's feature), of filtered users — ordered by unit
-and time, with a bit mask of the steps each event matches computed in SQL. They are streamed
-(``values_list(...).iterator()``, a server-side cursor on PostgreSQL), never as model instances,
-and each unit is evaluated in one pass over its own events (``python``). Memory holds one unit's
+(``sql.sql_walk_bests``); with exclusion steps, or grouped by when attempts start (conversion over
+time), the statement returns every attempt instead and Python voids and groups them
+(``sql.sql_walk_attempt_bests``). A strict funnel without those does the same on PostgreSQL
+(``sql.strict_sql_bests``).
+
+Otherwise (overlapping steps, where which event serves which step matters; any order; strict order
+on SQLite, or with exclusions or grouping) the database returns only the events that can matter —
+in [range start, range end + window), matching some step or exclusion (strict: on some step's
+feature), of filtered users — ordered by unit and time, with a bit mask of the steps and exclusions
+each event matches computed in SQL. They are streamed as plain rows (``events.streams.stream_rows``,
+a server-side cursor on PostgreSQL), never as model instances, and each unit is evaluated in one
+pass over its own events (``python``). Memory holds one unit's
 events plus, per step, one number per converted unit (for the medians).
 
 Equal timestamps: the events of one instant are matched as a set. Greedily taking, at the earliest
@@ -31,7 +36,7 @@ from django.db import connection
 
 from funnels.definition import FunnelSpec
 from funnels.engines.python import any_order_unit, ordered_unit, strict_unit
-from funnels.engines.sql import sql_walk_bests, strict_sql_bests
+from funnels.engines.sql import sql_walk_attempt_bests, sql_walk_bests, strict_sql_bests
 from funnels.engines.walk import Best, UnitBest, Walk, event_rows, prepare
 from funnels.models import Order
 
@@ -46,7 +51,7 @@ SQL_WALK: bool | None = None
 def use_sql_walk(spec: FunnelSpec) -> bool:
     postgres = connection.vendor == "postgresql"
     wanted = postgres if SQL_WALK is None else SQL_WALK
-    if spec.exclusions or spec.order == Order.ANY:
+    if spec.order == Order.ANY:
         return False
     if spec.order == Order.STRICT:
         return wanted and postgres  # its statement needs PostgreSQL's arrays
@@ -73,10 +78,14 @@ def unit_bests(walk: Walk) -> Iterator[UnitBest]:
     entries = walk.step_q if order == Order.ANY else walk.step_q[:1]
     if all(q is None for q in entries):  # nobody can enter
         return
-    if not walk.python_only and use_sql_walk(walk.spec):
-        engine = strict_sql_bests if order == Order.STRICT else sql_walk_bests
-        yield from engine(walk=walk)
-        return
+    if use_sql_walk(walk.spec):
+        if order == Order.ORDERED:
+            every_attempt = walk.spec.exclusions or walk.bucket_of is not None
+            yield from (sql_walk_attempt_bests if every_attempt else sql_walk_bests)(walk=walk)
+            return
+        if not walk.spec.exclusions and walk.bucket_of is None:  # strict: each unit's best only
+            yield from strict_sql_bests(walk=walk)
+            return
     evaluate = {Order.STRICT.value: strict_unit, Order.ANY.value: any_order_unit}.get(str(order), ordered_unit)
     for unit, unit_rows in groupby(event_rows(walk=walk), key=itemgetter(0)):
         best = evaluate(list(unit_rows), walk)

@@ -5,7 +5,7 @@ Each row is (unit, time in epoch microseconds, crm_user_id, mask, feature_id)
 the bits above which exclusion steps. Ordered: per attempt, one binary search per step into the
 unit's per-step event times. Any order: per attempt, a maximum matching of steps to the window's
 events, grown one event at a time. An attempt an exclusion step voids is dropped
-(``_Exclusions``) before the best attempts are chosen.
+(``Exclusions``) before the best attempts are chosen.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from funnels.engines.walk import Best, Walk
 Row = tuple[Any, ...]
 
 
-class _Exclusions:
+class Exclusions:
     """One unit's events per exclusion step, by time: whether one voids an attempt."""
 
     def __init__(self, events: list[Row], walk: Walk) -> None:
@@ -44,8 +44,8 @@ class _Exclusions:
         return False
 
 
-def _exclusions(events: list[Row], walk: Walk) -> _Exclusions | None:
-    return _Exclusions(events, walk) if walk.spec.exclusions else None
+def _exclusions(events: list[Row], walk: Walk) -> Exclusions | None:
+    return Exclusions(events, walk) if walk.spec.exclusions else None
 
 
 class _UnitEvents:
@@ -221,11 +221,30 @@ def _any_order_attempt(times: list[int], masks: list[int], first: int, deadline:
     return step_at
 
 
+def _disjoint_any_order_attempt(step_times: list[list[int]], t0: int, deadline: int) -> list[int]:
+    """``_any_order_attempt`` when no event of the unit matches two steps: a matching is then one
+    event per step, so T(k) is the k-th earliest of the steps' first times in the window (one
+    binary search per step instead of a pass over the window's events)."""
+    firsts = []
+    for times in step_times:
+        i = bisect_left(times, t0)
+        if i < len(times) and times[i] <= deadline:
+            firsts.append(times[i])
+    firsts.sort()
+    return firsts
+
+
 def any_order_unit(events: list[Row], walk: Walk) -> Best:
     """Any order: an attempt starts at every event matching some step; its level is the most
     steps distinct events of its window can serve (docs/metrics.md#any-order)."""
     times = [e[1] for e in events]
     masks = [e[3] & walk.step_bits for e in events]
+    step_times: list[list[int]] | None = None
+    if all(m & (m - 1) == 0 for m in masks):  # no event matches two steps: the quick walk
+        step_times = [[] for _ in range(walk.n)]
+        for t, m in zip(times, masks, strict=True):
+            if m:
+                step_times[m.bit_length() - 1].append(t)
     exclusions = _exclusions(events, walk)
     best: Best = {}
     same_start: tuple[int, list[int] | None] | None = None  # attempts of one instant share a window
@@ -240,7 +259,10 @@ def any_order_unit(events: list[Row], walk: Walk) -> Best:
             continue
         if same_start is None or same_start[0] != t0:
             deadline = t0 + walk.window_us
-            step_at = _any_order_attempt(times, masks, bisect_left(times, t0), deadline, walk.n)
+            if step_times is not None:
+                step_at = _disjoint_any_order_attempt(step_times, t0, deadline)
+            else:
+                step_at = _any_order_attempt(times, masks, bisect_left(times, t0), deadline, walk.n)
             voided = exclusions is not None and exclusions.void(step_at, deadline)
             same_start = (t0, None if voided else step_at)
         kept = same_start[1]

@@ -10,14 +10,16 @@ events in the range) with their step times, and per unit the best of them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import reduce
 from itertools import groupby
-from operator import itemgetter
+from operator import itemgetter, or_
 from typing import Any
 
 from django.db import connection
 from django.db.models import F, IntegerField, Value
 
-from events.epoch import EpochMicroseconds
+from events.streams import EpochMicroseconds, stream_rows
+from funnels.engines.python import Exclusions
 from funnels.engines.walk import Best, UnitBest, Walk, candidate_events, on_step_features, step_mask
 
 # ``occurred_at`` as integer microseconds since the epoch in raw SQL (as ``EpochMicroseconds``).
@@ -67,6 +69,51 @@ def sql_walk_bests(*, walk: Walk) -> Iterator[UnitBest]:
         "FROM a) r WHERE rn = 1 ORDER BY u"
     )
     yield from _ordered_bests(_fetch(sql, params), walk)
+
+
+def sql_walk_attempt_bests(*, walk: Walk) -> Iterator[UnitBest]:
+    """As ``sql_walk_bests``, for a funnel with exclusion steps or grouped by when attempts start
+    (conversion over time): the statement returns every attempt with its step times, not only each
+    unit's best, and Python drops the attempts an exclusion voids (the unit's excluded events are
+    read by a second, narrow query) and keeps the best of each group."""
+    carry = "u, ts, s, uid" if walk.by_user else "u, ts, s"
+    events, params = _step_events(walk)
+    passes, source = _running_minimum_passes(walk.n, carry)
+    ctes = [f"e({carry}) AS ({events})", *passes, _ordered_attempts(walk, source)]
+    params += [connection.ops.adapt_datetimefield_value(moment) for moment in (walk.start, walk.end)]
+    later = [f"v{j}" for j in range(2, walk.n + 1)]
+    level = " + ".join(["1", *(f"CASE WHEN {v} <= ts + {walk.window_us:d} THEN 1 ELSE 0 END" for v in later)])
+    sql = f"WITH {', '.join(ctes)} SELECT u, uid, {level} AS lvl, ts, {', '.join(later)} FROM a ORDER BY u, ts"
+    excluded = _excluded_events(walk)
+    for unit, unit_rows in groupby(_fetch(sql, params), key=itemgetter(0)):
+        exclusions = excluded.get(unit)
+        best: Best = {}
+        for _u, user, level, ts, *rest in unit_rows:  # earliest first
+            times = [ts, *rest[: level - 1]]
+            if exclusions is not None and exclusions.void(times, ts + walk.window_us):
+                continue
+            group = walk.attempt_group(user, ts)
+            current = best.get(group)
+            if current is None or level > current[0]:
+                best[group] = (level, ts, times)
+        if best:
+            yield unit, best
+
+
+def _excluded_events(walk: Walk) -> dict[Any, Exclusions]:
+    """Per unit, its events that match an exclusion step (in the walk's time span)."""
+    conditions = [q for q in walk.exclusion_q if q is not None]
+    if not conditions:
+        return {}
+    masks = step_mask([*([None] * walk.n), *walk.exclusion_q])  # the bits Exclusions reads
+    rows = stream_rows(
+        candidate_events(walk)
+        .filter(reduce(or_, conditions))
+        .annotate(mask=masks, at_us=EpochMicroseconds("occurred_at"))
+        .order_by(walk.unit_field, "occurred_at", "id")
+        .values_list(walk.unit_field, "at_us", "crm_user_id", "mask", "feature_id")
+    )
+    return {unit: Exclusions(list(unit_rows), walk) for unit, unit_rows in groupby(rows, key=itemgetter(0))}
 
 
 def _step_events(walk: Walk) -> tuple[str, list[Any]]:

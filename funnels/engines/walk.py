@@ -16,10 +16,10 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from events.epoch import EpochMicroseconds, epoch_us
 from events.filters import crm_user_condition
 from events.models import CrmUser, Event, Feature
 from events.periods import Period
+from events.streams import EpochMicroseconds, epoch_us, stream_rows
 from funnels.definition import FunnelSpec
 from funnels.models import Order, Unit
 from tenancy.models import Workspace
@@ -31,9 +31,6 @@ UserFilters = dict[str, list[str]]
 Best = dict[Any, tuple[int, int, list[int]]]
 # One unit (a CRM user's id or a record id) and its best attempts.
 UnitBest = tuple[Any, Best]
-
-# Rows fetched per round trip while streaming events (a server-side cursor batch on PostgreSQL).
-CHUNK_SIZE = 20_000
 
 
 @dataclass
@@ -67,12 +64,6 @@ class Walk:
         """The group of an attempt: the interval it starts in when grouped by time, else the
         breakdown value of the user of its step-1 event."""
         return self.bucket_of(start_us) if self.bucket_of is not None else self.group_of(user_id)
-
-    @property
-    def python_only(self) -> bool:
-        """Whether only the Python walks can run this: exclusion steps, any order and grouping by
-        start time are not in the SQL statements (docs/metrics.md#exclusion-steps)."""
-        return bool(self.spec.exclusions) or self.spec.order == Order.ANY or self.bucket_of is not None
 
     @property
     def step_bits(self) -> int:
@@ -175,9 +166,8 @@ def event_rows(*, walk: Walk) -> Iterator[tuple[Any, ...]]:
     else:
         wanted = reduce(or_, [q for q in walk.step_q if q is not None])
     qs = qs.filter(reduce(or_, [wanted, *exclusions]))
-    return (
+    return stream_rows(
         qs.annotate(step_mask=step_mask([*walk.step_q, *walk.exclusion_q]), at_us=EpochMicroseconds("occurred_at"))
         .order_by(walk.unit_field, "occurred_at", "id")
         .values_list(walk.unit_field, "at_us", "crm_user_id", "step_mask", "feature_id")
-        .iterator(chunk_size=CHUNK_SIZE)
     )

@@ -379,3 +379,33 @@ def test_the_builder_shows_an_exclusions_message_on_its_row(two, browser_like):
         ),
     )
     assert preview.status_code == 400 and "exclusions-0-between" in preview.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"exclusions": EXCLUDE_DELETES},
+        {"exclusions": EXCLUDE_DELETES, "view": "time_to_convert"},
+        {"view": "trends", "interval": "day"},
+        {"view": "trends", "exclusions": [{**EXCLUDE_DELETES[0], "between": [1, 3]}]},
+        {"exclusions": EXCLUDE_DELETES, "people": {"step": 1}},
+    ],
+)
+def test_exclusions_and_trends_walk_every_attempt_in_sql_as_in_python(two, member_client, monkeypatch, body):
+    """An ordered funnel of disjoint steps with exclusions, or grouped by start time, is walked by the
+    SQL statement returning every attempt; its answer is the Python walk's."""
+    from funnels import engines
+
+    client = member_client(two[0])
+    calls = []
+    original = engines.sql_walk_attempt_bests
+    monkeypatch.setattr(engines, "sql_walk_attempt_bests", lambda **kw: calls.append(1) or original(**kw))
+    monkeypatch.setattr(engines, "SQL_WALK", True)
+    in_sql = query(client, **body).json()
+    assert calls == [1]
+    monkeypatch.setattr(engines, "SQL_WALK", False)
+    in_python = query(client, **body).json()
+    assert calls == [1]
+    for answer in (in_sql, in_python):
+        answer.pop("computed_at", None)
+    assert in_sql == in_python

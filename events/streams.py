@@ -1,13 +1,19 @@
-"""Event times as integer microseconds since the epoch, in Python (``epoch_us``) and in the database
-(``EpochMicroseconds``): the walks over raw events (funnels, paths) compare and subtract them exactly
-and load them much faster than aware datetimes."""
+"""Reading many raw events fast, for the walks over them (funnels, paths): times as integer
+microseconds since the epoch, in Python (``epoch_us``) and in the database (``EpochMicroseconds``),
+which compare and subtract exactly and load much faster than aware datetimes; and rows streamed
+through a plain chunked cursor (``stream_rows``), without the ORM's per-row work."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import BigIntegerField, Func
+from django.db import connection
+from django.db.models import BigIntegerField, Func, QuerySet
+
+# Rows fetched per round trip while streaming (a server-side cursor batch on PostgreSQL).
+CHUNK_SIZE = 20_000
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -38,3 +44,14 @@ class EpochMicroseconds(Func):
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
         sql, params = compiler.compile(self.source_expressions[0])
         return f"CAST(ROUND(EXTRACT(EPOCH FROM {sql}) * 1000000) AS BIGINT)", tuple(params)
+
+
+def stream_rows(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset as the database driver gives them, fetched in chunks (a
+    server-side cursor on PostgreSQL). Only for columns the driver already returns as wanted
+    (integers, text): the ORM's converters, skipped here, cost more than the rows themselves."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_SIZE):
+            yield from rows
