@@ -10,7 +10,8 @@ times with n − 1 running-minimum window passes and returns one row per unit, i
 (``sql.sql_walk_bests``); with exclusion steps, or grouped by when attempts start (conversion over
 time), the statement returns every attempt instead and Python voids and groups them
 (``sql.sql_walk_attempt_bests``). A strict funnel without those does the same on PostgreSQL
-(``sql.strict_sql_bests``).
+(``sql.strict_sql_bests``). An any-order funnel of disjoint steps finds each event's first time of
+every step in one window pass (``sql.sql_any_order_bests``).
 
 Otherwise (overlapping steps, where which event serves which step matters; any order; strict order
 on SQLite, or with exclusions or grouping) the database returns only the events that can matter —
@@ -36,7 +37,7 @@ from django.db import connection
 
 from funnels.definition import FunnelSpec
 from funnels.engines.python import any_order_unit, ordered_unit, strict_unit
-from funnels.engines.sql import sql_walk_attempt_bests, sql_walk_bests, strict_sql_bests
+from funnels.engines.sql import sql_any_order_bests, sql_walk_attempt_bests, sql_walk_bests, strict_sql_bests
 from funnels.engines.walk import Best, UnitBest, Walk, event_rows, prepare
 from funnels.models import Order
 
@@ -51,17 +52,15 @@ SQL_WALK: bool | None = None
 def use_sql_walk(spec: FunnelSpec) -> bool:
     postgres = connection.vendor == "postgresql"
     wanted = postgres if SQL_WALK is None else SQL_WALK
-    if spec.order == Order.ANY:
-        return False
     if spec.order == Order.STRICT:
         return wanted and postgres  # its statement needs PostgreSQL's arrays
     return wanted and steps_disjoint(spec)
 
 
 def steps_disjoint(spec: FunnelSpec) -> bool:
-    """Ordered funnel whose steps no single event can match twice (no two steps with the same feature
-    and action whose details are equal or one of them empty)."""
-    if spec.order != Order.ORDERED:
+    """A funnel (ordered or any order) whose steps no single event can match twice (no two steps
+    with the same feature and action whose details are equal or one of them empty)."""
+    if spec.order == Order.STRICT:
         return False
     for i, a in enumerate(spec.steps):
         for b in spec.steps[i + 1 :]:
@@ -79,6 +78,9 @@ def unit_bests(walk: Walk) -> Iterator[UnitBest]:
     if all(q is None for q in entries):  # nobody can enter
         return
     if use_sql_walk(walk.spec):
+        if order == Order.ANY:
+            yield from sql_any_order_bests(walk=walk)
+            return
         if order == Order.ORDERED:
             every_attempt = walk.spec.exclusions or walk.bucket_of is not None
             yield from (sql_walk_attempt_bests if every_attempt else sql_walk_bests)(walk=walk)

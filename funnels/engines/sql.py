@@ -100,6 +100,55 @@ def sql_walk_attempt_bests(*, walk: Walk) -> Iterator[UnitBest]:
             yield unit, best
 
 
+def sql_any_order_bests(*, walk: Walk) -> Iterator[UnitBest]:
+    """Any order, steps disjoint: when no event matches two steps, an attempt starting at t0 can
+    serve a step exactly when the step has an event in [t0, t0 + window], and T(k) is the k-th
+    earliest of the steps' first times at or after t0. One window pass gives every event those first
+    times (``MIN(ts) FILTER (WHERE s = k)`` over the unit's events at or after it: a RANGE frame, so
+    that events of the same instant count too). Each unit's best attempt is chosen in the database;
+    with exclusion steps or grouping by start time every attempt comes back and Python chooses."""
+    carry = "u, ts, s, uid" if walk.by_user else "u, ts, s"
+    events, params = _step_events(walk)
+    firsts = ", ".join(f"MIN(ts) FILTER (WHERE s = {k}) OVER w AS n{k}" for k in range(1, walk.n + 1))
+    window = "WINDOW w AS (PARTITION BY u ORDER BY ts DESC RANGE UNBOUNDED PRECEDING)"
+    epoch = EPOCH_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    names = [f"n{k}" for k in range(1, walk.n + 1)]
+    times = ", ".join(f"{epoch.format(c)} AS {c}" for c in ["ts", *names])
+    uid = "uid" if walk.by_user else "u AS uid"
+    ctes = [
+        f"e({carry}) AS ({events})",
+        f"p AS (SELECT {carry}, {firsts} FROM e {window})",
+        f"a AS (SELECT u, {uid}, {times} FROM p WHERE ts >= %s AND ts < %s)",
+    ]
+    params += [connection.ops.adapt_datetimefield_value(moment) for moment in (walk.start, walk.end)]
+    every_attempt = bool(walk.spec.exclusions) or walk.bucket_of is not None
+    if every_attempt:
+        sql = f"WITH {', '.join(ctes)} SELECT u, uid, ts, {', '.join(names)} FROM a ORDER BY u, ts"
+    else:
+        level = " + ".join(f"CASE WHEN {c} <= ts + {walk.window_us:d} THEN 1 ELSE 0 END" for c in names)
+        per = "u, uid" if walk.by_user else "u"
+        sql = (
+            f"WITH {', '.join(ctes)} SELECT u, uid, ts, {', '.join(names)} FROM ("
+            f"SELECT a.*, ROW_NUMBER() OVER (PARTITION BY {per} ORDER BY {level} DESC, ts) AS rn FROM a) r "
+            "WHERE rn = 1 ORDER BY u, ts"
+        )
+    excluded = _excluded_events(walk) if walk.spec.exclusions else {}
+    for unit, unit_rows in groupby(_fetch(sql, params), key=itemgetter(0)):
+        exclusions = excluded.get(unit)
+        best: Best = {}
+        for _u, user, ts, *first_times in unit_rows:  # earliest first
+            deadline = ts + walk.window_us
+            step_at = sorted(t for t in first_times if t is not None and t <= deadline)
+            if exclusions is not None and exclusions.void(step_at, deadline):
+                continue
+            group = walk.attempt_group(user, ts)
+            current = best.get(group)
+            if current is None or len(step_at) > current[0]:
+                best[group] = (len(step_at), ts, step_at)
+        if best:
+            yield unit, best
+
+
 def _excluded_events(walk: Walk) -> dict[Any, Exclusions]:
     """Per unit, its events that match an exclusion step (in the walk's time span)."""
     conditions = [q for q in walk.exclusion_q if q is not None]

@@ -409,3 +409,30 @@ def test_exclusions_and_trends_walk_every_attempt_in_sql_as_in_python(two, membe
     for answer in (in_sql, in_python):
         answer.pop("computed_at", None)
     assert in_sql == in_python
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"order": "any"},
+        {"order": "any", "steps": list(reversed(STEPS)), "view": "time_to_convert"},
+        {"order": "any", "exclusions": EXCLUDE_DELETES},
+        {"order": "any", "view": "trends"},
+        {"order": "any", "people": {"step": 3, "status": "reached"}},
+    ],
+)
+def test_any_order_of_disjoint_steps_walks_in_sql_as_in_python(two, member_client, monkeypatch, body):
+    from funnels import engines
+
+    client = member_client(two[0])
+    calls = []
+    original = engines.sql_any_order_bests
+    monkeypatch.setattr(engines, "sql_any_order_bests", lambda **kw: calls.append(1) or original(**kw))
+    monkeypatch.setattr(engines, "SQL_WALK", True)
+    in_sql = query(client, **body).json()
+    monkeypatch.setattr(engines, "SQL_WALK", False)
+    in_python = query(client, **body).json()
+    assert calls == [1]
+    for answer in (in_sql, in_python):
+        answer.pop("computed_at", None)
+    assert in_sql == in_python
