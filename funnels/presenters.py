@@ -76,10 +76,14 @@ def span_text(seconds: int) -> str:
     return gettext("%(n)d s") % {"n": seconds}
 
 
+def bin_label(from_seconds: int, to_seconds: int) -> str:
+    return f"{span_text(from_seconds)} – {span_text(to_seconds)}"
+
+
 def convert_chart_data(ttc: TimeToConvert, unit: str) -> dict[str, Any]:
     """The time-to-convert histogram: units per bin, labelled by its span."""
     return {
-        "labels": [f"{span_text(b.from_seconds)} – {span_text(b.to_seconds)}" for b in ttc.bins],
+        "labels": [bin_label(b.from_seconds, b.to_seconds) for b in ttc.bins],
         "datasets": [
             {
                 "label": gettext("%(unit)s converting in this time") % {"unit": unit_label(unit)},

@@ -174,7 +174,7 @@ def _results(scope: WorkspaceScope, query: FunnelResultsQuery) -> dict[str, obje
     pk = query.funnel.pk
     n = len(query.funnel.steps)
     any_order = query.funnel.order == Order.ANY
-    a, b = query.computation().convert_steps
+    first, last = query.computation().convert_steps
 
     def api(view: str, **extra: object) -> str:
         return workspace_url("api-funnel-results", scope, query.params(view=view, format="csv", **extra), pk=pk)
@@ -195,7 +195,10 @@ def _results(scope: WorkspaceScope, query: FunnelResultsQuery) -> dict[str, obje
         "csv_url": workspace_url("api-funnel-results", scope, query.params(format="csv"), pk=pk),
         "refresh_url": workspace_url("funnels-refresh", scope, pk=pk),
         "convert": convert,
-        "convert_steps": (a, b),
+        "convert_rows": [(presenters.bin_label(b.from_seconds, b.to_seconds), b.units) for b in convert.bins]
+        if convert
+        else [],
+        "convert_steps": (first, last),
         "convert_chart_url": chart("time_to_convert"),
         "convert_csv_url": api("time_to_convert"),
         "trends": trends,
@@ -272,6 +275,8 @@ def _people(scope: WorkspaceScope, query: FunnelResultsQuery, page_number: str |
         "period_days": query.period.days,
         "period_end": query.period.end.isoformat(),
         "here": workspace_url("funnels-people", scope, query.params(), pk=pk),
+        "status": status,
+        "step": step,
     }
 
 
