@@ -6,6 +6,7 @@ its own). Called by ``bench/run.py``; prints one JSON object on its last line.
     python bench/django_steps.py refresh SLUG                 rollups_refresh_dirty, timed
     python bench/django_steps.py refresh_day SLUG DAY         DAY marked dirty again, then refresh
     python bench/django_steps.py count SLUG                   events and rollup rows of the workspace
+    python bench/django_steps.py token                        a new API token of the bench superuser
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def setup(slug: str, tz: str, users_csv: str) -> dict:
     )
     _, token = AuthToken.objects.create(user, expiry=timezone.timedelta(days=1))
     return {"workspace_id": workspace.pk, "ingest_key": key, "token": token}
+
+
+def token() -> dict:
+    """A new personal token of the bench's superuser (``bench/columnar.py`` on a kept database)."""
+    user = get_user_model().objects.get(username="bench")
+    _, key = AuthToken.objects.create(user, expiry=timezone.timedelta(days=1))
+    return {"token": key}
 
 
 def rebuild(slug: str) -> dict:
@@ -146,6 +154,7 @@ STEPS = {
     "refresh": refresh,
     "refresh_day": refresh_day,
     "count": count,
+    "token": token,
     "retention": retention,
 }
 

@@ -1,7 +1,7 @@
 """``make bench``: load N generated events through the product's own paths and report every figure as
 a ratio to a reference measured in the same run, on the same data, on the same machine.
 
-    python bench/run.py [--rows N] [--http-events N] [--http-seconds S] [--reads N] [--keep]
+    python bench/run.py [--rows N] [--http-events N] [--http-seconds S] [--reads N] [--no-columnar] [--keep]
 
 Steps (see bench/README.md for what each figure means and the targets):
 
@@ -28,6 +28,10 @@ Steps (see bench/README.md for what each figure means and the targets):
    requests per gunicorn worker; the 10M run also divides by the p95 of the last 1M run
    (bench/results/run_1000000.json).
 8. funnel: ``funnels/query`` (3 steps, 14-day window, 30-day range) vs one hand-written SQL query.
+8b. columnar (``--no-columnar`` leaves it out): paths (30 days, 5 steps) and every funnel view (steps
+   ordered, with an exclusion, any order; time to convert; trends; people) through gunicorn vs the
+   same query in DuckDB on the same events, exported from this run's PostgreSQL (bench/columnar.py);
+   the figures of both must be equal.
 
 Writes bench/results/latest.md and bench/results/run_N.json. Stops every server it started.
 """
@@ -55,6 +59,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import columnar  # bench/columnar.py: the DuckDB comparison (step 8b)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -1099,6 +1105,8 @@ def build_report(r: dict[str, Any], previous_1m: dict[str, Any] | None) -> str:
         )
     else:
         lines.append(f"| ad-hoc funnel vs hand-written SQL | not measured yet: {f['why']} | | | ≤ 1.50 | – |")
+    if "columnar" in r:
+        columnar.report_rows(r["columnar"], row, lines)
     if "retention" in r:
         t = r["retention"]
         row(
@@ -1170,6 +1178,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=0, help="rollup rounds, best of (default: 2 up to 2M, else 1)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-celery", action="store_true", help="skip the 1-vs-2 Celery worker rebuild")
+    parser.add_argument(
+        "--columnar",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="paths and the funnel views vs the same queries in DuckDB (bench/columnar.py; default on)",
+    )
+    parser.add_argument(
+        "--columnar-threads", type=int, default=1, help="DuckDB's threads (default 1: one core per query, as a backend)"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the servers running (prints where)")
     args = parser.parse_args()
     n = args.rows
@@ -1270,6 +1287,17 @@ def main() -> int:
             gunicorn.port, setup["token"], conn, workspace_id, args.reads, 2 * gunicorn.workers
         )
         log(f"  {r['funnel']}")
+        if args.columnar:
+            log("paths and funnel views vs the same queries in DuckDB")
+            r["columnar"] = columnar.measure(
+                gunicorn.port,
+                setup["token"],
+                conn,
+                workspace_id,
+                args.reads,
+                2 * gunicorn.workers,
+                args.columnar_threads,
+            )
         gunicorn.stop()
         gunicorn = None
 
