@@ -165,6 +165,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A covering index's extra columns (INCLUDE) are a PostgreSQL speed-up; SQLite builds the same
     # index without them, which is what it should do.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Every server-side cursor here streams a whole result (the walks over raw events, CSV exports):
+    # plan for all rows, not for the fast first 10 % PostgreSQL assumes of a cursor by default (a
+    # funnel's candidate events: 182 → 90 ms at 1M).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c cursor_tuple_fraction=1".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

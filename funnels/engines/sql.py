@@ -111,26 +111,33 @@ def sql_any_order_bests(*, walk: Walk) -> Iterator[UnitBest]:
     events, params = _step_events(walk)
     firsts = ", ".join(f"MIN(ts) FILTER (WHERE s = {k}) OVER w AS n{k}" for k in range(1, walk.n + 1))
     window = "WINDOW w AS (PARTITION BY u ORDER BY ts DESC RANGE UNBOUNDED PRECEDING)"
-    epoch = EPOCH_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    postgres = connection.vendor == "postgresql"
+    epoch = EPOCH_SQL["postgresql" if postgres else "sqlite"]
     names = [f"n{k}" for k in range(1, walk.n + 1)]
-    times = ", ".join(f"{epoch.format(c)} AS {c}" for c in ["ts", *names])
+    as_epoch = ", ".join(f"{epoch.format(c)} AS {c}" for c in ["ts", *names])
     uid = "uid" if walk.by_user else "u AS uid"
-    ctes = [
-        f"e({carry}) AS ({events})",
-        f"p AS (SELECT {carry}, {firsts} FROM e {window})",
-        f"a AS (SELECT u, {uid}, {times} FROM p WHERE ts >= %s AND ts < %s)",
-    ]
+    if postgres:
+        # Every event of the range is an attempt: the levels are compared as timestamps, and only
+        # the rows that come back are turned into integers (numeric EXTRACT on every attempt cost
+        # more than the window pass).
+        attempts = f"a AS (SELECT u, {uid}, ts, {', '.join(names)} FROM p WHERE ts >= %s AND ts < %s)"
+        deadline = f"ts + INTERVAL '{walk.window_us:d} microseconds'"
+        output = as_epoch
+    else:  # SQLite's stored times are text: compare them as integers
+        attempts = f"a AS (SELECT u, {uid}, {as_epoch} FROM p WHERE ts >= %s AND ts < %s)"
+        deadline = f"ts + {walk.window_us:d}"
+        output = f"ts, {', '.join(names)}"
+    ctes = [f"e({carry}) AS ({events})", f"p AS (SELECT {carry}, {firsts} FROM e {window})", attempts]
     params += [connection.ops.adapt_datetimefield_value(moment) for moment in (walk.start, walk.end)]
-    every_attempt = bool(walk.spec.exclusions) or walk.bucket_of is not None
-    if every_attempt:
-        sql = f"WITH {', '.join(ctes)} SELECT u, uid, ts, {', '.join(names)} FROM a ORDER BY u, ts"
+    if walk.spec.exclusions or walk.bucket_of is not None:  # every attempt comes back
+        sql = f"WITH {', '.join(ctes)} SELECT u, uid, {output} FROM a ORDER BY u, a.ts"
     else:
-        level = " + ".join(f"CASE WHEN {c} <= ts + {walk.window_us:d} THEN 1 ELSE 0 END" for c in names)
+        level = " + ".join(f"CASE WHEN {c} <= {deadline} THEN 1 ELSE 0 END" for c in names)
         per = "u, uid" if walk.by_user else "u"
         sql = (
-            f"WITH {', '.join(ctes)} SELECT u, uid, ts, {', '.join(names)} FROM ("
+            f"WITH {', '.join(ctes)} SELECT u, uid, {output} FROM ("
             f"SELECT a.*, ROW_NUMBER() OVER (PARTITION BY {per} ORDER BY {level} DESC, ts) AS rn FROM a) r "
-            "WHERE rn = 1 ORDER BY u, ts"
+            "WHERE rn = 1 ORDER BY u, r.ts"
         )
     excluded = _excluded_events(walk) if walk.spec.exclusions else {}
     for unit, unit_rows in groupby(_fetch(sql, params), key=itemgetter(0)):
