@@ -7,6 +7,7 @@ its own). Called by ``bench/run.py``; prints one JSON object on its last line.
     python bench/django_steps.py refresh_day SLUG DAY         DAY marked dirty again, then refresh
     python bench/django_steps.py count SLUG                   events and rollup rows of the workspace
     python bench/django_steps.py token                        a new API token of the bench superuser
+    python bench/django_steps.py lows                         the duration histogram's bucket bounds
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def setup(slug: str, tz: str, users_csv: str) -> dict:
     )
     _, token = AuthToken.objects.create(user, expiry=timezone.timedelta(days=1))
     return {"workspace_id": workspace.pk, "ingest_key": key, "token": token}
+
+
+def lows() -> dict:
+    """The lower bounds of the duration histogram's buckets (the plain-SQL reference buckets with them)."""
+    from events.durations import LOWS
+
+    return {"lows": LOWS}
 
 
 def token() -> dict:
@@ -155,6 +163,7 @@ STEPS = {
     "refresh_day": refresh_day,
     "count": count,
     "token": token,
+    "lows": lows,
     "retention": retention,
 }
 

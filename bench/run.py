@@ -18,7 +18,7 @@ Steps (see bench/README.md for what each figure means and the targets):
    into a copy of the events table's DDL (same indexes, plus the unique uuid index), one
    transaction, same PRAGMAs.
 5. rollups: ``rollups_rebuild`` vs plain ``INSERT … SELECT … GROUP BY`` / window statements building
-   the same nine tables (three from events, six coarser ones from them); the product's rows
+   the same twelve tables (five from events, seven coarser ones from them); the product's rows
    are checked equal to the reference's. Then one more day is imported and ``rollups_refresh_dirty`` is timed against the full rebuild.
 5b. scale-out: the same full rebuild through Celery (``rebuild_rollups_task``: a chord of one task per
    7 days) with 1 worker process, then 2; rows checked equal to a serial rebuild; the speed-up.
@@ -424,17 +424,21 @@ REFERENCE_TABLES = (
     ("session", "session"),
     ("usermonth", "usermonth"),
     ("workspaceday", "workspaceday"),
+    ("fah", "featureactionhour"),
+    ("wh", "workspacehour"),
+    ("fad", "featureactionday"),
 )
 
 
-def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes: int = 15) -> float:
-    """The same nine tables built with plain INSERT … SELECT statements, one per table (the coarse
-    grains from the finest, as the product builds them)."""
+def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, lows: list[int], timeout_minutes: int = 15) -> float:
+    """The same twelve tables built with plain INSERT … SELECT statements, one per table (the coarse
+    grains from the finest, as the product builds them); ``lows``: the duration histogram's bucket
+    bounds (``events.durations.LOWS``)."""
     for name, model in REFERENCE_TABLES:
         # "The same tables": same indexes and the same (deferred) foreign keys, checked at commit.
         clone_table(conn, f"events_{model}", f"bench_ref_{name}", foreign_keys=True)
     conn.execute("CHECKPOINT")
-    params = {"w": workspace_id, "tz": tz, "timeout": f"{timeout_minutes} minutes"}
+    params = {"w": workspace_id, "tz": tz, "timeout": f"{timeout_minutes} minutes", "lows": lows}
     started = time.perf_counter()
     with conn.transaction():
         conn.execute(
@@ -517,6 +521,36 @@ def pg_reference_rollups(conn: Any, workspace_id: int, tz: str, timeout_minutes:
             "INSERT INTO bench_ref_workspaceday (workspace_id, day, events, users) "
             "SELECT workspace_id, day, sum(events), count(*) FROM bench_ref_userday GROUP BY 1, 2"
         )
+        # The behaviour grains: events, known outcomes and failures per local day·hour·feature·action,
+        # per day·hour, and per day·feature·action with the durations' histogram (the bucket of a
+        # duration: width_bucket over the bucket bounds).
+        conn.execute(
+            "INSERT INTO bench_ref_fah (workspace_id, day, hour, feature_id, action, events, outcomes, failures) "
+            "SELECT workspace_id, local::date, extract(hour FROM local)::int, feature_id, action, count(*),"
+            "  count(*) FILTER (WHERE outcome <> ''), count(*) FILTER (WHERE outcome = 'failure')"
+            " FROM (SELECT workspace_id, occurred_at AT TIME ZONE %(tz)s AS local, feature_id, action, outcome"
+            "  FROM events_event WHERE workspace_id = %(w)s OFFSET 0) AS e GROUP BY 1, 2, 3, 4, 5",
+            params,
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_wh (workspace_id, day, hour, events, outcomes, failures) "
+            "SELECT workspace_id, day, hour, sum(events), sum(outcomes), sum(failures) FROM bench_ref_fah GROUP BY 1, 2, 3"
+        )
+        conn.execute(
+            "INSERT INTO bench_ref_fad (workspace_id, day, feature_id, action, events, outcomes, failures, "
+            "durations, duration_buckets) "
+            "SELECT c.workspace_id, c.day, c.feature_id, c.action, c.events, c.outcomes, c.failures,"
+            "  coalesce(d.n, 0), coalesce(d.buckets, '{}'::jsonb) FROM ("
+            "  SELECT workspace_id, day, feature_id, action, sum(events) AS events, sum(outcomes) AS outcomes,"
+            "    sum(failures) AS failures FROM bench_ref_fah GROUP BY 1, 2, 3, 4) AS c "
+            "LEFT JOIN ("
+            "  SELECT day, feature_id, action, sum(n) AS n, jsonb_object_agg(bucket::text, n) AS buckets FROM ("
+            "    SELECT (occurred_at AT TIME ZONE %(tz)s)::date AS day, feature_id, action,"
+            "      width_bucket(duration_ms, %(lows)s::int[]) AS bucket, count(*) AS n FROM events_event"
+            "    WHERE workspace_id = %(w)s AND duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4) AS b"
+            "  GROUP BY 1, 2, 3) AS d USING (day, feature_id, action)",
+            params,
+        )
     return time.perf_counter() - started
 
 
@@ -538,6 +572,12 @@ COMPARE = {
         f"last_event_at, {UFM_DAYS}",
     ),
     "workspaceday": ("events_workspaceday", "day, events, users"),
+    "fah": ("events_featureactionhour", "day, hour, feature_id, action, events, outcomes, failures"),
+    "wh": ("events_workspacehour", "day, hour, events, outcomes, failures"),
+    "fad": (
+        "events_featureactionday",
+        "day, feature_id, action, events, outcomes, failures, durations, duration_buckets",
+    ),
 }
 
 
@@ -1230,7 +1270,8 @@ def main() -> int:
 
         # 5. rollups: the plain-SQL reference, then the product's full rebuild; then one more day.
         log("rollups: plain-SQL reference")
-        ref_times = [pg_reference_rollups(conn, workspace_id, TZ)]
+        lows = step(env, "lows")["lows"]
+        ref_times = [pg_reference_rollups(conn, workspace_id, TZ, lows)]
         log(f"  {ref_times[-1]:.2f} s; now rollups_rebuild")
         full = step(env, "rebuild", SLUG)
         diff = compare_rollups(conn, workspace_id)
@@ -1239,7 +1280,7 @@ def main() -> int:
         # existing rows; the reference always builds empty tables.)
         rebuilds = [full]
         for _ in range(1, args.rounds or (2 if n <= 2_000_000 else 1)):
-            ref_times.append(pg_reference_rollups(conn, workspace_id, TZ))
+            ref_times.append(pg_reference_rollups(conn, workspace_id, TZ, lows))
             rebuilds.append(step(env, "rebuild", SLUG))
             log(f"  another round: reference {ref_times[-1]:.2f} s, rebuild {rebuilds[-1]['seconds']:.2f} s")
         counts = step(env, "count", SLUG)
