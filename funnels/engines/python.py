@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import Any
 
-from funnels.engines.walk import Best, Walk
+from funnels.engines.walk import Best, Walk, keep_if_better
 
 Row = tuple[Any, ...]
 
@@ -131,10 +131,8 @@ def ordered_unit(events: list[Row], walk: Walk) -> Best:
         step_at = unit.attempt(p0, deadline)
         if exclusions is not None and exclusions.void(step_at, deadline):
             continue
-        if current is None or len(step_at) > current[0]:
-            best[group] = (len(step_at), p0, step_at)
-            if len(step_at) == walk.n and group is None:
-                break  # the earliest complete attempt: nothing can beat it
+        if keep_if_better(best, group, len(step_at), p0, step_at) and len(step_at) == walk.n and group is None:
+            break  # the earliest complete attempt: nothing can beat it
     return best
 
 
@@ -180,10 +178,8 @@ def strict_unit(events: list[Row], walk: Walk) -> Best:
         step_at = _strict_attempt(events, p0, walk, by_feature)
         if exclusions is not None and exclusions.void(step_at, t0 + walk.window_us):
             continue
-        if current is None or len(step_at) > current[0]:
-            best[group] = (len(step_at), p0, step_at)
-            if len(step_at) == walk.n and group is None:
-                break
+        if keep_if_better(best, group, len(step_at), p0, step_at) and len(step_at) == walk.n and group is None:
+            break
     return best
 
 
@@ -268,8 +264,6 @@ def any_order_unit(events: list[Row], walk: Walk) -> Best:
         kept = same_start[1]
         if kept is None:
             continue
-        if current is None or len(kept) > current[0]:
-            best[group] = (len(kept), p0, kept)
-            if len(kept) == walk.n and group is None:
-                break
+        if keep_if_better(best, group, len(kept), p0, kept) and len(kept) == walk.n and group is None:
+            break
     return best

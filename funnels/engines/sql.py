@@ -20,7 +20,7 @@ from django.db.models import F, IntegerField, Value
 
 from events.streams import EpochMicroseconds, stream_rows
 from funnels.engines.python import Exclusions
-from funnels.engines.walk import Best, UnitBest, Walk, candidate_events, on_step_features, step_mask
+from funnels.engines.walk import Best, UnitBest, Walk, candidate_events, keep_if_better, on_step_features, step_mask
 
 # ``occurred_at`` as integer microseconds since the epoch in raw SQL (as ``EpochMicroseconds``).
 EPOCH_SQL = {
@@ -92,10 +92,7 @@ def sql_walk_attempt_bests(*, walk: Walk) -> Iterator[UnitBest]:
             times = [ts, *rest[: level - 1]]
             if exclusions is not None and exclusions.void(times, ts + walk.window_us):
                 continue
-            group = walk.attempt_group(user, ts)
-            current = best.get(group)
-            if current is None or level > current[0]:
-                best[group] = (level, ts, times)
+            keep_if_better(best, walk.attempt_group(user, ts), level, ts, times)
         if best:
             yield unit, best
 
@@ -148,10 +145,7 @@ def sql_any_order_bests(*, walk: Walk) -> Iterator[UnitBest]:
             step_at = sorted(t for t in first_times if t is not None and t <= deadline)
             if exclusions is not None and exclusions.void(step_at, deadline):
                 continue
-            group = walk.attempt_group(user, ts)
-            current = best.get(group)
-            if current is None or len(step_at) > current[0]:
-                best[group] = (len(step_at), ts, step_at)
+            keep_if_better(best, walk.attempt_group(user, ts), len(step_at), ts, step_at)
         if best:
             yield unit, best
 
@@ -307,8 +301,5 @@ def _strict_bests(rows: list[tuple[Any, ...]], walk: Walk) -> Iterator[UnitBest]
         best: Best = {}
         ordered = sorted(unit_rows, key=lambda row: (row[3][0], row[4]))
         for position, (_u, user, level, times, _id) in enumerate(ordered):
-            group = walk.group_of(user)
-            current = best.get(group)
-            if current is None or level > current[0]:
-                best[group] = (level, position, list(times[:level]))
+            keep_if_better(best, walk.group_of(user), level, position, list(times[:level]))
         yield unit, best

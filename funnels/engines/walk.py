@@ -81,6 +81,16 @@ class Walk:
         return self.spec.unit == Unit.RECORD and bool(self.spec.breakdown)
 
 
+def keep_if_better(best: Best, group: Any, level: int, first: int, times: list[int]) -> bool:
+    """Keep an attempt as its group's best if it goes further than the one kept (attempts come
+    earliest first, so of two that go as far the earlier stays); whether it was kept."""
+    current = best.get(group)
+    if current is None or level > current[0]:
+        best[group] = (level, first, times)
+        return True
+    return False
+
+
 def _condition(feature_id: int | None, action: str, detail: str) -> Q | None:
     """Events of the feature, with the action and detail when given; None when the feature was never
     seen (nothing matches)."""
