@@ -168,29 +168,41 @@ class FunnelResults:
     trends: FunnelTrends | None = None  # with view=trends
 
 
-def funnel_results(query: FunnelResultsQuery) -> FunnelResults:
-    """The saved funnel for ``query``: over its saved range and filters, the stored result (computed
-    and stored when missing or stale); otherwise computed now, not stored. The time to convert and
-    the conversion over time come from the stored result too when it holds the ones asked for."""
+# What a saved funnel's page shows: every view the stored result can hold.
+PAGE_VIEWS = ("steps", "time_to_convert", "trends")
+
+
+def funnel_results(query: FunnelResultsQuery, views: tuple[str, ...] = ()) -> FunnelResults:
+    """The saved funnel for ``query``, with ``views`` filled (default: the one the query asks for):
+    over its saved range and filters, from the stored result (computed and stored when missing or
+    stale), which also holds the time to convert from the first step to the last and the weekly
+    conversion over time; otherwise, and for other steps or intervals, computed now and not stored.
+    A single view computed now is stamped as such (``cached`` false)."""
+    wanted = set(views or (query.view,))
     computation = query.computation()
     if query.custom:
-        results = FunnelResults(funnel_compute(computation), query.period, timezone.now(), None)
+        data = funnel_compute(computation) if "steps" in wanted else FunnelData([])
+        results = FunnelResults(data, query.period, timezone.now(), None)
         payload: dict[str, Any] = {}
     else:
         data, stored, cached = funnel_saved_results(funnel=query.funnel)
         results = FunnelResults(data, query.period, stored.computed_at, stored, cached)
         payload = stored.payload
-    if query.view == "time_to_convert":
+    stamped = "steps" in wanted  # the steps' stamp stays; a view alone carries its own
+    if "time_to_convert" in wanted:
         kept = payload.get("time_to_convert")
-        wanted = computation.convert_steps
-        if kept and (kept["from_step"], kept["to_step"]) == wanted:
-            return replace(results, time_to_convert=TimeToConvert.from_dict(kept))
-        return replace(_computed_now(results), time_to_convert=funnel_time_to_convert(computation))
-    if query.view == "trends":
+        if kept and (kept["from_step"], kept["to_step"]) == computation.convert_steps:
+            results = replace(results, time_to_convert=TimeToConvert.from_dict(kept))
+        else:
+            results = replace(
+                results if stamped else _computed_now(results), time_to_convert=funnel_time_to_convert(computation)
+            )
+    if "trends" in wanted:
         kept = payload.get("trends")
         if kept and kept["interval"] == query.interval:
-            return replace(results, trends=FunnelTrends.from_dict(kept))
-        return replace(_computed_now(results), trends=funnel_trends(computation))
+            results = replace(results, trends=FunnelTrends.from_dict(kept))
+        else:
+            results = replace(results if stamped else _computed_now(results), trends=funnel_trends(computation))
     return results
 
 

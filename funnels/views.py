@@ -13,7 +13,7 @@ the results with their tables rendered here.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from types import SimpleNamespace
 
 from django.contrib import messages
@@ -168,9 +168,8 @@ def _results(scope: WorkspaceScope, query: FunnelResultsQuery) -> dict[str, obje
     """A funnel page's figures, charts and links for its query: the steps, the time to convert and
     conversion over time (each from the stored result when it holds them), and where the people at
     each step are listed."""
-    results = services.funnel_results(replace(query, view="steps", people=None))
-    convert = services.funnel_results(replace(query, view="time_to_convert", people=None)).time_to_convert
-    trends = services.funnel_results(replace(query, view="trends", people=None)).trends
+    results = services.funnel_results(query, views=services.PAGE_VIEWS)
+    convert, trends = results.time_to_convert, results.trends
     pk = query.funnel.pk
     n = len(query.funnel.steps)
     any_order = query.funnel.order == Order.ANY

@@ -436,3 +436,27 @@ def test_any_order_of_disjoint_steps_walks_in_sql_as_in_python(two, member_clien
     for answer in (in_sql, in_python):
         answer.pop("computed_at", None)
     assert in_sql == in_python
+
+
+def test_a_funnel_page_over_another_range_walks_each_view_once(two, browser_like, monkeypatch):
+    from funnels import selectors, services
+
+    funnel = Funnel.objects.create(workspace=two[0], owner=browser_like.user, name="Leads", steps=STEPS)
+    calls = []
+    for name in ("funnel_compute", "funnel_time_to_convert", "funnel_trends"):
+        original = getattr(selectors, name)
+        monkeypatch.setattr(services, name, lambda q, _f=original, _n=name: calls.append(_n) or _f(q))
+    page = browser_like.get(f"/w/acme/funnels/{funnel.pk}/?start=2025-03-03&end=2025-03-16")
+    assert page.status_code == 200 and "33.3%" in page.content.decode()
+    assert sorted(calls) == ["funnel_compute", "funnel_time_to_convert", "funnel_trends"]
+
+
+def test_a_static_list_is_never_borrowed_across_workspaces(two, browser_like):
+    """A member of both workspaces names, on one workspace's builder, a set saved in the other."""
+    Membership.objects.create(workspace=two[1], user=browser_like.user, role=Membership.Role.ANALYST)
+    theirs = FilterSet.objects.create(
+        workspace=two[1], owner=browser_like.user, name="other's", conditions={"users": {"external_id": ["u1"]}}
+    )
+    assert browser_like.get(f"/w/acme/users/filter-sets/new/?static_of={theirs.pk}").status_code == 404
+    assert browser_like.get(f"/w/other/users/filter-sets/new/?static_of={theirs.pk}").status_code == 200
+    assert browser_like.get(f"/w/acme/users/filter-sets/{theirs.pk}/").status_code == 404
