@@ -25,6 +25,8 @@ TABS: tuple[tuple[Promise, str], ...] = (
     (_("Hub"), "hub-tab"),
     (_("User analysis"), "users-tab"),
     (_("Behaviour"), "behaviour-tab"),
+    (_("Accounts"), "accounts-tab"),
+    (_("Sales"), "sales-tab"),
 )
 
 

@@ -96,11 +96,15 @@ INSTALLED_APPS = [
     # Ours
     "tenancy",
     "events",
+    "records",
     "core",
     "views_home",
     "funnels",
     "useranalysis",
     "behaviour",
+    "accounts",
+    "sales",
+    "adoption",
     "reports",
     "demo",
 ]
@@ -285,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
     # Safety net: refresh any (workspace, day) left dirty because an enqueue was lost.
     "sweep-dirty-rollups": {
         "task": "events.tasks.sweep_dirty_days_task",
+        "schedule": env_int("ROLLUP_SWEEP_SECONDS", 300),
+    },
+    # The same for the CRM records' aggregates.
+    "sweep-dirty-record-figures": {
+        "task": "records.tasks.sweep_records_dirty_task",
         "schedule": env_int("ROLLUP_SWEEP_SECONDS", 300),
     },
     "apply-raw-event-retention": {"task": "events.tasks.apply_retention_task", "schedule": 6 * 3600},

@@ -12,12 +12,16 @@ from tenancy.api.views import AuditLogView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
+    path("", include("records.api.urls")),
     path("workspaces/<slug:slug>/features", FeatureCatalogView.as_view(), name="api-features"),
     path("workspaces/<slug:slug>/audit", AuditLogView.as_view(), name="api-audit"),
     path("workspaces/<slug:slug>/", include("views_home.api.urls")),
     path("workspaces/<slug:slug>/", include("funnels.api.urls")),
     path("workspaces/<slug:slug>/", include("useranalysis.api.urls")),
     path("workspaces/<slug:slug>/", include("behaviour.api.urls")),
+    path("workspaces/<slug:slug>/", include("accounts.api.urls")),
+    path("workspaces/<slug:slug>/", include("sales.api.urls")),
+    path("workspaces/<slug:slug>/", include("adoption.api.urls")),
     path("workspaces/<slug:slug>/", include("reports.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
@@ -42,5 +46,8 @@ urlpatterns = [
     path("", include("funnels.urls")),
     path("", include("useranalysis.urls")),
     path("", include("behaviour.urls")),
+    path("", include("accounts.urls")),
+    path("", include("sales.urls")),
+    path("", include("adoption.urls")),
     path("", include("reports.urls")),
 ]

@@ -22,6 +22,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def validate_currency_code(value: str) -> None:
+    """ISO 4217 (Babel's list: current and historical codes, e.g. USD, CNY, EUR)."""
+    from babel.numbers import list_currencies
+
+    if value not in list_currencies():
+        raise ValidationError(_("%(value)s is not an ISO 4217 currency code (e.g. USD, CNY)."), params={"value": value})
+
+
 def validate_timezone_name(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(
@@ -53,6 +61,12 @@ class Workspace(models.Model):
             "Delete raw events older than this many days (empty: keep them). Rollups are kept, so every tab "
             "keeps its history; funnels need raw events and only reach back this far. Older events are refused."
         ),
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[validate_currency_code],
+        help_text=_("ISO 4217 base currency: every amount of the CRM's records is in it."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # A new value in every transaction that changes the rollups: results cached under the old one are

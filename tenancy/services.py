@@ -21,12 +21,21 @@ MAX_TOKEN_DAYS = 3650
 
 
 def workspace_create(
-    *, slug: str, name: str = "", timezone_name: str = "UTC", session_timeout_minutes: int = 15
+    *,
+    slug: str,
+    name: str = "",
+    timezone_name: str = "UTC",
+    session_timeout_minutes: int = 15,
+    currency: str = "USD",
 ) -> tuple[Workspace, str]:
     """Create a workspace with its first ingest key; return both (the raw key is shown once)."""
     with transaction.atomic():
         workspace = Workspace(
-            slug=slug, name=name or slug, timezone=timezone_name, session_timeout_minutes=session_timeout_minutes
+            slug=slug,
+            name=name or slug,
+            timezone=timezone_name,
+            session_timeout_minutes=session_timeout_minutes,
+            currency=currency,
         )
         workspace.full_clean()
         workspace.save()

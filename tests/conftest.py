@@ -128,3 +128,21 @@ def crm_users(workspace: Workspace, rows: Iterable[dict[str, Any]]) -> None:
         assert row is not None, errors
         clean.append(row)
     crm_users_upsert(workspace=workspace, rows=clean)
+
+
+def crm_records(workspace: Workspace, kind: str, items: Iterable[dict[str, Any]], refresh: bool = True) -> None:
+    """Upsert CRM records of ``kind`` through the batch endpoint's validation, every item accepted, then
+    bring the aggregates up to date (as the worker does after a batch)."""
+    from records.aggregates import figures_refresh_dirty
+    from records.services import records_upsert
+    from records.validation import parse_record
+
+    parsed = []
+    for index, raw in enumerate(items):
+        row, errors = parse_record(kind, raw, tz=workspace.tzinfo)
+        assert row is not None, (raw, errors)
+        parsed.append((index, row))
+    result = records_upsert(workspace=workspace, kind=kind, items=parsed)
+    assert not result.rejected, result.rejected
+    if refresh:
+        figures_refresh_dirty(workspace=workspace)

@@ -34,6 +34,10 @@ class Command(BaseCommand):
             "--session-timeout", type=int, default=15, metavar="MIN",
             help="Minutes of inactivity that end a session (default 15).",
         )  # fmt: skip
+        parser.add_argument(
+            "--currency", default="USD", metavar="CUR",
+            help="ISO 4217 base currency of the CRM's amounts, e.g. CNY (default USD).",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug = options["slug"]
@@ -45,6 +49,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 timezone_name=options["timezone"],
                 session_timeout_minutes=options["session_timeout"],
+                currency=options["currency"],
             )
         except ValidationError as exc:
             raise CommandError(f"Cannot create workspace {slug!r}: {validation_message(exc)}") from exc
@@ -52,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError(f"A workspace with slug {slug!r} already exists; choose another slug.") from exc
         self.stdout.write(
             f"Created workspace {workspace.slug} ({workspace.name}), time zone {workspace.timezone}, "
-            f"session timeout {workspace.session_timeout_minutes} min."
+            f"session timeout {workspace.session_timeout_minutes} min, currency {workspace.currency}."
         )
         self.stdout.write("Ingest key (send it as 'Authorization: Bearer <key>'; it is not shown again):")
         self.stdout.write(key)

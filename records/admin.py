@@ -1,0 +1,125 @@
+"""The Django admin of the CRM records, scoped to the workspaces the staff user administers. Records
+come from the CRM (batch API, ``import_records``); the admin is for looking and for fixing one by hand.
+Saving here marks the aggregates dirty like a batch does, so the tabs follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+
+from records.models import Account, Activity, Deal, DealLineItem, DealStageChange, Product, Target
+from records.names import duplicate_key
+from records.services import DirtyMarks, enqueue_figures_refresh
+from tenancy.admin import WorkspaceAdminScope
+
+
+class MarksDirtyOnSave(WorkspaceAdminScope):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # As in the CRM's own API: set "deleted" instead, so the aggregates are marked and kept right.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
+        tz = obj.workspace.tzinfo
+        if isinstance(obj, Account):
+            obj.name_key = duplicate_key(obj.name)
+        for moment, day in (("created_at", "created_on"), ("occurred_at", "occurred_on")):
+            if hasattr(obj, day):
+                setattr(obj, day, getattr(obj, moment).astimezone(tz).date())
+        if isinstance(obj, Deal) and (before is None or not obj.stage_history.exists()):
+            obj.stage_entered_at = obj.created_at
+        super().save_model(request, obj, form, change)
+        marks = DirtyMarks()
+        for record in (before, obj):
+            if isinstance(record, Account):
+                marks.account(record.pk)
+                for close_date, created_on in Deal.objects.filter(account=record).values_list(
+                    "close_date", "created_on"
+                ):
+                    marks.close(close_date)
+                    marks.created(created_on)
+            elif isinstance(record, Deal):
+                marks.deal(record)
+            elif isinstance(record, Activity):
+                marks.account(record.account_id)
+                marks.activity(record.occurred_on)
+        marks.save(obj.workspace)
+        workspace_id = obj.workspace_id
+        transaction.on_commit(lambda: enqueue_figures_refresh(workspace_id))
+
+
+@admin.register(Account)
+class AccountAdmin(MarksDirtyOnSave):
+    list_display = [
+        "name",
+        "external_id",
+        "industry",
+        "country",
+        "owner",
+        "status",
+        "deleted",
+        "created_at",
+        "workspace",
+    ]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "status", "deleted", "industry"]
+    search_fields = ["external_id", "name"]
+    raw_id_fields = ["owner"]
+    list_per_page = 100
+
+
+@admin.register(Product)
+class ProductAdmin(MarksDirtyOnSave):
+    list_display = ["name", "external_id", "category", "deleted", "workspace"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "category", "deleted"]
+    search_fields = ["external_id", "name"]
+
+
+class LineItemInline(admin.TabularInline):
+    model = DealLineItem
+    raw_id_fields = ["product"]
+    extra = 0
+
+
+class StageChangeInline(admin.TabularInline):
+    model = DealStageChange
+    extra = 0
+
+
+@admin.register(Deal)
+class DealAdmin(MarksDirtyOnSave):
+    list_display = [
+        "name",
+        "external_id",
+        "account",
+        "owner",
+        "amount_cents",
+        "stage",
+        "state",
+        "close_date",
+        "deleted",
+    ]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "state", "forecast_category", "deleted", "stage"]
+    search_fields = ["external_id", "name", "account__name"]
+    raw_id_fields = ["account", "owner"]
+    inlines = [LineItemInline, StageChangeInline]
+    list_per_page = 100
+
+
+@admin.register(Activity)
+class ActivityAdmin(MarksDirtyOnSave):
+    list_display = ["external_id", "kind", "owner", "account", "deal", "occurred_at", "completed", "deleted"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "kind", "completed", "deleted"]
+    search_fields = ["external_id", "account__name", "deal__name"]
+    raw_id_fields = ["owner", "account", "deal"]
+    list_per_page = 100
+
+
+@admin.register(Target)
+class TargetAdmin(MarksDirtyOnSave):
+    list_display = ["external_id", "owner", "month", "pipeline_target_cents", "revenue_quota_cents", "deleted"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "month", "deleted"]
+    search_fields = ["external_id", "owner__external_id"]
+    raw_id_fields = ["owner"]

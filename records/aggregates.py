@@ -1,0 +1,267 @@
+"""The aggregates the Accounts and Sales tabs read (docs/records.md#aggregates), recomputed per key
+that a batch marked dirty (``RecordsDirty``): per account, per close date, per close month, per
+creation month, per activity day. Recompute-and-replace, so running one twice is harmless; one
+refresh at a time per workspace (the workspace row is locked), so two never insert the same key.
+
+A deal counts when neither it nor its account is deleted; a missing amount adds 0. Only completed,
+undeleted activities count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from records.models import (
+    Account,
+    AccountFigures,
+    Activity,
+    CreatedMonthFigures,
+    Deal,
+    DealDayFigures,
+    DealLineItem,
+    DealMonthFigures,
+    RecordsDirty,
+    RepDayActivity,
+)
+from tenancy.models import Workspace
+
+CHUNK = 900  # keys per IN (…): under SQLite's default variable limit with room for the other parameters
+
+AMOUNT = Coalesce(F("amount_cents"), Value(0))
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def visible_deals(workspace: Workspace) -> QuerySet[Deal]:
+    """The deals every figure counts: not deleted, of an account not deleted."""
+    return Deal.objects.filter(workspace=workspace, deleted=False, account__deleted=False)
+
+
+def _chunks(keys: Iterable[Any]) -> Iterable[list[Any]]:
+    items = sorted(keys)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _months_q(field: str, months: list[date]) -> Q:
+    q = Q()
+    for month in months:
+        q |= Q(**{f"{field}__gte": month, f"{field}__lt": next_month(month)})
+    return q
+
+
+# --- per kind: recompute the given keys (None: all) ------------------------------------------------------
+
+
+def account_figures(workspace: Workspace, account_ids: Iterable[int] | None) -> None:
+    if account_ids is None:
+        AccountFigures.objects.filter(workspace=workspace).delete()
+        _account_figures(workspace, None)
+        return
+    for chunk in _chunks(account_ids):
+        AccountFigures.objects.filter(workspace=workspace, account_id__in=chunk).delete()
+        _account_figures(workspace, chunk)
+
+
+def _account_figures(workspace: Workspace, ids: list[int] | None) -> None:
+    accounts = Account.objects.filter(workspace=workspace)
+    deals = Deal.objects.filter(workspace=workspace, deleted=False)
+    lines = DealLineItem.objects.filter(deal__workspace=workspace, deal__deleted=False, deal__state=Deal.State.WON)
+    activities = Activity.objects.filter(workspace=workspace, deleted=False, completed=True, account__isnull=False)
+    if ids is not None:
+        accounts = accounts.filter(id__in=ids)
+        deals = deals.filter(account_id__in=ids)
+        lines = lines.filter(deal__account_id__in=ids)
+        activities = activities.filter(account_id__in=ids)
+    figures = {pk: AccountFigures(account_id=pk, workspace=workspace) for pk in accounts.values_list("id", flat=True)}
+    for row in deals.values("account_id", "state").annotate(n=Count("id"), amount=Sum(AMOUNT)).order_by():
+        fig = figures.get(row["account_id"])
+        if fig is None:
+            continue
+        if row["state"] == Deal.State.WON:
+            fig.won_deals, fig.revenue_cents = row["n"], row["amount"] or 0
+        elif row["state"] == Deal.State.LOST:
+            fig.lost_deals = row["n"]
+        else:
+            fig.open_deals, fig.open_pipeline_cents = row["n"], row["amount"] or 0
+    for account_id, products in (
+        lines.values("deal__account_id")
+        .annotate(n=Count("product_id", distinct=True))
+        .values_list("deal__account_id", "n")
+        .order_by()
+    ):
+        if account_id in figures:
+            figures[account_id].products = products
+    for account_id, last in (
+        activities.values("account_id").annotate(last=Max("occurred_on")).values_list("account_id", "last").order_by()
+    ):
+        if account_id in figures:
+            figures[account_id].last_activity = last
+    AccountFigures.objects.bulk_create(figures.values(), batch_size=1000)
+
+
+def close_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
+    def build(deals: QuerySet[Deal]) -> list[DealDayFigures]:
+        rows = (
+            deals.exclude(close_date=None)
+            .values("close_date", "owner_id", "state")
+            .annotate(n=Count("id"), amount=Sum(AMOUNT))
+            .order_by()
+        )
+        rows_: list[Any] = list(rows)
+        return [
+            DealDayFigures(workspace=workspace, day=r["close_date"], owner_id=r["owner_id"], state=r["state"],
+                           deals=r["n"], amount_cents=r["amount"] or 0)
+            for r in rows_
+        ]  # fmt: skip
+
+    if days is None:
+        DealDayFigures.objects.filter(workspace=workspace).delete()
+        DealDayFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
+        return
+    for chunk in _chunks(days):
+        DealDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
+        DealDayFigures.objects.bulk_create(
+            build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000
+        )
+
+
+def close_month_figures(workspace: Workspace, months: Iterable[date] | None) -> None:
+    active = ExpressionWrapper(Q(account__status=Account.Status.ACTIVE), output_field=BooleanField())
+
+    def build(deals: QuerySet[Deal]) -> list[DealMonthFigures]:
+        rows = (
+            deals.exclude(close_date=None)
+            .values("owner_id", "state", "forecast_category", month=TruncMonth("close_date"), active=active)
+            .annotate(n=Count("id"), amount=Sum(AMOUNT), weighted=Sum(AMOUNT * F("probability")))
+            .order_by()
+        )  # fmt: skip
+        return [
+            DealMonthFigures(workspace=workspace, month=r["month"], owner_id=r["owner_id"], state=r["state"],
+                             forecast_category=r["forecast_category"], account_active=bool(r["active"]), deals=r["n"],
+                             amount_cents=r["amount"] or 0, weighted=r["weighted"] or 0)
+            for r in rows
+        ]  # fmt: skip
+
+    if months is None:
+        DealMonthFigures.objects.filter(workspace=workspace).delete()
+        DealMonthFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
+        return
+    for chunk in _chunks(months):
+        DealMonthFigures.objects.filter(workspace=workspace, month__in=chunk).delete()
+        deals = visible_deals(workspace).filter(_months_q("close_date", chunk))
+        DealMonthFigures.objects.bulk_create(build(deals), batch_size=1000)
+
+
+def created_month_figures(workspace: Workspace, months: Iterable[date] | None) -> None:
+    def build(deals: QuerySet[Deal]) -> list[CreatedMonthFigures]:
+        rows = (
+            deals.values("owner_id", month=TruncMonth("created_on"))
+            .annotate(n=Count("id"), amount=Sum(AMOUNT))
+            .order_by()
+        )
+        return [
+            CreatedMonthFigures(workspace=workspace, month=r["month"], owner_id=r["owner_id"], deals=r["n"],
+                                amount_cents=r["amount"] or 0)
+            for r in rows
+        ]  # fmt: skip
+
+    if months is None:
+        CreatedMonthFigures.objects.filter(workspace=workspace).delete()
+        CreatedMonthFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
+        return
+    for chunk in _chunks(months):
+        CreatedMonthFigures.objects.filter(workspace=workspace, month__in=chunk).delete()
+        deals = visible_deals(workspace).filter(_months_q("created_on", chunk))
+        CreatedMonthFigures.objects.bulk_create(build(deals), batch_size=1000)
+
+
+def activity_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
+    def build(activities: QuerySet[Activity]) -> list[RepDayActivity]:
+        rows = activities.values("occurred_on", "owner_id", "kind").annotate(n=Count("id")).order_by()
+        return [
+            RepDayActivity(workspace=workspace, day=r["occurred_on"], owner_id=r["owner_id"], kind=r["kind"],
+                           activities=r["n"])
+            for r in rows
+        ]  # fmt: skip
+
+    counted = Activity.objects.filter(workspace=workspace, deleted=False, completed=True)
+    if days is None:
+        RepDayActivity.objects.filter(workspace=workspace).delete()
+        RepDayActivity.objects.bulk_create(build(counted), batch_size=1000)
+        return
+    for chunk in _chunks(days):
+        RepDayActivity.objects.filter(workspace=workspace, day__in=chunk).delete()
+        RepDayActivity.objects.bulk_create(build(counted.filter(occurred_on__in=chunk)), batch_size=1000)
+
+
+# --- entry points -------------------------------------------------------------------------------------------
+
+
+def figures_refresh_dirty(*, workspace: Workspace) -> int:
+    """Recompute every key marked dirty and clear those marks; the number of keys done."""
+    with transaction.atomic():
+        Workspace.objects.select_for_update().filter(pk=workspace.pk).first()  # one refresh at a time
+        marks = list(RecordsDirty.objects.filter(workspace=workspace).values_list("id", "kind", "key"))
+        if not marks:
+            return 0
+        keys: dict[str, set[str]] = {}
+        for _id, kind, key in marks:
+            keys.setdefault(kind, set()).add(key)
+        Kind = RecordsDirty.Kind
+        if Kind.ACCOUNT in keys:
+            account_figures(workspace, {int(k) for k in keys[Kind.ACCOUNT]})
+        if Kind.CLOSE_DAY in keys:
+            close_day_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CLOSE_DAY]})
+        if Kind.CLOSE_MONTH in keys:
+            close_month_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CLOSE_MONTH]})
+        if Kind.CREATED_MONTH in keys:
+            created_month_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CREATED_MONTH]})
+        if Kind.ACTIVITY_DAY in keys:
+            activity_day_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.ACTIVITY_DAY]})
+        for chunk in _chunks([mark_id for mark_id, _k, _key in marks]):
+            RecordsDirty.objects.filter(id__in=chunk).delete()
+    return len(marks)
+
+
+def figures_rebuild(*, workspace: Workspace) -> None:
+    """Every aggregate of the workspace from scratch (``refresh_records --full``, the benchmark)."""
+    with transaction.atomic():
+        Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+        RecordsDirty.objects.filter(workspace=workspace).delete()
+        account_figures(workspace, None)
+        close_day_figures(workspace, None)
+        close_month_figures(workspace, None)
+        created_month_figures(workspace, None)
+        activity_day_figures(workspace, None)
+
+
+def local_dates_recompute(*, workspace: Workspace) -> None:
+    """The stored local dates (``created_on``, ``occurred_on``) in the workspace's current time zone."""
+    tz = workspace.tzinfo
+    models: tuple[tuple[Any, str, str], ...] = ((Account, "created_at", "created_on"), (Deal, "created_at", "created_on"),
+                               (Activity, "occurred_at", "occurred_on"))  # fmt: skip
+    for model, moment, day in models:
+        changed: list[Any] = []
+        for obj in model.objects.filter(workspace=workspace).only("id", moment, day).iterator(chunk_size=2000):
+            local = getattr(obj, moment).astimezone(tz).date()
+            if getattr(obj, day) != local:
+                setattr(obj, day, local)
+                changed.append(obj)
+            if len(changed) >= 2000:
+                model.objects.bulk_update(changed, [day])
+                changed = []
+        model.objects.bulk_update(changed, [day])
+
+
+def figures_pending(*, workspace: Workspace) -> bool:
+    """Whether a batch is not yet reflected in the aggregates (the tabs say so)."""
+    return RecordsDirty.objects.filter(workspace=workspace).exists()

@@ -1,0 +1,92 @@
+"""``manage.py import_records KIND FILE --workspace SLUG``: upsert CRM records from CSV or JSONL (.gz
+accepted), as the records batch endpoint does (docs/records.md#ingestion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import reset_queries
+
+from events.management.commands._importing import (
+    READ_ERRORS,
+    Progress,
+    RowSource,
+    format_errors,
+    read_error_message,
+    workspace_get,
+)
+from records.aggregates import figures_refresh_dirty
+from records.services import UpsertResult, records_upsert
+from records.validation import FIELDS, JSON_COLUMNS, KINDS, parse_record
+
+CHUNK_SIZE = 1000
+
+
+class Command(BaseCommand):
+    help = (
+        "Insert or update CRM records of KIND (accounts, products, deals, activities, targets) by external_id "
+        "from a CSV file (header row naming the fields; a deal's line_items and stage_history as JSON text; an "
+        "empty cell keeps the stored value) or JSON Lines (one object a line). A .gz suffix is decompressed. Bad "
+        "rows are reported on stderr with their line number and skipped. Prints 'created=N updated=N rejected=N' "
+        "last. Import accounts and products before deals, deals before activities: references must exist."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=KINDS)
+        parser.add_argument("file", help="A .csv or .jsonl/.ndjson/.json file, optionally .gz.")
+        parser.add_argument("--workspace", required=True, metavar="SLUG")
+        parser.add_argument(
+            "--no-refresh", action="store_true",
+            help="Leave the aggregates to the worker instead of refreshing them at the end.",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        kind = options["kind"]
+        workspace = workspace_get(options["workspace"])
+        tz = workspace.tzinfo
+        total = UpsertResult()
+        rejected = 0
+        pending: list[tuple[int, dict[str, Any]]] = []
+        failure: str | None = None
+        source = RowSource(options["file"], fields=FIELDS[kind], required=("external_id",), json_columns=JSON_COLUMNS)
+
+        def flush() -> None:
+            nonlocal rejected
+            if pending:
+                result = records_upsert(workspace=workspace, kind=kind, items=pending)
+                total.created += result.created
+                total.updated += result.updated
+                rejected += len(result.rejected)
+                for item in result.rejected:
+                    for message in format_errors(item["index"], item["errors"]):
+                        progress.write(message)
+                pending.clear()
+                reset_queries()
+
+        with source:
+            progress = Progress(self.stderr, source)
+            try:
+                for line, raw, errors in source:
+                    row = None
+                    if raw is not None:
+                        row, errors = parse_record(kind, raw, tz=tz)
+                    if row is None:
+                        rejected += 1
+                        for message in format_errors(line, errors):
+                            progress.write(message)
+                        continue
+                    pending.append((line, row))  # the line number stands for the index
+                    if len(pending) >= CHUNK_SIZE:
+                        flush()
+                        progress.update(created=total.created, updated=total.updated, rejected=rejected)
+            except READ_ERRORS as exc:
+                failure = read_error_message(source, exc)
+            finally:
+                flush()
+                progress.close()
+        if not options["no_refresh"]:
+            figures_refresh_dirty(workspace=workspace)
+        self.stdout.write(f"created={total.created} updated={total.updated} rejected={rejected}")
+        if failure:
+            raise CommandError(f"{failure} The rows before it were imported (see the counts above).")

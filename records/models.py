@@ -1,0 +1,313 @@
+"""The CRM's own business records (docs/records.md): accounts, products, deals with their line items
+and stage history, activities and targets, per workspace, upserted by external id.
+
+Amounts are whole cents (``*_cents``) in the workspace's base currency, so sums are exact on every
+backend (SQLite has no decimal arithmetic). Local dates (``created_on``, ``occurred_on``) are stored
+beside the moments they come from: every tab groups by the workspace's calendar, and grouping by a
+stored date needs no time-zone arithmetic in SQL.
+
+Records are snapshots: the last upsert decides. ``deleted`` hides a record everywhere.
+
+The ``*Figures`` models below are the aggregates the tabs read (``records.aggregates``): kept current
+after each batch by a Celery task, never edited by hand.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from events.models import CrmUser
+from tenancy.models import Workspace
+
+
+class Account(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        DORMANT = "dormant", _("Dormant")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=300)
+    # The name reduced for spotting duplicates (records.names.duplicate_key); kept on save.
+    name_key = models.CharField(max_length=300, db_index=False, editable=False, default="")
+    industry = models.CharField(max_length=100, blank=True, default="")
+    country = models.CharField(max_length=64, blank=True, default="")
+    owner = models.ForeignKey(CrmUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    created_on = models.DateField(editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    deleted = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="account_unique_external_id")]
+        indexes = [
+            models.Index(fields=["workspace", "created_on"], name="account_created"),
+            models.Index(fields=["workspace", "name_key"], name="account_name_key"),
+            models.Index(fields=["workspace", "owner"], name="account_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=300)
+    category = models.CharField(max_length=100, blank=True, default="")
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="product_unique_external_id")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    class ForecastCategory(models.TextChoices):
+        # In DESIGN.md section 6's order, which the forecast keeps.
+        PIPELINE = "pipeline", _("Pipeline")
+        BEST_CASE = "best_case", _("Best case")
+        COMMIT = "commit", _("Commit")
+        OMITTED = "omitted", _("Omitted")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deals")
+    name = models.CharField(max_length=300)
+    owner = models.ForeignKey(CrmUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    amount_cents = models.BigIntegerField(null=True, blank=True, help_text=_("Empty: the amount is missing."))
+    stage = models.CharField(max_length=100)
+    probability = models.PositiveSmallIntegerField(default=0)
+    forecast_category = models.CharField(
+        max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+    created_at = models.DateTimeField()
+    created_on = models.DateField(editable=False)
+    close_date = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices)
+    # When the deal entered its current stage: the latest stage-history entry, else created_at.
+    stage_entered_at = models.DateTimeField(editable=False)
+    deleted = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="deal_unique_external_id")]
+        indexes = [
+            models.Index(fields=["workspace", "state", "close_date"], name="deal_state_close"),
+            models.Index(fields=["workspace", "created_on"], name="deal_created"),
+            models.Index(fields=["workspace", "close_date"], name="deal_close"),
+            models.Index(fields=["workspace", "amount_cents"], name="deal_amount"),
+            models.Index(fields=["account", "state"], name="deal_account_state"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DealLineItem(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="line_items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+    amount_cents = models.BigIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["deal", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.quantity} × {self.product_id}"
+
+
+class DealStageChange(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_history")
+    stage = models.CharField(max_length=100)
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deal", "entered_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.stage} from {self.entered_at:%Y-%m-%d}"
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        MEETING = "meeting", _("Meeting")
+        MESSAGE = "message", _("Message")
+        TASK = "task", _("Task")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    owner = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    occurred_at = models.DateTimeField()
+    occurred_on = models.DateField(editable=False)
+    completed = models.BooleanField(default=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "external_id"]
+        verbose_name_plural = _("activities")
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="activity_unique_external_id")]
+        indexes = [
+            models.Index(fields=["workspace", "occurred_on"], name="activity_occurred"),
+            models.Index(fields=["deal", "occurred_on"], name="activity_deal"),
+            models.Index(fields=["account", "occurred_on"], name="activity_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id}"
+
+
+class Target(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    owner = models.ForeignKey(
+        CrmUser, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=_("Empty: the team.")
+    )
+    month = models.DateField(help_text=_("The month's first day."))
+    pipeline_target_cents = models.BigIntegerField(null=True, blank=True)
+    revenue_quota_cents = models.BigIntegerField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["month", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="target_unique_external_id")]
+        indexes = [models.Index(fields=["workspace", "month"], name="target_month")]
+
+    # --- aggregates (records.aggregates keeps them) ------------------------------------------------------
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.month:%Y-%m}"
+
+
+class AccountFigures(models.Model):
+    """Per account, over all time: what the account list sorts and filters on."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="figures")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    revenue_cents = models.BigIntegerField(default=0)  # won deals, any close date
+    won_deals = models.PositiveIntegerField(default=0)
+    lost_deals = models.PositiveIntegerField(default=0)
+    open_deals = models.PositiveIntegerField(default=0)
+    open_pipeline_cents = models.BigIntegerField(default=0)
+    products = models.PositiveIntegerField(default=0)  # distinct products on won lines
+    last_activity = models.DateField(null=True)  # latest completed activity's local date
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "revenue_cents"], name="accountfig_revenue"),
+            models.Index(fields=["workspace", "last_activity"], name="accountfig_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"figures of account {self.account_id}"
+
+
+class DealDayFigures(models.Model):
+    """Deals per close date, owner and state: revenue, wins and losses over any period."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    owner = models.ForeignKey(CrmUser, null=True, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8)
+    deals = models.PositiveIntegerField()
+    amount_cents = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "day"], name="dealday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.state}"
+
+
+class DealMonthFigures(models.Model):
+    """Deals per close month, owner, state, forecast category and whether the account is active (the
+    overview counts active accounts only). ``weighted`` is Σ cents × probability (divide by 100)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    owner = models.ForeignKey(CrmUser, null=True, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8)
+    forecast_category = models.CharField(max_length=16)
+    account_active = models.BooleanField()
+    deals = models.PositiveIntegerField()
+    amount_cents = models.BigIntegerField()
+    weighted = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "month"], name="dealmonth_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.state}"
+
+
+class CreatedMonthFigures(models.Model):
+    """Deals of any state per month of creation and owner: pipeline generated."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    owner = models.ForeignKey(CrmUser, null=True, on_delete=models.CASCADE, related_name="+")
+    deals = models.PositiveIntegerField()
+    amount_cents = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "month"], name="createdmonth_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class RepDayActivity(models.Model):
+    """Completed activities per owner, local day and kind."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    owner = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)
+    activities = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "day"], name="repday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}"
+
+
+class RecordsDirty(models.Model):
+    """What a batch changed and the aggregates have not caught up with: an account (its figures), a
+    close date, a close month, a creation month, an activity day. Written in the batch's transaction,
+    cleared by the refresh task (``records.tasks``)."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account"
+        CLOSE_DAY = "close_day"
+        CLOSE_MONTH = "close_month"
+        CREATED_MONTH = "created_month"
+        ACTIVITY_DAY = "activity_day"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=32)  # an account id or an ISO date
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "kind", "key"], name="recordsdirty_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

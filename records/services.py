@@ -1,0 +1,407 @@
+"""Writing CRM records (docs/records.md#ingestion): upsert by external id, references resolved in the
+workspace, the aggregates marked for refresh in the same transaction.
+
+``records_upsert`` is the one entry point of the batch endpoint and ``import_records``. Items are
+taken in order; a later item for the same external id updates the earlier one field by field. An
+item is rejected, naming the field, when a reference is unknown or a field required on creation is
+missing; the others are stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Max
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+from events.models import CrmUser
+from events.validation import Errors
+from records.models import (
+    Account,
+    Activity,
+    Deal,
+    DealLineItem,
+    DealStageChange,
+    Product,
+    RecordsDirty,
+    Target,
+)
+from records.names import duplicate_key
+from records.validation import REQUIRED_ON_CREATION
+from tenancy.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+MODELS: dict[str, type[models.Model]] = {
+    "accounts": Account,
+    "products": Product,
+    "deals": Deal,
+    "activities": Activity,
+    "targets": Target,
+}
+# Which fields name another record, and of which kind (CRM users for owners).
+REFERENCES: dict[str, dict[str, str]] = {
+    "accounts": {"owner": "users"},
+    "products": {},
+    "deals": {"account": "accounts", "owner": "users"},
+    "activities": {"owner": "users", "account": "accounts", "deal": "deals"},
+    "targets": {"owner": "users"},
+}
+REFERENCE_MODELS: dict[str, type[models.Model]] = {
+    "users": CrmUser,
+    "accounts": Account,
+    "deals": Deal,
+    "products": Product,
+}
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class DirtyMarks:
+    """Aggregate keys a batch touched (``RecordsDirty.Kind``)."""
+
+    keys: set[tuple[str, str]] = field(default_factory=set)
+
+    def account(self, account_id: int | None) -> None:
+        if account_id is not None:
+            self.keys.add((RecordsDirty.Kind.ACCOUNT, str(account_id)))
+
+    def close(self, day: date | None) -> None:
+        if day is not None:
+            self.keys.add((RecordsDirty.Kind.CLOSE_DAY, day.isoformat()))
+            self.keys.add((RecordsDirty.Kind.CLOSE_MONTH, day.replace(day=1).isoformat()))
+
+    def created(self, day: date | None) -> None:
+        if day is not None:
+            self.keys.add((RecordsDirty.Kind.CREATED_MONTH, day.replace(day=1).isoformat()))
+
+    def activity(self, day: date | None) -> None:
+        if day is not None:
+            self.keys.add((RecordsDirty.Kind.ACTIVITY_DAY, day.isoformat()))
+
+    def deal(self, deal: Deal) -> None:
+        self.account(deal.account_id)
+        self.close(deal.close_date)
+        self.created(deal.created_on)
+
+    def save(self, workspace: Workspace) -> None:
+        RecordsDirty.objects.bulk_create(
+            [RecordsDirty(workspace=workspace, kind=kind, key=key) for kind, key in sorted(self.keys)],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+
+
+def _lookup(workspace: Workspace, kind: str, external_ids: set[str]) -> dict[str, Any]:
+    if not external_ids:
+        return {}
+    model = REFERENCE_MODELS[kind]
+    found: dict[str, Any] = {}
+    ids = sorted(external_ids)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        found.update(
+            model._default_manager.filter(workspace=workspace, external_id__in=chunk).values_list("external_id", "id")
+        )
+    return found
+
+
+def records_upsert(*, workspace: Workspace, kind: str, items: Sequence[tuple[int, dict[str, Any]]]) -> UpsertResult:
+    """Upsert the parsed ``items`` (``(index, clean dict)``) of ``kind``; see the module's docstring."""
+    result = UpsertResult()
+    if not items:
+        return result
+    model = MODELS[kind]
+    references = REFERENCES[kind]
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for _index, row in items:
+        for name, target in references.items():
+            if row.get(name) is not None:
+                wanted[target].add(row[name])
+        for line in row.get("line_items") or ():
+            wanted["products"].add(line["product"])
+    with transaction.atomic():
+        resolved = {target: _lookup(workspace, target, ext_ids) for target, ext_ids in wanted.items()}
+        ext_ids = sorted({row["external_id"] for _index, row in items})
+        existing: dict[str, Any] = {}
+        for start in range(0, len(ext_ids), 1000):
+            chunk = ext_ids[start : start + 1000]
+            existing.update(
+                (obj.external_id, obj)
+                for obj in model.objects.select_for_update().filter(workspace=workspace, external_id__in=chunk)  # type: ignore[attr-defined]
+            )
+        merged: dict[str, dict[str, Any]] = {}
+        for index, row in items:
+            errors = _reference_errors(row, references, resolved)
+            values = {**merged.get(row["external_id"], {}), **row}
+            if row["external_id"] not in existing:
+                for name in REQUIRED_ON_CREATION[kind]:
+                    if name not in values and name not in errors:
+                        errors[name] = ["This field is required for a new record."]
+            if errors:
+                result.rejected.append({"index": index, "errors": errors})
+            else:
+                merged[row["external_id"]] = values
+        marks = DirtyMarks()
+        writer = _WRITERS[kind]
+        created, updated = writer(workspace, merged, existing, resolved, marks)
+        marks.save(workspace)
+        if marks.keys:
+            transaction.on_commit(lambda: enqueue_figures_refresh(workspace.id))
+    result.created, result.updated = created, updated
+    return result
+
+
+def _reference_errors(row: dict[str, Any], references: dict[str, str], resolved: dict[str, dict[str, Any]]) -> Errors:
+    errors: Errors = {}
+    noun = {"users": "CRM user", "accounts": "account", "deals": "deal", "products": "product"}
+    for name, target in references.items():
+        value = row.get(name)
+        if value is not None and value not in resolved.get(target, {}):
+            errors[name] = [f"No {noun[target]} with external id {value!r} in this workspace."]
+    missing = [
+        line["product"] for line in row.get("line_items") or () if line["product"] not in resolved.get("products", {})
+    ]
+    if missing:
+        errors["line_items"] = [f"No product with external id {p!r} in this workspace." for p in dict.fromkeys(missing)]
+    return errors
+
+
+def _id(resolved: dict[str, dict[str, Any]], target: str, value: str | None) -> int | None:
+    return None if value is None else resolved[target][value]
+
+
+def _apply(
+    model: type[models.Model],
+    workspace: Workspace,
+    merged: dict[str, dict[str, Any]],
+    existing: dict[str, Any],
+    convert: Any,
+) -> tuple[list[Any], list[Any], list[tuple[Any, Any]], set[str]]:
+    """New and changed objects: ``convert(values)`` gives model attributes for the fields sent."""
+    new: list[Any] = []
+    changed: list[Any] = []
+    before: list[tuple[Any, Any]] = []
+    fields: set[str] = set()
+    for external_id, values in merged.items():
+        attrs = convert(values)
+        obj = existing.get(external_id)
+        if obj is None:
+            new.append(model(workspace=workspace, external_id=external_id, **attrs))
+            continue
+        snapshot = model(**{f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields})
+        diff = {k: v for k, v in attrs.items() if getattr(obj, k) != v}
+        for key, value in diff.items():
+            setattr(obj, key, value)
+        fields |= diff.keys()
+        changed.append(obj)
+        before.append((snapshot, obj))
+    return new, changed, before, fields
+
+
+def _save(model: type[models.Model], new: list[Any], changed: list[Any], fields: Iterable[str]) -> None:
+    model.objects.bulk_create(new, batch_size=500)  # type: ignore[attr-defined]
+    if fields and changed:
+        model.objects.bulk_update(changed, sorted(fields), batch_size=500)  # type: ignore[attr-defined]
+
+
+def _write_accounts(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
+) -> tuple[int, int]:
+    tz = workspace.tzinfo
+
+    def convert(values: dict[str, Any]) -> dict[str, Any]:
+        attrs = {k: v for k, v in values.items() if k in {"name", "industry", "country", "status", "deleted"}}
+        if "name" in values:
+            attrs["name_key"] = duplicate_key(values["name"])
+        if "owner" in values:
+            attrs["owner_id"] = _id(resolved, "users", values["owner"])
+        if "created_at" in values:
+            attrs["created_at"] = values["created_at"]
+            attrs["created_on"] = values["created_at"].astimezone(tz).date()
+        return attrs
+
+    new, changed, before, fields = _apply(Account, workspace, merged, existing, convert)
+    _save(Account, new, changed, fields)
+    # Whether the account counts (active, not deleted) shapes every figure of its deals.
+    flipped = [obj.id for old, obj in before if (old.status, old.deleted) != (obj.status, obj.deleted)]
+    for obj in new:
+        marks.account(obj.id)
+    for _old, obj in before:
+        marks.account(obj.id)
+    if flipped:
+        for close_date, created_on in (
+            Deal.objects.filter(account_id__in=flipped).values_list("close_date", "created_on").distinct()
+        ):
+            marks.close(close_date)
+            marks.created(created_on)
+    return len(new), len(before)
+
+
+def _write_products(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
+) -> tuple[int, int]:
+    def convert(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k in {"name", "category", "deleted"}}
+
+    new, changed, before, fields = _apply(Product, workspace, merged, existing, convert)
+    _save(Product, new, changed, fields)
+    return len(new), len(before)
+
+
+def _write_deals(workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks) -> tuple[int, int]:
+    tz = workspace.tzinfo
+    plain = {"name", "amount_cents", "stage", "probability", "forecast_category", "close_date", "state", "deleted"}
+
+    def convert(values: dict[str, Any]) -> dict[str, Any]:
+        attrs = {k: v for k, v in values.items() if k in plain}
+        if "account" in values:
+            attrs["account_id"] = _id(resolved, "accounts", values["account"])
+        if "owner" in values:
+            attrs["owner_id"] = _id(resolved, "users", values["owner"])
+        if "created_at" in values:
+            attrs["created_at"] = values["created_at"]
+            attrs["created_on"] = values["created_at"].astimezone(tz).date()
+        return attrs
+
+    new, changed, before, fields = _apply(Deal, workspace, merged, existing, convert)
+    for old, _obj in before:
+        marks.deal(old)
+    # When the deal entered its stage: the latest history entry, else its creation. A deal whose
+    # history was not sent keeps its stored entries.
+    stored_latest = dict(
+        DealStageChange.objects.filter(deal__in=[obj for _o, obj in before])
+        .values("deal_id")
+        .annotate(latest=Max("entered_at"))
+        .values_list("deal_id", "latest")
+    )
+    by_external = {obj.external_id: obj for obj in new} | {obj.external_id: obj for _o, obj in before}
+    for external_id, values in merged.items():
+        obj = by_external[external_id]
+        if "stage_history" in values:
+            latest = max((e["entered_at"] for e in values["stage_history"]), default=None)
+        else:
+            latest = stored_latest.get(obj.id) if obj.id else None
+        entered: datetime = latest or obj.created_at
+        if obj.stage_entered_at != entered:
+            obj.stage_entered_at = entered
+            if obj.id:
+                fields.add("stage_entered_at")
+    _save(Deal, new, changed, fields)
+    for obj in by_external.values():
+        marks.deal(obj)
+    lists = [(by_external[e], v) for e, v in merged.items()]
+    history = [(obj, v["stage_history"]) for obj, v in lists if "stage_history" in v]
+    lines = [(obj, v["line_items"]) for obj, v in lists if "line_items" in v]
+    if history:
+        DealStageChange.objects.filter(deal__in=[obj for obj, _h in history]).delete()
+        DealStageChange.objects.bulk_create(
+            [
+                DealStageChange(deal=obj, stage=e["stage"], entered_at=e["entered_at"])
+                for obj, entries in history
+                for e in entries
+            ],
+            batch_size=1000,
+        )
+    if lines:
+        DealLineItem.objects.filter(deal__in=[obj for obj, _l in lines]).delete()
+        DealLineItem.objects.bulk_create(
+            [
+                DealLineItem(
+                    deal=obj,
+                    product_id=resolved["products"][line["product"]],
+                    quantity=line["quantity"],
+                    amount_cents=line["amount_cents"],
+                    position=position,
+                )
+                for obj, items in lines
+                for position, line in enumerate(items)
+            ],
+            batch_size=1000,
+        )
+    return len(new), len(before)
+
+
+def _write_activities(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
+) -> tuple[int, int]:
+    tz = workspace.tzinfo
+
+    def convert(values: dict[str, Any]) -> dict[str, Any]:
+        attrs = {k: v for k, v in values.items() if k in {"kind", "completed", "deleted"}}
+        for name, target in (("owner", "users"), ("account", "accounts"), ("deal", "deals")):
+            if name in values:
+                attrs[f"{name}_id"] = _id(resolved, target, values[name])
+        if "occurred_at" in values:
+            attrs["occurred_at"] = values["occurred_at"]
+            attrs["occurred_on"] = values["occurred_at"].astimezone(tz).date()
+        return attrs
+
+    new, changed, before, fields = _apply(Activity, workspace, merged, existing, convert)
+    _save(Activity, new, changed, fields)
+    for obj in [*new, *(o for pair in before for o in pair)]:
+        marks.account(obj.account_id)
+        marks.activity(obj.occurred_on)
+    return len(new), len(before)
+
+
+def _write_targets(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
+) -> tuple[int, int]:
+    def convert(values: dict[str, Any]) -> dict[str, Any]:
+        attrs = {
+            k: v for k, v in values.items() if k in {"month", "pipeline_target_cents", "revenue_quota_cents", "deleted"}
+        }
+        if "owner" in values:
+            attrs["owner_id"] = _id(resolved, "users", values["owner"])
+        return attrs
+
+    new, changed, before, fields = _apply(Target, workspace, merged, existing, convert)
+    _save(Target, new, changed, fields)
+    return len(new), len(before)
+
+
+_WRITERS = {
+    "accounts": _write_accounts,
+    "products": _write_products,
+    "deals": _write_deals,
+    "activities": _write_activities,
+    "targets": _write_targets,
+}
+
+
+# --- refreshing the aggregates -------------------------------------------------------------------------
+
+BROKER_RETRY_AFTER_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
+def enqueue_figures_refresh(workspace_id: int) -> None:
+    """Ask a worker to refresh the aggregates a batch marked. Never fails the batch: when the broker
+    is down the marks stay and the periodic sweep (``CELERY_BEAT_SCHEDULE``) catches up."""
+    global _broker_down_until
+    from records.tasks import refresh_record_figures_task
+
+    if time.monotonic() < _broker_down_until:
+        return
+    try:
+        refresh_record_figures_task.delay(workspace_id)
+    except (KombuError, RedisError, OSError):
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
+        logger.warning("The broker is unreachable; record figures of workspace %s wait for the sweep.", workspace_id)
+    except Exception:
+        logger.exception("The record figures refresh of workspace %s failed; its marks stay.", workspace_id)

@@ -1,0 +1,336 @@
+"""Validation of incoming CRM records (docs/records.md#ingestion), shared by the batch endpoint and
+``import_records``. As for events and users: plain functions returning a clean dict of the fields
+sent (an upsert sets only those) or DRF-shaped errors ``{field: [message]}``.
+
+References (account, owner, deal, product) stay external ids here; ``records.services`` resolves
+them, since only it knows the workspace's records, and rejects an unknown one naming the field.
+Whether a field required on creation is present is also checked there: an update may omit it.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from events.validation import Errors, _text, parse_timestamp
+from records.models import Account, Activity, Deal
+
+MAX_CENTS = 10**15  # ten trillion in the base currency: beyond any CRM's deal, inside a 64-bit sum
+MAX_NESTED = 200  # line items or stage-history entries of one deal
+
+REQUIRED_ON_CREATION: dict[str, tuple[str, ...]] = {
+    "accounts": ("name", "created_at"),
+    "products": ("name",),
+    "deals": ("account", "name", "stage", "created_at", "state"),
+    "activities": ("kind", "owner", "occurred_at"),
+    "targets": ("month",),
+}
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "accounts": ("external_id", "name", "industry", "country", "owner", "created_at", "status", "deleted"),
+    "products": ("external_id", "name", "category", "deleted"),
+    "deals": (
+        "external_id", "account", "name", "owner", "amount", "stage", "probability", "forecast_category",
+        "created_at", "close_date", "state", "line_items", "stage_history", "deleted",
+    ),
+    "activities": ("external_id", "kind", "owner", "account", "deal", "occurred_at", "completed", "deleted"),
+    "targets": ("external_id", "owner", "month", "pipeline_target", "revenue_quota", "deleted"),
+}  # fmt: skip
+KINDS = tuple(FIELDS)
+# CSV cells holding JSON (a deal's lists).
+JSON_COLUMNS = ("line_items", "stage_history")
+
+
+def parse_cents(value: Any) -> int:
+    """An amount (number or string, ≥ 0, at most 2 decimals) as whole cents."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("Must be a number or a numeric string, e.g. 1250.50.")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"Not a number: {str(value)[:40]!r}.") from None
+    if not amount.is_finite():
+        raise ValueError("Must be a finite number.")
+    if amount < 0:
+        raise ValueError("Must not be negative.")
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise ValueError("At most 2 decimals.")
+    if cents >= MAX_CENTS:
+        raise ValueError(f"Must be less than {MAX_CENTS // 100:,}.")
+    return int(cents)
+
+
+def parse_moment(value: Any, tz: zoneinfo.ZoneInfo) -> datetime:
+    """A timestamp with an offset, or a bare date: the start of that day in the workspace's zone."""
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=tz)
+        except ValueError:
+            raise ValueError("Not an ISO 8601 date or timestamp.") from None
+    moment = parse_timestamp(value)
+    try:
+        moment.astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past the calendar's end in UTC
+    except OverflowError:
+        raise ValueError("Out of range: the moment must lie between years 1 and 9999 in UTC.") from None
+    return moment
+
+
+def parse_date(value: Any) -> date:
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("Not a date: use YYYY-MM-DD.") from None
+
+
+def parse_month(value: Any) -> date:
+    if not isinstance(value, str):
+        raise ValueError("Must be a month, YYYY-MM.")
+    text = value.strip()
+    try:
+        if len(text) != 7:
+            raise ValueError
+        return date.fromisoformat(text + "-01")
+    except ValueError:
+        raise ValueError("Not a month: use YYYY-MM, e.g. 2026-03.") from None
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no"}:
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError("Must be true or false.")
+
+
+def parse_whole(value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise ValueError("Must be a whole number.")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit() or len(text) > 12:
+            raise ValueError("Must be a whole number.")
+        value = int(text)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError("Must be a whole number.")
+    if not low <= value <= high:
+        raise ValueError(f"Must be between {low} and {high}.")
+    return value
+
+
+def _choice(choices: list[str]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or value.strip() not in choices:
+            raise ValueError(f"Must be one of: {', '.join(choices)}.")
+        return value.strip()
+
+    return parse
+
+
+def _reference(value: Any) -> str | None:
+    """An external id of another record (None: none, where allowed)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("Must be the external id (a string) of the record.")
+    text = str(value).strip()
+    if not text:
+        raise ValueError("Must not be blank; send null for none.")
+    if len(text) > 128:
+        raise ValueError("Ensure this field has no more than 128 characters.")
+    return text
+
+
+def _required_reference(value: Any) -> str:
+    if value is None:
+        raise ValueError("This field may not be null.")
+    result = _reference(value)
+    assert result is not None
+    return result
+
+
+@dataclass(frozen=True)
+class Field:
+    parse: Callable[[Any], Any]
+    nullable: bool = False
+
+
+def _fields(tz: zoneinfo.ZoneInfo) -> dict[str, dict[str, Field]]:
+    moment = Field(lambda v: parse_moment(v, tz))
+    deleted = Field(parse_bool)
+    return {
+        "accounts": {
+            "owner": Field(_reference, nullable=True),
+            "created_at": moment,
+            "status": Field(_choice(Account.Status.values)),
+            "deleted": deleted,
+        },
+        "products": {"deleted": deleted},
+        "deals": {
+            "account": Field(_required_reference),
+            "owner": Field(_reference, nullable=True),
+            "amount": Field(parse_cents, nullable=True),
+            "probability": Field(lambda v: parse_whole(v, 0, 100)),
+            "forecast_category": Field(_choice(Deal.ForecastCategory.values)),
+            "created_at": moment,
+            "close_date": Field(parse_date, nullable=True),
+            "state": Field(_choice(Deal.State.values)),
+            "deleted": deleted,
+        },
+        "activities": {
+            "kind": Field(_choice(Activity.Kind.values)),
+            "owner": Field(_required_reference),
+            "account": Field(_reference, nullable=True),
+            "deal": Field(_reference, nullable=True),
+            "occurred_at": moment,
+            "completed": Field(parse_bool),
+            "deleted": deleted,
+        },
+        "targets": {
+            "owner": Field(_reference, nullable=True),
+            "month": Field(parse_month),
+            "pipeline_target": Field(parse_cents, nullable=True),
+            "revenue_quota": Field(parse_cents, nullable=True),
+            "deleted": deleted,
+        },
+    }
+
+
+TEXT_LIMITS: dict[str, dict[str, int]] = {
+    "accounts": {"name": 300, "industry": 100, "country": 64},
+    "products": {"name": 300, "category": 100},
+    "deals": {"name": 300, "stage": 100},
+    "activities": {},
+    "targets": {},
+}
+REQUIRED_TEXT = {"name", "stage"}  # may not be blank when sent
+
+
+def _line_items(value: Any, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors["line_items"] = ["Must be a list of {product, quantity, amount}."]
+        return []
+    if len(value) > MAX_NESTED:
+        errors["line_items"] = [f"At most {MAX_NESTED} line items."]
+        return []
+    items = []
+    for position, raw in enumerate(value):
+        problem = None
+        if not isinstance(raw, dict):
+            problem = "Must be an object {product, quantity, amount}."
+        elif set(raw) - {"product", "quantity", "amount"}:
+            problem = f"Unknown field(s): {', '.join(sorted(map(str, set(raw) - {'product', 'quantity', 'amount'})))}."
+        elif raw.get("product") in (None, ""):
+            problem = "product: This field is required."
+        elif raw.get("amount") in (None, ""):
+            problem = "amount: This field is required."
+        else:
+            try:
+                product = _required_reference(raw["product"])
+            except ValueError as exc:
+                problem = f"product: {exc}"
+            else:
+                try:
+                    quantity = parse_whole(raw["quantity"], 0, 10**9) if raw.get("quantity") is not None else 1
+                except ValueError as exc:
+                    problem = f"quantity: {exc}"
+                else:
+                    try:
+                        cents = parse_cents(raw["amount"])
+                    except ValueError as exc:
+                        problem = f"amount: {exc}"
+                    else:
+                        items.append({"product": product, "quantity": quantity, "amount_cents": cents})
+        if problem:
+            errors.setdefault("line_items", []).append(f"Item {position}: {problem}")
+    return items
+
+
+def _stage_history(value: Any, tz: zoneinfo.ZoneInfo, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors["stage_history"] = ["Must be a list of {stage, entered_at}."]
+        return []
+    if len(value) > MAX_NESTED:
+        errors["stage_history"] = [f"At most {MAX_NESTED} entries."]
+        return []
+    entries = []
+    for position, raw in enumerate(value):
+        problem = None
+        if not isinstance(raw, dict):
+            problem = "Must be an object {stage, entered_at}."
+        elif set(raw) - {"stage", "entered_at"}:
+            problem = f"Unknown field(s): {', '.join(sorted(map(str, set(raw) - {'stage', 'entered_at'})))}."
+        else:
+            local: Errors = {}
+            stage = _text(raw, "stage", 100, local, required=True)
+            entered = None
+            if raw.get("entered_at") in (None, ""):
+                local["entered_at"] = ["This field is required."]
+            else:
+                try:
+                    entered = parse_moment(raw["entered_at"], tz)
+                except ValueError as exc:
+                    local["entered_at"] = [str(exc)]
+            if local:
+                problem = "; ".join(f"{k}: {' '.join(v)}" for k, v in local.items())
+            else:
+                entries.append({"stage": stage, "entered_at": entered})
+        if problem:
+            errors.setdefault("stage_history", []).append(f"Entry {position}: {problem}")
+    return entries
+
+
+def parse_record(kind: str, raw: Any, *, tz: zoneinfo.ZoneInfo) -> tuple[dict[str, Any] | None, Errors]:
+    """One item of ``kind`` for upsert: the fields sent, cleaned (amounts as ``*_cents``), or errors."""
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": ["Each item must be a JSON object."]}
+    errors: Errors = {}
+    clean: dict[str, Any] = {"external_id": _text(raw, "external_id", 128, errors, required=True)}
+    for field, limit in TEXT_LIMITS[kind].items():
+        if field in raw:
+            if raw[field] is None and field not in REQUIRED_TEXT:
+                clean[field] = ""
+                continue
+            clean[field] = _text(raw, field, limit, errors, required=field in REQUIRED_TEXT)
+    for field, spec in _fields(tz)[kind].items():
+        if field not in raw:
+            continue
+        value = raw[field]
+        if value is None or (value == "" and spec.nullable):
+            if spec.nullable:
+                clean[field] = None
+            else:
+                errors[field] = ["This field may not be null."]
+            continue
+        try:
+            clean[field] = spec.parse(value)
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+    if kind == "deals":
+        if "line_items" in raw:
+            clean["line_items"] = _line_items(raw["line_items"] if raw["line_items"] is not None else [], errors)
+        if "stage_history" in raw:
+            history = raw["stage_history"] if raw["stage_history"] is not None else []
+            clean["stage_history"] = _stage_history(history, tz, errors)
+    for field in ("amount", "pipeline_target", "revenue_quota"):
+        if field in clean:
+            clean[f"{field}_cents"] = clean.pop(field)
+    unknown = set(raw) - set(FIELDS[kind])
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}."]
+    if errors:
+        return None, errors
+    return clean, {}
