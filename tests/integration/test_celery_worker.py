@@ -187,3 +187,47 @@ def test_worker_builds_a_long_analysis_report(worker: Path) -> None:
     pdf = _wait_for(ready, "the report", worker)
     assert pdf.startswith(b"%PDF-")
     assert "Task reports.tasks.build_report_task[" in worker.read_text()
+
+
+def _post_records(raw_key: str, kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    response = Client().post(
+        f"/api/v1/records/{kind}/batch",
+        data={"items": items},
+        content_type="application/json",
+        headers={"authorization": f"Bearer {raw_key}"},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_worker_keeps_the_record_figures_after_each_batch(worker: Path) -> None:
+    """Records batches over HTTP → the worker refreshes the aggregates the tabs read; a second
+    workspace with the same external ids is untouched."""
+    from records.models import AccountFigures, DealMonthFigures, RecordsDirty
+
+    workspace, raw_key = workspace_create(slug="it-records", timezone_name="Asia/Shanghai")
+    other, other_key = workspace_create(slug="it-records-other")
+    _post_events(raw_key, [{**BATCH[0], "user": "rep1"}])  # creates the CRM user rep1
+    account = {"external_id": "A1", "name": "Acme", "owner": "rep1", "created_at": "2026-01-05"}
+    assert _post_records(raw_key, "accounts", [account])["created"] == 1
+    deal = {"external_id": "D1", "account": "A1", "name": "Renewal", "owner": "rep1", "amount": "100.25",
+            "stage": "Won", "state": "won", "created_at": "2026-01-06", "close_date": "2026-01-31"}  # fmt: skip
+    assert (
+        _post_records(raw_key, "deals", [deal, {**deal, "external_id": "D2", "state": "open", "amount": 50}])["created"]
+        == 2
+    )
+
+    def figures() -> tuple[int, int] | None:
+        row = AccountFigures.objects.filter(account__workspace=workspace, account__external_id="A1").first()
+        return (row.revenue_cents, row.open_pipeline_cents) if row else None
+
+    _wait_for(lambda: figures() == (10025, 5000), "the account figures", worker)
+    _wait_for(lambda: not RecordsDirty.objects.filter(workspace=workspace).exists(), "the marks to clear", worker)
+    # The won deal re-sent as lost: the worker moves it out of the revenue.
+    _post_records(raw_key, "deals", [{"external_id": "D1", "state": "lost"}])
+    _wait_for(lambda: figures() == (0, 5000), "the figures after the update", worker)
+    months = set(DealMonthFigures.objects.filter(workspace=workspace).values_list("state", "deals", "amount_cents"))
+    assert months == {("lost", 1, 10025), ("open", 1, 5000)}
+    assert not AccountFigures.objects.filter(workspace=other).exists()
+    assert "Task records.tasks.refresh_record_figures_task[" in worker.read_text()
+    del other_key

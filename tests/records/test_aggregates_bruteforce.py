@@ -123,7 +123,9 @@ def stored(ws):
         (r.month, r.owner_id, r.state, r.forecast_category, r.account_active): [r.deals, r.amount_cents, r.weighted]
         for r in DealMonthFigures.objects.filter(workspace=ws)
     }
-    created = {(r.month, r.owner_id): [r.deals, r.amount_cents] for r in CreatedMonthFigures.objects.filter(workspace=ws)}
+    created = {
+        (r.month, r.owner_id): [r.deals, r.amount_cents] for r in CreatedMonthFigures.objects.filter(workspace=ws)
+    }
     activity = {(r.day, r.owner_id, r.kind): r.activities for r in RepDayActivity.objects.filter(workspace=ws)}
     return figures, day, month, created, activity
 
