@@ -86,7 +86,7 @@ def expected(ws):
     acts = [a for a in Activity.objects.filter(workspace=ws) if a.completed and not a.deleted]
     figures = {}
     for account_id in accounts:
-        mine = [d for d in Deal.objects.filter(account_id=account_id, deleted=False)]
+        mine = list(Deal.objects.filter(account_id=account_id, deleted=False))
         won = [d for d in mine if d.state == "won"]
         opened = [d for d in mine if d.state == "open"]
         lines = DealLineItem.objects.filter(deal__in=won)
