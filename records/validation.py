@@ -9,6 +9,7 @@ Whether a field required on creation is present is also checked there: an update
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,6 +169,7 @@ class Field:
     nullable: bool = False
 
 
+@functools.lru_cache(maxsize=64)
 def _fields(tz: zoneinfo.ZoneInfo) -> dict[str, dict[str, Field]]:
     moment = Field(lambda v: parse_moment(v, tz))
     deleted = Field(parse_bool)

@@ -17,7 +17,7 @@ from events.management.commands._importing import (
     workspace_get,
 )
 from records.aggregates import figures_refresh_dirty
-from records.services import UpsertResult, records_upsert
+from records.services import UpsertResult, enqueue_figures_refresh, records_upsert
 from records.validation import FIELDS, JSON_COLUMNS, KINDS, parse_record
 
 CHUNK_SIZE = 1000
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", required=True, metavar="SLUG")
         parser.add_argument(
             "--no-refresh", action="store_true",
-            help="Leave the aggregates to the worker instead of refreshing them at the end.",
+            help="Leave the aggregates to a worker (enqueued) instead of refreshing them here at the end.",
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         def flush() -> None:
             nonlocal rejected
             if pending:
-                result = records_upsert(workspace=workspace, kind=kind, items=pending)
+                result = records_upsert(workspace=workspace, kind=kind, items=pending, enqueue_refresh=False)
                 total.created += result.created
                 total.updated += result.updated
                 rejected += len(result.rejected)
@@ -85,7 +85,10 @@ class Command(BaseCommand):
             finally:
                 flush()
                 progress.close()
-        if not options["no_refresh"]:
+        # Once at the end rather than after every chunk; with --no-refresh, a worker's job.
+        if options["no_refresh"]:
+            enqueue_figures_refresh(workspace.id)
+        else:
             figures_refresh_dirty(workspace=workspace)
         self.stdout.write(f"created={total.created} updated={total.updated} rejected={rejected}")
         if failure:
