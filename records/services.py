@@ -236,7 +236,7 @@ def _insert(model: type[models.Model], objs: list[Any], *, workspace: Workspace 
         model._default_manager.bulk_create(objs, batch_size=500)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(f.attname if f.column is None else f.column) for f in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         write_row = copy.write_row
