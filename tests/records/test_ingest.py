@@ -261,3 +261,15 @@ def test_crm_records_helper_round_trip(two):
     crm_records(a, "deals", [{**DEAL, "state": "lost", "amount": None}])
     figures = AccountFigures.objects.get(account__external_id="A1")
     assert (figures.lost_deals, figures.revenue_cents) == (1, 0)
+
+
+def test_refresh_records_catches_up_and_rebuilds(two):
+    a, *_ = two
+    crm_records(a, "accounts", [ACCOUNT], refresh=False)
+    crm_records(a, "deals", [{**DEAL, "state": "won"}], refresh=False)
+    assert RecordsDirty.objects.filter(workspace=a).exists()
+    out, _ = run("refresh_records", workspace="acme")
+    assert out[-1].startswith("Refreshed ") and not RecordsDirty.objects.filter(workspace=a).exists()
+    AccountFigures.objects.filter(account__workspace=a).update(revenue_cents=1)  # damaged by hand
+    out, _ = run("refresh_records", workspace="acme", full=True)
+    assert AccountFigures.objects.get(account__external_id="A1").revenue_cents == 120050
