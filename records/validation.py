@@ -70,12 +70,14 @@ def parse_moment(value: Any, tz: zoneinfo.ZoneInfo) -> datetime:
     """A timestamp with an offset, or a bare date: the start of that day in the workspace's zone."""
     if isinstance(value, str) and len(value.strip()) == 10:
         try:
-            return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=tz)
+            moment = datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=tz)
         except ValueError:
             raise ValueError("Not an ISO 8601 date or timestamp.") from None
-    moment = parse_timestamp(value)
+    else:
+        moment = parse_timestamp(value)
     try:
-        moment.astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past the calendar's end in UTC
+        # 9999-12-31T23:59:59-14:00, or 0001-01-01 east of UTC, lies past the calendar's end in UTC.
+        moment.astimezone(UTC)
     except OverflowError:
         raise ValueError("Out of range: the moment must lie between years 1 and 9999 in UTC.") from None
     return moment

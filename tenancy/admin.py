@@ -89,7 +89,15 @@ class IngestKeyInline(admin.TabularInline):
 @admin.register(Workspace)
 class WorkspaceAdmin(WorkspaceAdminScope):
     workspace_field = "pk"
-    list_display = ["name", "slug", "timezone", "session_timeout_minutes", "raw_event_retention_days", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "timezone",
+        "currency",
+        "session_timeout_minutes",
+        "raw_event_retention_days",
+        "created_at",
+    ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, IngestKeyInline]

@@ -273,3 +273,25 @@ def test_refresh_records_catches_up_and_rebuilds(two):
     AccountFigures.objects.filter(account__workspace=a).update(revenue_cents=1)  # damaged by hand
     out, _ = run("refresh_records", workspace="acme", full=True)
     assert AccountFigures.objects.get(account__external_id="A1").revenue_cents == 120050
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("created_at", "0001-01-01"), ("created_at", "9999-12-31T23:59:59-14:00"), ("amount", "NaN"),
+     ("amount", 1e308), ("amount", "1e20"), ("amount", " "), ("amount", True), ("probability", "50.5"),
+     ("close_date", "0000-01-01"), ("stage_history", [{"stage": "S", "entered_at": "0001-01-01"}] * 3),
+     ("line_items", [{"product": "P", "amount": 1}] * 201), ("name", "x\x00y"), ("name", "\ud800")],
+)  # fmt: skip
+def test_hostile_values_reject_their_item_and_never_a_500(make_workspace, field, value):
+    workspace, key = make_workspace("tokyo", tz="Asia/Tokyo")
+    crm_users(workspace, [{"external_id": "rep1"}])
+    post(key, "accounts", [ACCOUNT])
+    answer = post(key, "deals", [{**DEAL, field: value}, {**DEAL, "external_id": "fine"}])
+    assert answer.status_code == 200
+    assert answer.json()["created"] == 1 and list(answer.json()["rejected"][0]["errors"]) == [field]
+
+
+def test_a_body_nested_past_the_parser_is_a_400(two):
+    _a, key, *_ = two
+    answer = post(key, "deals", '{"items": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert answer.status_code == 400 and "nested" in answer.json()["detail"]
