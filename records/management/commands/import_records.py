@@ -20,7 +20,7 @@ from records.aggregates import figures_refresh_dirty
 from records.services import UpsertResult, enqueue_figures_refresh, records_upsert
 from records.validation import FIELDS, JSON_COLUMNS, KINDS, parse_record
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 5000
 
 
 class Command(BaseCommand):
