@@ -15,8 +15,8 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, models, transaction
