@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from adoption.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("sales/adoption-outcome", views.AdoptionOutcomeView.as_view(), name="api-sales-adoption-outcome"),
+]
