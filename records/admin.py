@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from records.models import Account, Activity, Deal, DealLineItem, DealStageChange, Product, Target
+from records.models import Account, Activity, Deal, DealLineItem, DealStageChange, Product, StageThreshold, Target
 from records.names import duplicate_key
 from records.services import DirtyMarks, enqueue_figures_refresh
 from tenancy.admin import WorkspaceAdminScope
@@ -123,3 +123,13 @@ class TargetAdmin(MarksDirtyOnSave):
     list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "month", "deleted"]
     search_fields = ["external_id", "owner__external_id"]
     raw_id_fields = ["owner"]
+
+
+@admin.register(StageThreshold)
+class StageThresholdAdmin(WorkspaceAdminScope):
+    list_display = ["stage", "days", "workspace"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["stage"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self.has_module_permission(request)

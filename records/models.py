@@ -311,3 +311,22 @@ class RecordsDirty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class StageThreshold(models.Model):
+    """How many days an open deal may stay in a stage before it counts as stuck (DESIGN.md section 6);
+    a stage without a row uses ``DEFAULT_STUCK_DAYS``. Set in the admin."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=100)
+    days = models.PositiveIntegerField(help_text=_("Open deals longer than this many days in the stage are stuck."))
+
+    class Meta:
+        ordering = ["stage"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "stage"], name="stagethreshold_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.days} days"
+
+
+DEFAULT_STUCK_DAYS = 30

@@ -6,10 +6,10 @@ from django.db.models import Q, QuerySet
 
 from events.models import CrmUser
 from records.aggregates import figures_pending, visible_deals
-from records.models import Account, CreatedMonthFigures, RepDayActivity
+from records.models import DEFAULT_STUCK_DAYS, Account, CreatedMonthFigures, RepDayActivity, StageThreshold
 from tenancy.models import Workspace
 
-__all__ = ["figures_pending", "rep_ids", "reps", "visible_accounts", "visible_deals"]
+__all__ = ["figures_pending", "rep_ids", "reps", "stuck_thresholds", "visible_accounts", "visible_deals"]
 
 
 def visible_accounts(workspace: Workspace) -> QuerySet[Account]:
@@ -32,3 +32,11 @@ def rep_ids(workspace: Workspace) -> set[int]:
 def reps(workspace: Workspace) -> QuerySet[CrmUser]:
     """Every rep of the workspace, by external id."""
     return CrmUser.objects.filter(Q(workspace=workspace) & Q(id__in=rep_ids(workspace))).order_by("external_id")
+
+
+def stuck_thresholds(workspace: Workspace) -> tuple[dict[str, int], int]:
+    """The days after which an open deal is stuck, per stage set in the admin, and the default for the others."""
+    return (
+        dict(StageThreshold.objects.filter(workspace=workspace).values_list("stage", "days")),
+        DEFAULT_STUCK_DAYS,
+    )

@@ -295,3 +295,13 @@ def test_a_body_nested_past_the_parser_is_a_400(two):
     _a, key, *_ = two
     answer = post(key, "deals", '{"items": ' + "[" * 100_000 + "]" * 100_000 + "}")
     assert answer.status_code == 400 and "nested" in answer.json()["detail"]
+
+
+def test_stuck_thresholds_default_to_30_days_and_are_set_per_stage(two):
+    from records.models import StageThreshold
+    from records.selectors import stuck_thresholds
+
+    a, _key, b, _ = two
+    StageThreshold.objects.create(workspace=a, stage="Negotiation", days=10)
+    assert stuck_thresholds(a) == ({"Negotiation": 10}, 30)
+    assert stuck_thresholds(b) == ({}, 30)
