@@ -2,6 +2,7 @@
 a ratio to a reference measured in the same run, on the same data, on the same machine.
 
     python bench/run.py [--rows N] [--http-events N] [--http-seconds S] [--reads N] [--no-columnar] [--keep]
+                        [--records | --records-only] [--records-scale S]
 
 Steps (see bench/README.md for what each figure means and the targets):
 
@@ -33,7 +34,11 @@ Steps (see bench/README.md for what each figure means and the targets):
    same query in DuckDB on the same events, exported from this run's PostgreSQL (bench/columnar.py);
    the figures of both must be equal.
 
-Writes bench/results/latest.md and bench/results/run_N.json. Stops every server it started.
+10. records (opt-in: ``--records`` after step 8b on the same servers and workspace, ``--records-only``
+   alone): CRM records imports vs COPY, their aggregates' rebuild, the Accounts and Sales reads
+   (bench/records_bench.py, bench/README.md "CRM records").
+
+Writes bench/results/latest.md and bench/results/run_N.json (and records_S.md/.json). Stops every server it started.
 """
 
 from __future__ import annotations
@@ -1228,7 +1233,22 @@ def main() -> int:
         "--columnar-threads", type=int, default=1, help="DuckDB's threads (default 1: one core per query, as a backend)"
     )
     parser.add_argument("--keep", action="store_true", help="leave the servers running (prints where)")
+    parser.add_argument(
+        "--records", action="store_true",
+        help="also the CRM records benchmark (bench/records_bench.py) on the same servers, after the reads",
+    )  # fmt: skip
+    parser.add_argument(
+        "--records-only", action="store_true", help="only the CRM records benchmark, on servers of its own"
+    )
+    parser.add_argument(
+        "--records-scale", type=float, default=1.0,
+        help="records at this scale (1.0: 100k accounts, 1M deals, 5M activities; 0.01 for a quick run)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.records_only:
+        import records_bench  # bench/records_bench.py
+
+        return records_bench.standalone(args.records_scale, args.reads, args.keep)
     n = args.rows
     started = time.perf_counter()
     r: dict[str, Any] = {"rows": n, "machine": machine(), "read_count": args.reads}
@@ -1342,6 +1362,12 @@ def main() -> int:
         gunicorn.stop()
         gunicorn = None
 
+        # The CRM records (opt-in): imports vs COPY, the aggregates' rebuild, the Accounts and Sales reads.
+        if args.records:
+            import records_bench  # bench/records_bench.py
+
+            r["records"] = records_bench.measure(conn, env, args.records_scale, args.reads, setup["token"])
+
         # 9. retention: the oldest month dropped as a partition vs a DELETE of the same rows.
         log("retention: the oldest month")
         r["retention"] = measure_retention(conn, env)
@@ -1393,6 +1419,11 @@ def main() -> int:
     previous = json.loads(previous_path.read_text()) if previous_path.exists() and n != 1_000_000 else None
     (RESULTS / f"run_{n}.json").write_text(json.dumps(r, indent=1, default=str) + "\n")
     report = build_report(r, previous)
+    if "records" in r:
+        import records_bench
+
+        r["records"]["finished"] = r["finished"]
+        report += "\n" + records_bench.save(r["records"])
     (RESULTS / "latest.md").write_text(report)
     (RESULTS / f"run_{n}.md").write_text(report)
     print(report)

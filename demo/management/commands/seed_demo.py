@@ -2,7 +2,11 @@
 
 The data comes from ``events.demo`` (deterministic: seed 42, anchored on today in the workspace's
 time zone) and goes in through the same services as real data: ``crm_users_upsert``,
-``events_ingest`` and ``rollups_rebuild``.
+``events_ingest`` and ``rollups_rebuild``. Then the CRM records (``demo.records``: accounts,
+products, deals, activities, targets of a sales team drawn from the "Sales Rep" users, the heavier
+CRM users selling more) go in as the records batch endpoint takes them (``parse_record``,
+``records_upsert`` in batches of 1000) and ``figures_refresh_dirty`` builds their aggregates. The
+workspace keeps the default base currency, USD.
 """
 
 from __future__ import annotations
@@ -10,23 +14,52 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import reset_queries, transaction
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
+from demo import records as demo_records
 from events import demo
-from events.models import DirtyDay, Event, Feature, FeatureAction, Session, UserDay, UserFeatureDay
+from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, Session, UserDay, UserFeatureDay
+from events.periods import local_midnight_utc
 from events.rollups import DAILY_ROLLUPS, MONTHLY_ROLLUPS, rollups_rebuild
 from events.services import IngestResult, crm_users_upsert, events_ingest
+from records.aggregates import figures_refresh_dirty
+from records.models import (
+    Account,
+    AccountFigures,
+    Activity,
+    CreatedMonthFigures,
+    Deal,
+    DealDayFigures,
+    DealLineItem,
+    DealMonthFigures,
+    DealStageChange,
+    Product,
+    RecordsDirty,
+    RepDayActivity,
+    Target,
+)
+from records.services import records_upsert
+from records.validation import parse_record
 from tenancy.models import Membership, Workspace
 from tenancy.services import membership_set, workspace_create
 
 CHUNK_SIZE = 5000
+RECORDS_BATCH = 1000  # items per records_upsert, as the batch endpoint takes them
 ADMIN_USERNAME = "admin"
+SALES_REP_ROLE = "Sales Rep"
+# The records' aggregates and activities, deleted by plain DELETEs as the events are (a cascade would load
+# every row); then line items, stage history, deals, targets, accounts and products, in that order.
+RECORD_MODELS: tuple[Any, ...] = (
+    AccountFigures, DealDayFigures, DealMonthFigures, CreatedMonthFigures, RepDayActivity, RecordsDirty, Activity,
+)  # fmt: skip
 
 
 def _positive(maximum: int) -> Any:
@@ -43,9 +76,10 @@ def _positive(maximum: int) -> Any:
 class Command(BaseCommand):
     help = (
         f"Create the demo workspace {demo.SLUG!r} ({demo.NAME}, {demo.TIMEZONE}) with CRM users, a feature catalog "
-        "of every type and realistic events over the last days, then build its rollups. Also creates (or resets the "
-        f"password of) the superuser {ADMIN_USERNAME!r} and prints the login. If the workspace exists, its data is "
-        "kept unless --reset is given."
+        "of every type and realistic events over the last days, then build its rollups; then CRM records (accounts, "
+        "products, deals, activities, targets) of a sales team drawn from its Sales Rep users, and their aggregates. "
+        f"Also creates (or resets the password of) the superuser {ADMIN_USERNAME!r} and prints the login. If the "
+        "workspace exists, its data is kept unless --reset is given (records are added if it has none)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -64,12 +98,16 @@ class Command(BaseCommand):
             workspace = None
         if workspace is not None:
             events = Event.objects.filter(workspace=workspace).count()
+            deals = Deal.objects.filter(workspace=workspace).count()
             self.stdout.write(
-                f"Workspace {demo.SLUG} already exists ({events:,} events); keeping its data "
+                f"Workspace {demo.SLUG} already exists ({events:,} events, {deals:,} deals); keeping its data "
                 "(use --reset to generate it again)."
             )
+            if not Account.objects.filter(workspace=workspace).exists():
+                self._records(workspace, None)  # a demo from before the records: add them
         else:
             workspace = self._generate(options["users"], options["days"], options["events"], started)
+            self._records(workspace, options["days"])
         password = self._admin(workspace)
         self._saved_examples(workspace)
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
@@ -82,7 +120,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             # Largest tables first with plain DELETEs: letting the cascade collect them (Event.feature
             # is PROTECT, so Django would load every event to check it) is far slower.
-            for model in (Event, *DAILY_ROLLUPS, *MONTHLY_ROLLUPS, DirtyDay):
+            for model in (Event, *DAILY_ROLLUPS, *MONTHLY_ROLLUPS, DirtyDay, *RECORD_MODELS):
+                model.objects.filter(workspace=workspace).delete()
+            DealLineItem.objects.filter(deal__workspace=workspace).delete()
+            DealStageChange.objects.filter(deal__workspace=workspace).delete()
+            for model in (Deal, Target, Account, Product):
                 model.objects.filter(workspace=workspace).delete()
             workspace.delete()
         self.stdout.write(f"Deleted workspace {demo.SLUG} ({time.monotonic() - step:.1f} s).")
@@ -107,7 +149,12 @@ class Command(BaseCommand):
             total, chunk = IngestResult(), []
             report_every = max(CHUNK_SIZE, plan.event_count // 10)
             reported = 0
+            # The lighter Sales Reps never open the power features (demo.records.basics_only): the
+            # feature gap the Adoption × outcome page shows between the best sellers and the others.
+            skipped = demo_records.basics_only([(u.external_id, u.role, u.weight) for u in plan.users])
             for row in plan.events():
+                if row.feature in skipped.get(row.user, ()):
+                    row = demo_records.basic_event(row)
                 chunk.append(row)
                 if len(chunk) >= CHUNK_SIZE:
                     total.add(events_ingest(workspace=workspace, rows=chunk, enqueue_refresh=False))
@@ -135,6 +182,40 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Ingest key of {demo.SLUG} (for POST /api/v1/events/batch; not shown again): {ingest_key}")
         return workspace
+
+    def _records(self, workspace: Workspace, days: int | None) -> None:
+        """The demo's CRM records (``demo.records``) through the batch endpoint's validation and upsert,
+        then their aggregates; all or nothing. ``days``: the events' window (None: from the rollups)."""
+        step = time.monotonic()
+        anchor = workspace.today()
+        if days is None:
+            first = UserDay.objects.filter(workspace=workspace).aggregate(first=Min("day"))["first"]
+            days = max(1, (anchor - first).days + 1) if first and first <= anchor else 90
+        window_start = local_midnight_utc(anchor - timedelta(days=days - 1), workspace.tzinfo)
+        team = sales_team(workspace, window_start)
+        plan = demo_records.records_plan(team=team, anchor=anchor, days=days, tz=workspace.tzinfo, now=timezone.now())
+        tz = workspace.tzinfo
+        with transaction.atomic():
+            for kind in demo_records.KINDS:
+                items = plan[kind]
+                for start in range(0, len(items), RECORDS_BATCH):
+                    parsed = []
+                    for index, raw in enumerate(items[start : start + RECORDS_BATCH]):
+                        row, errors = parse_record(kind, raw, tz=tz)
+                        if row is None:
+                            raise CommandError(f"Demo {kind} item {start + index} is invalid: {errors}")
+                        parsed.append((index, row))
+                    result = records_upsert(workspace=workspace, kind=kind, items=parsed, enqueue_refresh=False)
+                    if result.rejected:
+                        raise CommandError(f"Demo {kind} rejected: {result.rejected[:3]}")
+            figures_refresh_dirty(workspace=workspace)
+        lines = sum(len(d["line_items"]) for d in plan["deals"])
+        self.stdout.write(
+            f"Created CRM records of a sales team of {len(team)}: {len(plan['accounts'])} accounts, "
+            f"{len(plan['products'])} products, {len(plan['deals'])} deals ({lines} line items), "
+            f"{len(plan['activities']):,} activities, {len(plan['targets'])} targets; currency "
+            f"{workspace.currency} ({time.monotonic() - step:.1f} s)."
+        )
 
     def _saved_examples(self, workspace: Workspace) -> None:
         """A shared funnel and filter set, so the Funnels and User analysis tabs open on something."""
@@ -195,3 +276,28 @@ class Command(BaseCommand):
         membership_set(workspace=workspace, user=user, role=Membership.Role.ADMIN)
         self.stdout.write(f"{action} superuser {ADMIN_USERNAME!r}, an admin of {demo.SLUG}.")
         return password
+
+
+def sales_team(workspace: Workspace, window_start: datetime) -> list[demo_records.RepUsage]:
+    """The reps who own the demo's records: the "Sales Rep" users not deactivated and registered
+    before the window (at most ``demo.records.TEAM_SIZE``, drawn with the seed), each with their CRM
+    usage over the window from the rollups (attendance days, interactions). A demo too small to have
+    such users falls back to any sales role, then to every user."""
+    users = CrmUser.objects.filter(workspace=workspace)
+    candidates = users.filter(role=SALES_REP_ROLE, created_at__lt=window_start).exclude(
+        status=CrmUser.Status.DEACTIVATED
+    )
+    for fallback in (users.filter(role__startswith="Sales"), users.exclude(status=CrmUser.Status.DEACTIVATED), users):
+        if candidates.exists():
+            break
+        candidates = fallback
+    ids = dict(candidates.values_list("external_id", "id"))
+    picked = demo_records.team_pick(list(ids))
+    usage = {
+        row["crm_user_id"]: (row["days"], row["events"])
+        for row in UserDay.objects.filter(workspace=workspace, crm_user_id__in=[ids[e] for e in picked])
+        .values("crm_user_id")
+        .annotate(days=Count("id"), events=Sum("events"))
+        .order_by()
+    }
+    return [demo_records.RepUsage(external_id, *usage.get(ids[external_id], (0, 0))) for external_id in picked]
