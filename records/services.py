@@ -19,7 +19,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -119,25 +119,80 @@ class DirtyMarks:
         )
 
 
-def _lookup(workspace: Workspace, kind: str, external_ids: set[str]) -> dict[str, Any]:
+def _ids_by_external_id(model: type[models.Model], workspace: Workspace, external_ids: Sequence[str]) -> dict[str, int]:
+    """``{external_id: id}`` of the workspace's rows among ``external_ids``. PostgreSQL: one
+    ``= ANY(array)`` statement (an IN list of thousands of parameters costs more to build and parse
+    than to run); elsewhere IN lists of 900."""
     if not external_ids:
         return {}
-    model = REFERENCE_MODELS[kind]
-    found: dict[str, Any] = {}
-    ids = sorted(external_ids)
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, id FROM {connection.ops.quote_name(model._meta.db_table)} "
+                "WHERE workspace_id = %s AND external_id = ANY(%s)",
+                [workspace.pk, list(external_ids)],
+            )
+            return dict(cursor.fetchall())
+    found: dict[str, int] = {}
+    ids = list(external_ids)
+    for start in range(0, len(ids), 900):
         found.update(
-            model._default_manager.filter(workspace=workspace, external_id__in=chunk).values_list("external_id", "id")
+            model._default_manager.filter(workspace=workspace, external_id__in=ids[start : start + 900]).values_list(
+                "external_id", "id"
+            )
         )
     return found
 
 
+class References:
+    """External ids resolved to ids, per kind of record referred to. An import keeps one for the whole
+    file: the records it refers to (users, accounts, products, deals) are not created by it, so an id
+    found once stays right, and each chunk asks only for the ids it has not seen."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, dict[str, int]] = defaultdict(dict)
+
+    def resolve(self, workspace: Workspace, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        for target, external_ids in wanted.items():
+            known = self.known[target]
+            missing = [e for e in external_ids if e not in known]
+            known.update(_ids_by_external_id(REFERENCE_MODELS[target], workspace, missing))
+        return self.known
+
+
+CONFLICT_RETRIES = 3
+
+
 def records_upsert(
-    *, workspace: Workspace, kind: str, items: Sequence[tuple[int, dict[str, Any]]], enqueue_refresh: bool = True
+    *,
+    workspace: Workspace,
+    kind: str,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    enqueue_refresh: bool = True,
+    references: References | None = None,
 ) -> UpsertResult:
     """Upsert the parsed ``items`` (``(index, clean dict)``) of ``kind``; see the module's docstring.
-    ``enqueue_refresh=False``: the caller refreshes the aggregates itself (an import, once at its end)."""
+    ``enqueue_refresh=False``: the caller refreshes the aggregates itself (an import, once at its end).
+    ``references``: a cache shared by the chunks of one import.
+
+    Two batches creating the same new external id at the same moment: the second meets the first's
+    row at the unique constraint, and is simply run again, when it finds the row and updates it."""
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            return _upsert(workspace, kind, items, enqueue_refresh, references or References())
+        except IntegrityError:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _upsert(
+    workspace: Workspace,
+    kind: str,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    enqueue_refresh: bool,
+    cache: References,
+) -> UpsertResult:
     result = UpsertResult()
     if not items:
         return result
@@ -151,14 +206,17 @@ def records_upsert(
         for line in row.get("line_items") or ():
             wanted["products"].add(line["product"])
     with transaction.atomic():
-        resolved = {target: _lookup(workspace, target, ext_ids) for target, ext_ids in wanted.items()}
+        resolved = cache.resolve(workspace, wanted)
         ext_ids = sorted({row["external_id"] for _index, row in items})
         existing: dict[str, Any] = {}
-        for start in range(0, len(ext_ids), 1000):
-            chunk = ext_ids[start : start + 1000]
+        # Most rows of an import are new: ask which exist before loading (and locking) any.
+        known = sorted(_ids_by_external_id(model, workspace, ext_ids))
+        for start in range(0, len(known), 900):
             existing.update(
-                (obj.external_id, obj)
-                for obj in model.objects.select_for_update().filter(workspace=workspace, external_id__in=chunk)  # type: ignore[attr-defined]
+                (obj.external_id, obj)  # type: ignore[attr-defined]
+                for obj in model._default_manager.select_for_update().filter(
+                    workspace=workspace, external_id__in=known[start : start + 900]
+                )
             )
         merged: dict[str, dict[str, Any]] = {}
         for index, row in items:
@@ -260,21 +318,25 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
         for row, obj in zip(rows, objs, strict=True):
             row.id = obj.pk
         return
-    # The ids come from the table's sequence first, so the rows go in with them and nothing is read back.
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
-            row.id = new_id
-    names = ["id", *(f.attname for f in fields)]
-    columns = ", ".join(connection.ops.quote_name(name) for name in ["id", *(f.column or f.attname for f in fields)])
-    statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        write_row = copy.write_row
+    table = connection.ops.quote_name(model._meta.db_table)
+    if hasattr(rows[0], "external_id"):
+        # Ids from the table's sequence first, so the rows go in with them and nothing is read back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [model._meta.db_table, len(rows)],
+            )
+            for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
+                row.id = new_id
+        names = ["id", *(f.attname for f in fields)]
         for row, record in zip(rows, records, strict=True):
             record["id"] = row.id
+    else:  # a deal's lines and stage history: nobody needs their ids
+        names = [f.attname for f in fields]
+    columns = ", ".join(connection.ops.quote_name(name) for name in names)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for record in records:
             write_row([record[name] for name in names])
 
 

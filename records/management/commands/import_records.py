@@ -17,7 +17,7 @@ from events.management.commands._importing import (
     workspace_get,
 )
 from records.aggregates import figures_refresh_dirty
-from records.services import UpsertResult, enqueue_figures_refresh, records_upsert
+from records.services import References, UpsertResult, enqueue_figures_refresh, records_upsert
 from records.validation import FIELDS, JSON_COLUMNS, KINDS, parse_record
 
 CHUNK_SIZE = 5000
@@ -48,13 +48,16 @@ class Command(BaseCommand):
         total = UpsertResult()
         rejected = 0
         pending: list[tuple[int, dict[str, Any]]] = []
+        references = References()  # ids of referred records, resolved once per import
         failure: str | None = None
         source = RowSource(options["file"], fields=FIELDS[kind], required=("external_id",), json_columns=JSON_COLUMNS)
 
         def flush() -> None:
             nonlocal rejected
             if pending:
-                result = records_upsert(workspace=workspace, kind=kind, items=pending, enqueue_refresh=False)
+                result = records_upsert(
+                    workspace=workspace, kind=kind, items=pending, enqueue_refresh=False, references=references
+                )
                 total.created += result.created
                 total.updated += result.updated
                 rejected += len(result.rejected)
