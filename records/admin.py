@@ -46,6 +46,7 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
             elif isinstance(record, Activity):
                 marks.account(record.account_id)
                 marks.activity(record.occurred_on)
+                marks.deal_activity(record.deal_id)
         marks.save(obj.workspace)
         workspace_id = obj.workspace_id
         transaction.on_commit(lambda: enqueue_figures_refresh(workspace_id))

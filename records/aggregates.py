@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from records.models import (
@@ -26,6 +26,7 @@ from records.models import (
     DealDayFigures,
     DealLineItem,
     DealMonthFigures,
+    OpenStageFigures,
     RecordsDirty,
     RepDayActivity,
 )
@@ -184,6 +185,53 @@ def created_month_figures(workspace: Workspace, months: Iterable[date] | None) -
         CreatedMonthFigures.objects.bulk_create(build(deals), batch_size=1000)
 
 
+def open_stage_figures(workspace: Workspace, days: Iterable[date | None] | None) -> None:
+    """Open deals per stage and close date; ``None`` in ``days`` stands for the deals without one."""
+
+    def build(deals: QuerySet[Deal]) -> list[OpenStageFigures]:
+        rows = (
+            deals.filter(state=Deal.State.OPEN)
+            .values("stage", "close_date")
+            .annotate(n=Count("id"), amount=Sum(AMOUNT), weighted=Sum(AMOUNT * F("probability")))
+            .order_by()
+        )
+        return [
+            OpenStageFigures(workspace=workspace, stage=r["stage"], close_date=r["close_date"], deals=r["n"],
+                             amount_cents=r["amount"] or 0, weighted=r["weighted"] or 0)
+            for r in rows
+        ]  # fmt: skip
+
+    if days is None:
+        OpenStageFigures.objects.filter(workspace=workspace).delete()
+        OpenStageFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
+        return
+    dated = [d for d in days if d is not None]
+    if len(dated) < len(list(days)):
+        OpenStageFigures.objects.filter(workspace=workspace, close_date=None).delete()
+        OpenStageFigures.objects.bulk_create(build(visible_deals(workspace).filter(close_date=None)), batch_size=1000)
+    for chunk in _chunks(dated):
+        OpenStageFigures.objects.filter(workspace=workspace, close_date__in=chunk).delete()
+        OpenStageFigures.objects.bulk_create(
+            build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000
+        )
+
+
+def deal_last_activity(workspace: Workspace, deal_ids: Iterable[int] | None) -> None:
+    """``Deal.last_activity_on``: the local date of the deal's latest completed, undeleted activity
+    (one probe of the (deal, occurred_on) index per deal)."""
+    latest = Subquery(
+        Activity.objects.filter(deal=OuterRef("pk"), deleted=False, completed=True)
+        .order_by("-occurred_on")
+        .values("occurred_on")[:1]
+    )
+    deals = Deal.objects.filter(workspace=workspace)
+    if deal_ids is None:
+        deals.update(last_activity_on=latest)
+        return
+    for chunk in _chunks(deal_ids):
+        deals.filter(id__in=chunk).update(last_activity_on=latest)
+
+
 def activity_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
     def build(activities: QuerySet[Activity]) -> list[RepDayActivity]:
         rows = activities.values("occurred_on", "owner_id", "kind").annotate(n=Count("id")).order_by()
@@ -227,6 +275,10 @@ def figures_refresh_dirty(*, workspace: Workspace) -> int:
             created_month_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CREATED_MONTH]})
         if Kind.ACTIVITY_DAY in keys:
             activity_day_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.ACTIVITY_DAY]})
+        if Kind.OPEN_STAGE in keys:
+            open_stage_figures(workspace, {None if k == "-" else date.fromisoformat(k) for k in keys[Kind.OPEN_STAGE]})
+        if Kind.DEAL in keys:
+            deal_last_activity(workspace, {int(k) for k in keys[Kind.DEAL]})
         for chunk in _chunks([mark_id for mark_id, _k, _key in marks]):
             RecordsDirty.objects.filter(id__in=chunk).delete()
     return len(marks)
@@ -242,6 +294,8 @@ def figures_rebuild(*, workspace: Workspace) -> None:
         close_month_figures(workspace, None)
         created_month_figures(workspace, None)
         activity_day_figures(workspace, None)
+        open_stage_figures(workspace, None)
+        deal_last_activity(workspace, None)
 
 
 def local_dates_recompute(*, workspace: Workspace) -> None:

@@ -98,6 +98,8 @@ class Deal(models.Model):
     state = models.CharField(max_length=8, choices=State.choices)
     # When the deal entered its current stage: the latest stage-history entry, else created_at.
     stage_entered_at = models.DateTimeField(editable=False)
+    # The local date of the deal's latest completed activity (kept by records.aggregates): idle deals.
+    last_activity_on = models.DateField(null=True, blank=True, editable=False)
     deleted = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -110,6 +112,8 @@ class Deal(models.Model):
             models.Index(fields=["workspace", "close_date"], name="deal_close"),
             models.Index(fields=["workspace", "amount_cents"], name="deal_amount"),
             models.Index(fields=["account", "state"], name="deal_account_state"),
+            models.Index(fields=["workspace", "state", "stage_entered_at"], name="deal_state_stage_since"),
+            models.Index(fields=["workspace", "state", "last_activity_on"], name="deal_state_last_activity"),
         ]
 
     def __str__(self) -> str:
@@ -258,6 +262,24 @@ class DealMonthFigures(models.Model):
         return f"{self.month:%Y-%m} {self.state}"
 
 
+class OpenStageFigures(models.Model):
+    """Open deals per stage and close date (empty: none): the pipeline by stage, over any close range.
+    ``weighted`` is Σ cents × probability (divide by 100)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=100)
+    close_date = models.DateField(null=True)
+    deals = models.PositiveIntegerField()
+    amount_cents = models.BigIntegerField()
+    weighted = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "close_date"], name="openstage_close")]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.close_date}"
+
+
 class CreatedMonthFigures(models.Model):
     """Deals of any state per month of creation and owner: pipeline generated."""
 
@@ -301,6 +323,8 @@ class RecordsDirty(models.Model):
         CLOSE_MONTH = "close_month"
         CREATED_MONTH = "created_month"
         ACTIVITY_DAY = "activity_day"
+        OPEN_STAGE = "open_stage"  # a close date, or "-" for deals without one
+        DEAL = "deal"  # a deal id: its last activity
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)

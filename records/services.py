@@ -84,6 +84,7 @@ class DirtyMarks:
             self.keys.add((RecordsDirty.Kind.ACCOUNT, str(account_id)))
 
     def close(self, day: date | None) -> None:
+        self.keys.add((RecordsDirty.Kind.OPEN_STAGE, day.isoformat() if day is not None else "-"))
         if day is not None:
             self.keys.add((RecordsDirty.Kind.CLOSE_DAY, day.isoformat()))
             self.keys.add((RecordsDirty.Kind.CLOSE_MONTH, day.replace(day=1).isoformat()))
@@ -95,6 +96,10 @@ class DirtyMarks:
     def activity(self, day: date | None) -> None:
         if day is not None:
             self.keys.add((RecordsDirty.Kind.ACTIVITY_DAY, day.isoformat()))
+
+    def deal_activity(self, deal_id: int | None) -> None:
+        if deal_id is not None:
+            self.keys.add((RecordsDirty.Kind.DEAL, str(deal_id)))
 
     def deal(self, deal: Deal) -> None:
         self.account(deal.account_id)
@@ -485,6 +490,7 @@ def _write_activities(
     for obj in [*new, *(o for pair in before for o in pair)]:
         marks.account(obj.account_id)
         marks.activity(obj.occurred_on)
+        marks.deal_activity(obj.deal_id)
     return len(new), len(before)
 
 

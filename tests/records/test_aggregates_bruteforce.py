@@ -20,6 +20,7 @@ from records.models import (
     DealDayFigures,
     DealLineItem,
     DealMonthFigures,
+    OpenStageFigures,
     RecordsDirty,
     RepDayActivity,
 )
@@ -58,7 +59,8 @@ def random_batch(rng, ws, round_no):
         upsert(ws, "products", [{"external_id": f"P{n}", "name": f"P{n}"} for n in range(3)])
     deals = []
     for n in rng.sample(range(25), 12):
-        item = {"external_id": f"D{n}", "account": rng.choice(accounts), "name": f"Deal {n}", "stage": "S",
+        item = {"external_id": f"D{n}", "account": rng.choice(accounts), "name": f"Deal {n}",
+                "stage": rng.choice(["Qualify", "Proposal", "Negotiation"]),
                 "created_at": moment(rng), "state": rng.choice(["open", "won", "lost"]),
                 "owner": rng.choice([*REPS, None]), "probability": rng.choice([0, 10, 55, 100]),
                 "forecast_category": rng.choice(["pipeline", "best_case", "commit", "omitted"]),
@@ -71,9 +73,11 @@ def random_batch(rng, ws, round_no):
             item = {k: v for k, v in item.items() if k == "external_id" or rng.random() < 0.5}
         deals.append(item)
     upsert(ws, "deals", deals)
+    known_deals = list(Deal.objects.filter(workspace=ws).values_list("external_id", flat=True))
     upsert(ws, "activities", [
         {"external_id": f"X{n}", "kind": rng.choice(["call", "email", "meeting", "message", "task"]),
          "owner": rng.choice(REPS), "account": rng.choice([*accounts, None]), "occurred_at": moment(rng),
+         "deal": rng.choice([None, *(d for d in known_deals)]),
          "completed": rng.random() < 0.8, "deleted": rng.random() < 0.1}
         for n in rng.sample(range(30), 15)
     ])  # fmt: skip
@@ -109,7 +113,17 @@ def expected(ws):
         created[(d.created_on.replace(day=1), d.owner_id)][0] += 1
         created[(d.created_on.replace(day=1), d.owner_id)][1] += amount
     activity = Counter((a.occurred_on, a.owner_id, a.kind) for a in acts)
-    return figures, dict(day), dict(month), dict(created), dict(activity)
+    stages = defaultdict(lambda: [0, 0, 0])
+    for d in deals:
+        if d.state == "open":
+            stages[(d.stage, d.close_date)][0] += 1
+            stages[(d.stage, d.close_date)][1] += d.amount_cents or 0
+            stages[(d.stage, d.close_date)][2] += (d.amount_cents or 0) * d.probability
+    last = {
+        d.id: max((a.occurred_on for a in acts if a.deal_id == d.id), default=None)
+        for d in Deal.objects.filter(workspace=ws)
+    }
+    return figures, dict(day), dict(month), dict(created), dict(activity), dict(stages), last
 
 
 def stored(ws):
@@ -127,7 +141,12 @@ def stored(ws):
         (r.month, r.owner_id): [r.deals, r.amount_cents] for r in CreatedMonthFigures.objects.filter(workspace=ws)
     }
     activity = {(r.day, r.owner_id, r.kind): r.activities for r in RepDayActivity.objects.filter(workspace=ws)}
-    return figures, day, month, created, activity
+    stages = {
+        (r.stage, r.close_date): [r.deals, r.amount_cents, r.weighted]
+        for r in OpenStageFigures.objects.filter(workspace=ws)
+    }
+    last = dict(Deal.objects.filter(workspace=ws).values_list("id", "last_activity_on"))
+    return figures, day, month, created, activity, stages, last
 
 
 @pytest.mark.parametrize("seed", range(4))
