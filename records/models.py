@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.models import CrmUser
 from tenancy.models import Workspace
@@ -70,7 +71,7 @@ class Product(models.Model):
 
 class Deal(models.Model):
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal state", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -149,7 +150,7 @@ class DealStageChange(models.Model):
 class Activity(models.Model):
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("activity kind", "Email")
         MEETING = "meeting", _("Meeting")
         MESSAGE = "message", _("Message")
         TASK = "task", _("Task")

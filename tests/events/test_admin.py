@@ -22,6 +22,7 @@ def test_adding_a_workspace_issues_a_key_shown_once(admin_client):
             "slug": "acme",
             "timezone": "Europe/Berlin",
             "session_timeout_minutes": 15,
+            "currency": "EUR",
             "memberships-TOTAL_FORMS": 0,
             "memberships-INITIAL_FORMS": 0,
             "ingest_keys-TOTAL_FORMS": 0,
@@ -31,6 +32,7 @@ def test_adding_a_workspace_issues_a_key_shown_once(admin_client):
     )
     assert response.status_code == 200
     workspace = Workspace.objects.get(slug="acme")
+    assert workspace.currency == "EUR"
     key = IngestKey.objects.get(workspace=workspace)
     shown = [str(m) for m in response.context["messages"] if "ik_" in str(m)]
     assert len(shown) == 1
@@ -46,6 +48,7 @@ def test_a_bad_time_zone_is_refused_with_a_message(admin_client):
             "slug": "acme",
             "timezone": "Mars/Base",
             "session_timeout_minutes": 15,
+            "currency": "USD",
             "memberships-TOTAL_FORMS": 0,
             "memberships-INITIAL_FORMS": 0,
             "ingest_keys-TOTAL_FORMS": 0,
@@ -68,6 +71,7 @@ def test_changing_the_time_zone_recomputes_the_rollups(admin_client, workspace, 
                 "slug": workspace.slug,
                 "timezone": "Asia/Shanghai",
                 "session_timeout_minutes": 15,
+                "currency": "USD",
                 "memberships-TOTAL_FORMS": 0,
                 "memberships-INITIAL_FORMS": 0,
                 "ingest_keys-TOTAL_FORMS": 1,
