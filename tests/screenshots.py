@@ -7,7 +7,7 @@ demo one, it is created first with a modest ``manage.py seed_demo``. The script 
 ``screenshots`` (a viewer of the workspace, with a fresh random password), starts ``manage.py
 runserver`` on a free port, logs in through the login page with headless Chromium driven by Playwright
 (Debian's ``/usr/bin/chromium``; Playwright's own browser download is not used), and saves
-``<tab>-1280.png`` and ``<tab>-390.png`` (full page) for the Home, Activity, Trends and Hub tabs.
+``<tab>-1280.png`` and ``<tab>-390.png`` (full page) for every tab (and the Accounts and Sales pages).
 ``--locale zh-CN`` takes them in Chinese. ``--states`` also saves the login page, the form with an invalid value, the empty state of a workspace
 without events, the API token page, and for the other tabs one user's activity, a grouped trend as a
 table, and an invalid Hub query. The run fails if a page logs a JavaScript error or a failed request,
@@ -50,12 +50,20 @@ TABS = (
     ("hub", "hub/"),
     ("users", "users/"),
     ("behaviour", "behaviour/"),
+    ("accounts", "accounts/"),
+    ("accounts-list", "accounts/list/"),
+    ("sales", "sales/"),
+    ("sales-open-pipeline", "sales/open-pipeline/"),
+    ("sales-forecast", "sales/forecast/"),
+    ("sales-adoption", "sales/adoption/"),
 )  # (file name, path under /w/<slug>/)
 TAB_STATES = (
     ("activity-user", "activity/?user=u0003"),
     ("trends-table", "trends/?feature=Leads&action=view&interval=week&measure=users&group_by=country&view=table"),
     ("hub-invalid", "hub/?start=2026-01-10&end=2025-01-01&buckets=10,5"),
     ("users-detail", "users/u0003/"),
+    ("account-detail", "accounts/ACC-0001/"),
+    ("sales-clean-house", "sales/clean-house/"),
     ("filter-sets", "users/filter-sets/"),
     (
         "filter-set-run",
