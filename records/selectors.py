@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from events.models import CrmUser
 from records.aggregates import figures_pending, visible_deals
@@ -17,21 +17,21 @@ def visible_accounts(workspace: Workspace) -> QuerySet[Account]:
     return Account.objects.filter(workspace=workspace, deleted=False)
 
 
-def rep_ids(workspace: Workspace) -> set[int]:
-    """API.md: a rep is a CRM user owning a deal or an activity. Read from the aggregates (every counted
-    deal, of any state, is in the creation-month figures; every counted activity in the day figures)."""
-    owners = set(
-        CreatedMonthFigures.objects.filter(workspace=workspace, owner__isnull=False)
-        .values_list("owner_id", flat=True)
-        .distinct()
-    )
-    owners |= set(RepDayActivity.objects.filter(workspace=workspace).values_list("owner_id", flat=True).distinct())
-    return owners
-
-
 def reps(workspace: Workspace) -> QuerySet[CrmUser]:
-    """Every rep of the workspace, by external id."""
-    return CrmUser.objects.filter(Q(workspace=workspace) & Q(id__in=rep_ids(workspace))).order_by("external_id")
+    """API.md: a rep is a CRM user owning a deal or an activity; every rep of the workspace, by external
+    id. Read from the aggregates (every counted deal, of any state, is in the creation-month figures;
+    every counted activity in the activity-day figures), asked per CRM user of the workspace through
+    their owner indexes (``EXISTS``): a few index probes per user, where a ``DISTINCT`` over the
+    activity-day figures reads every row of them (50–100 ms at 1M deals)."""
+    owns = Exists(CreatedMonthFigures.objects.filter(workspace=workspace, owner=OuterRef("pk"))) | Exists(
+        RepDayActivity.objects.filter(workspace=workspace, owner=OuterRef("pk"))
+    )
+    return CrmUser.objects.filter(workspace=workspace).filter(owns).order_by("external_id")
+
+
+def rep_ids(workspace: Workspace) -> set[int]:
+    """The ids of ``reps``."""
+    return set(reps(workspace).values_list("id", flat=True))
 
 
 def stuck_thresholds(workspace: Workspace) -> tuple[dict[str, int], int]:

@@ -113,7 +113,9 @@ class SalesStuckSerializer(SalesDealBaseSerializer):
 
 class SalesIdleSerializer(SalesDealBaseSerializer):
     amount = money_field(allow_null=True)
-    days_idle = serializers.IntegerField(allow_null=True, help_text="null: no completed activity on the deal, ever.")
+    days_idle = serializers.IntegerField(
+        allow_null=True, help_text="null: no completed activity on the deal up to as_of."
+    )
 
 
 class SalesPipelineListsFlagSerializer(serializers.Serializer):

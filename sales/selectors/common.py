@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
-from events.models import CrmUser
 from records.aggregates import AMOUNT
-from records.models import CreatedMonthFigures, Deal, DealMonthFigures, RepDayActivity, Target
-from records.selectors import visible_deals
+from records.models import Deal, DealMonthFigures, Target
+from records.selectors import reps, visible_deals
 from tenancy.models import Workspace
 
 # A JSON answer lists at most this many rows of a list that can grow with the data (stuck, idle and
@@ -31,15 +30,9 @@ class Rep:
 
 
 def rep_list(workspace: Workspace) -> list[Rep]:
-    """Every rep, by external id: as ``records.selectors.reps`` (a CRM user owning a counted deal — in the
-    creation-month figures — or a counted activity — in the activity-day figures), asked per CRM user of
-    the workspace through the aggregates' owner indexes (``EXISTS``): a few index probes per user
-    where a ``DISTINCT`` over the activity-day figures reads every row of them (50–100 ms at 1M deals)."""
-    owners = Exists(CreatedMonthFigures.objects.filter(owner=OuterRef("pk"))) | Exists(
-        RepDayActivity.objects.filter(owner=OuterRef("pk"))
-    )
-    users = CrmUser.objects.filter(workspace=workspace).filter(owners).order_by("external_id")
-    return [Rep(*row) for row in users.values_list("id", "external_id", "name")]
+    """Every rep (``records.selectors.reps``: a CRM user owning a counted deal or a counted activity),
+    by external id."""
+    return [Rep(*row) for row in reps(workspace).values_list("id", "external_id", "name")]
 
 
 @dataclass(frozen=True)

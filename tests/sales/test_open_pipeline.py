@@ -95,6 +95,33 @@ def test_stuck_counts_days_from_the_last_stage_entry(pipeline, member_client):
     assert [d["external_id"] for d in earlier["stuck"]] == ["S3"]
 
 
+def test_stuck_uses_each_stage_s_threshold(pipeline, make_workspace, member_client):
+    from records.models import StageThreshold
+
+    StageThreshold.objects.create(workspace=pipeline, stage="Proposal", days=29)
+    StageThreshold.objects.create(workspace=pipeline, stage="Qualify", days=166)
+    other = make_workspace("other")[0]
+    StageThreshold.objects.create(workspace=other, stage="Negotiation", days=400)  # not this workspace's
+    answer = get(member_client(pipeline), pipeline, "open-pipeline", as_of=AS_OF)
+    # S1 Negotiation (no row here: 30): 31 days > 30, stuck. S2 Proposal (29): 30 days > 29, stuck.
+    # S3 Qualify (166): 166 days, not more: not stuck; S5 Qualify: 10 days.
+    # Longest first, by the moment entered: S1 at 05-30 15:30 UTC (local 05-30), S2 at 05-30 16:30 UTC
+    # (local 05-31).
+    assert [(d["external_id"], d["stage"], d["days_in_stage"]) for d in answer["stuck"]] == [
+        ("S1", "Negotiation", 31),
+        ("S2", "Proposal", 30),
+    ]
+    # A day later S3 has 167 days in Qualify: stuck, and first (in its stage since 01-15).
+    later = get(member_client(pipeline), pipeline, "open-pipeline", as_of="2025-07-01")
+    assert [(d["external_id"], d["days_in_stage"]) for d in later["stuck"]] == [("S3", 167), ("S1", 32), ("S2", 31)]
+    # A threshold of 0 days: every deal in the stage since before as_of (S3 since 01-15, S5 since 06-20).
+    StageThreshold.objects.filter(workspace=pipeline, stage="Qualify").update(days=0)
+    answer = get(member_client(pipeline), pipeline, "open-pipeline", as_of=AS_OF)
+    assert [(d["external_id"], d["days_in_stage"]) for d in answer["stuck"]] == [
+        ("S3", 166), ("S1", 31), ("S2", 30), ("S5", 10)
+    ]  # fmt: skip
+
+
 def test_idle_never_worked_on_first_then_the_longest(pipeline, member_client):
     answer = get(member_client(pipeline), pipeline, "open-pipeline", as_of=AS_OF)
     assert [(d["external_id"], d["days_idle"]) for d in answer["idle"]] == [
@@ -108,6 +135,23 @@ def test_idle_never_worked_on_first_then_the_longest(pipeline, member_client):
     # One day later S2's email (06-17) is 14 days old too.
     later = get(member_client(pipeline), pipeline, "open-pipeline", as_of="2025-07-01")
     assert ("S2", 14) in [(d["external_id"], d["days_idle"]) for d in later["idle"]]
+
+
+def test_idle_as_of_a_past_day_counts_only_the_activities_up_to_it(pipeline, member_client):
+    client = member_client(pipeline)
+    # On 06-14 every open deal has been worked on since (S1 06-16, S2 06-17, S5 07-05): what counts is
+    # the last completed activity up to 06-14. S1, S2: none then (never worked on, by external id), S3:
+    # none at all; S5: 06-01 = as_of − 13, inside the 14 days (06-01 … 06-14): not idle.
+    answer = get(client, pipeline, "open-pipeline", as_of="2025-06-14")
+    assert [(d["external_id"], d["days_idle"]) for d in answer["idle"]] == [("S1", None), ("S2", None), ("S3", None)]
+    url = f"/api/v1/workspaces/{pipeline.slug}/sales/open-pipeline"
+    csv = client.get(url, {"as_of": "2025-06-14", "format": "csv", "table": "idle"}).content.decode().splitlines()
+    assert [line.split(",")[0] for line in csv[1:]] == ["S1", "S2", "S3"]
+    # A day later S5's 06-01 is 14 days old: idle, after the never-worked-on ones.
+    answer = get(client, pipeline, "open-pipeline", as_of="2025-06-15")
+    assert [(d["external_id"], d["days_idle"]) for d in answer["idle"]] == [
+        ("S1", None), ("S2", None), ("S3", None), ("S5", 14)
+    ]  # fmt: skip
 
 
 def test_start_and_end_filter_the_close_date(pipeline, member_client):
