@@ -121,7 +121,7 @@ def overview_tables(answer: selectors.Overview) -> dict[str, list[dict[str, Any]
                 "deals": c.deals,
                 "amount": cents_text(c.amount_cents),
             }
-            for c in answer.closing_this_month
+            for c in answer.closing_this_month.rows
         ],
         "revenue_by_month": [
             {"month": m.month.isoformat(), "revenue": cents_text(m.revenue_cents)} for m in answer.revenue_by_month
@@ -162,6 +162,7 @@ def overview_json(answer: selectors.Overview, query: Any) -> dict[str, Any]:
         "revenue_to_date": cents_text(kpis.revenue_cents),
         "new_accounts_6m": kpis.new_accounts_6m,
         **overview_tables(answer),
+        "truncated": {"closing_this_month": answer.closing_this_month.truncated},
     }
 
 

@@ -30,7 +30,7 @@ from accounts.filters import filter_accounts
 from accounts.rules import RULES, Rule, rule_condition
 from records.aggregates import next_month
 from records.models import Account, Activity, Deal, DealLineItem, DealMonthFigures
-from records.selectors import visible_accounts, visible_deals
+from records.selectors import LIST_CAP, Capped, capped_rows, visible_accounts, visible_deals
 from tenancy.models import Workspace
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class Products:
 class Overview:
     kpis: Kpis
     top_accounts: list[TopAccount]
-    closing_this_month: list[ClosingAccount]
+    closing_this_month: Capped[ClosingAccount]
     revenue_by_month: list[MonthRevenue]
     acquisition: list[MonthAccounts]
     top_industries: list[IndustryCount]
@@ -228,22 +228,25 @@ def revenue_bands(query: OverviewQuery, corrections: dict[int, int] | None = Non
     return [Band(low, bands[n + 1] if n + 1 < len(bands) else None, counts[n]) for n, low in enumerate(bands)]
 
 
-def closing_this_month(query: OverviewQuery) -> list[ClosingAccount]:
+def closing_this_month(query: OverviewQuery, limit: int | None = LIST_CAP) -> Capped[ClosingAccount]:
     """Per overview account with open deals closing in as_of's month: the earliest close date, their
-    number and sum; earliest first (ties by name, then external id)."""
+    number and sum; earliest first (ties by name, then external id). The first ``limit`` (None: all):
+    at a million deals some 20,000 accounts have one closing in a month."""
     rows = (
         overview_deals(query)
         .filter(state=Deal.State.OPEN, close_date__gte=query.month, close_date__lte=query.month_end)
         .values("account_id", "account__external_id", "account__name")
         .annotate(first=Min("close_date"), n=Count("id"), amount=Sum("amount_cents"))
-        .order_by()
+        .order_by("first", "account__name", "account__external_id")
     )
-    result = [
-        ClosingAccount(r["account__external_id"], r["account__name"], r["first"], r["n"], r["amount"] or 0)
-        for r in rows
-    ]
-    result.sort(key=lambda r: (r.close_date, r.name, r.external_id))
-    return result
+    found, more = capped_rows(rows, limit)
+    return Capped(
+        [
+            ClosingAccount(r["account__external_id"], r["account__name"], r["first"], r["n"], r["amount"] or 0)
+            for r in found
+        ],
+        more,
+    )
 
 
 def revenue_by_month(query: OverviewQuery) -> list[MonthRevenue]:
@@ -346,13 +349,14 @@ def product_figures(query: OverviewQuery, limit: int = TOP_PRODUCTS) -> Products
     return Products(top[:limit], rising[:limit])
 
 
-def overview(query: OverviewQuery) -> Overview:
-    """Every figure of the overview (API ``accounts/overview``)."""
+def overview(query: OverviewQuery, closing_limit: int | None = LIST_CAP) -> Overview:
+    """Every figure of the overview (API ``accounts/overview``); the first ``closing_limit`` accounts
+    closing this month (None: all)."""
     corrections = revenue_corrections(query)
     return Overview(
         kpis=overview_kpis(query, corrections),
         top_accounts=top_accounts(query, corrections),
-        closing_this_month=closing_this_month(query),
+        closing_this_month=closing_this_month(query, closing_limit),
         revenue_by_month=revenue_by_month(query),
         acquisition=acquisition(query),
         top_industries=top_industries(query),

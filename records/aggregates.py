@@ -33,6 +33,7 @@ from records.models import (
 from tenancy.models import Workspace
 
 CHUNK = 900  # keys per IN (…): under SQLite's default variable limit with room for the other parameters
+REFRESH_ALL = 50_000  # marked accounts or deals beyond which all of them are recomputed at once
 
 AMOUNT = Coalesce(F("amount_cents"), Value(0))
 
@@ -251,6 +252,29 @@ def activity_day_figures(workspace: Workspace, days: Iterable[date] | None) -> N
         RepDayActivity.objects.bulk_create(build(counted.filter(occurred_on__in=chunk)), batch_size=1000)
 
 
+def marked_ids(model: type[Account | Deal], workspace: Workspace, keys: Iterable[str]) -> set[int] | None:
+    """The ids of the workspace's accounts or deals inside the marked ranges (``"17"``, ``"1024-2047"``;
+    ``records.services.id_ranges``); None (recompute them all) when that is more than ``REFRESH_ALL``
+    of them: one statement over the table then costs less than thousands over parts of it."""
+    ids: set[int] = set()
+    ranges: list[tuple[int, int]] = []
+    for key in keys:
+        low, _, high = key.partition("-")
+        if high:
+            ranges.append((int(low), int(high)))
+        else:
+            ids.add(int(low))
+    rows = model._default_manager.filter(workspace=workspace)
+    for start in range(0, len(ranges), 50):
+        within = Q()
+        for first, last in ranges[start : start + 50]:
+            within |= Q(id__gte=first, id__lte=last)
+        ids.update(rows.filter(within).values_list("id", flat=True)[: REFRESH_ALL + 1])
+        if len(ids) > REFRESH_ALL:
+            return None
+    return ids
+
+
 # --- entry points -------------------------------------------------------------------------------------------
 
 
@@ -266,7 +290,7 @@ def figures_refresh_dirty(*, workspace: Workspace) -> int:
             keys.setdefault(kind, set()).add(key)
         Kind = RecordsDirty.Kind
         if Kind.ACCOUNT in keys:
-            account_figures(workspace, {int(k) for k in keys[Kind.ACCOUNT]})
+            account_figures(workspace, marked_ids(Account, workspace, keys[Kind.ACCOUNT]))
         if Kind.CLOSE_DAY in keys:
             close_day_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CLOSE_DAY]})
         if Kind.CLOSE_MONTH in keys:
@@ -278,7 +302,7 @@ def figures_refresh_dirty(*, workspace: Workspace) -> int:
         if Kind.OPEN_STAGE in keys:
             open_stage_figures(workspace, {None if k == "-" else date.fromisoformat(k) for k in keys[Kind.OPEN_STAGE]})
         if Kind.DEAL in keys:
-            deal_last_activity(workspace, {int(k) for k in keys[Kind.DEAL]})
+            deal_last_activity(workspace, marked_ids(Deal, workspace, keys[Kind.DEAL]))
         for chunk in _chunks([mark_id for mark_id, _k, _key in marks]):
             RecordsDirty.objects.filter(id__in=chunk).delete()
     return len(marks)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from events.models import CrmUser
@@ -40,3 +43,29 @@ def stuck_thresholds(workspace: Workspace) -> tuple[dict[str, int], int]:
         dict(StageThreshold.objects.filter(workspace=workspace).values_list("stage", "days")),
         DEFAULT_STUCK_DAYS,
     )
+
+
+# A JSON answer lists at most this many rows of a list that can grow with the data (stuck, idle and
+# past-due deals, deals missing an amount or a close date, ownerless accounts, duplicate groups,
+# accounts closing this month) and says when it left some out (``truncated``); ``format=csv`` gives
+# the whole list.
+LIST_CAP = 500
+
+
+@dataclass(frozen=True)
+class Capped[T]:
+    """A list cut to its first rows when it is longer (``truncated``): a JSON answer shows at most
+    ``LIST_CAP`` of them, a page fewer; the CSV has them all."""
+
+    rows: list[T]
+    truncated: bool = False
+
+
+def capped_rows(queryset: QuerySet[Any], limit: int | None) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of an ordered ``values()`` queryset: the first ``limit`` (None: all), and whether there
+    are more. One more row is read to know; the list is never counted whole (with an order an index
+    gives, the database stops after the rows asked for)."""
+    if limit is None:
+        return list(queryset), False
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit

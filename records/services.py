@@ -73,15 +73,47 @@ class UpsertResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
+# Accounts and deals a batch touched are marked as ranges of ids, at most this many per kind: an import
+# chunk touches thousands (new accounts have consecutive ids; activities name deals at random), and
+# one mark per id cost the import as much as storing its rows.
+MAX_ID_RANGES = 100
+
+
+def id_ranges(ids: Iterable[int], most: int) -> list[tuple[int, int]]:
+    """``ids`` as inclusive ranges ``(low, high)`` of consecutive ids; when there are more than ``most``,
+    as aligned blocks of 2, 4, 8… ids, widened until at most ``most`` remain. A range may so cover ids
+    nobody touched: refreshing those is only work, never a wrong figure."""
+    blocks = sorted(set(ids))
+    size = 1
+    while True:
+        ranges: list[tuple[int, int]] = []
+        for block in blocks:
+            if ranges and ranges[-1][1] == block - 1:
+                ranges[-1] = (ranges[-1][0], block)
+            else:
+                ranges.append((block, block))
+        if len(ranges) <= most:
+            return [(low * size, high * size + size - 1) for low, high in ranges]
+        size *= 2
+        blocks = sorted({block // 2 for block in blocks})
+
+
+def range_key(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
+
+
 @dataclass
 class DirtyMarks:
-    """Aggregate keys a batch touched (``RecordsDirty.Kind``)."""
+    """Aggregate keys a batch touched (``RecordsDirty.Kind``); accounts and deals by ranges of ids
+    (``id_ranges``)."""
 
     keys: set[tuple[str, str]] = field(default_factory=set)
+    account_ids: set[int] = field(default_factory=set)
+    deal_ids: set[int] = field(default_factory=set)
 
     def account(self, account_id: int | None) -> None:
         if account_id is not None:
-            self.keys.add((RecordsDirty.Kind.ACCOUNT, str(account_id)))
+            self.account_ids.add(account_id)
 
     def close(self, day: date | None) -> None:
         self.keys.add((RecordsDirty.Kind.OPEN_STAGE, day.isoformat() if day is not None else "-"))
@@ -99,22 +131,30 @@ class DirtyMarks:
 
     def deal_activity(self, deal_id: int | None) -> None:
         if deal_id is not None:
-            self.keys.add((RecordsDirty.Kind.DEAL, str(deal_id)))
+            self.deal_ids.add(deal_id)
 
     def deal(self, deal: Deal) -> None:
         self.account(deal.account_id)
         self.close(deal.close_date)
         self.created(deal.created_on)
 
+    def any(self) -> bool:
+        return bool(self.keys or self.account_ids or self.deal_ids)
+
     def save(self, workspace: Workspace) -> None:
+        for kind, ids in ((RecordsDirty.Kind.ACCOUNT, self.account_ids), (RecordsDirty.Kind.DEAL, self.deal_ids)):
+            self.keys.update((kind, range_key(low, high)) for low, high in id_ranges(ids, MAX_ID_RANGES))
+            ids.clear()
         if connection.vendor == "postgresql" and self.keys:
-            # One statement whatever the number of marks (an import chunk marks thousands).
-            kinds, keys = zip(*sorted(self.keys), strict=True)
+            # One statement and one text parameter whatever the number of marks (an import chunk
+            # marks thousands; an array of strings costs more to send than the insert to run).
+            # Kinds and keys hold neither spaces nor line breaks.
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {RecordsDirty._meta.db_table} (workspace_id, kind, key) "
-                    "SELECT %s, k, v FROM unnest(%s::text[], %s::text[]) AS t(k, v) ON CONFLICT DO NOTHING",
-                    [workspace.pk, list(kinds), list(keys)],
+                    "SELECT %s, split_part(m, ' ', 1), split_part(m, ' ', 2) "
+                    "FROM unnest(string_to_array(%s, E'\\n')) AS m ON CONFLICT DO NOTHING",
+                    [workspace.pk, "\n".join(f"{kind} {key}" for kind, key in sorted(self.keys))],
                 )
             return
         RecordsDirty.objects.bulk_create(
@@ -238,8 +278,9 @@ def _upsert(
         marks = DirtyMarks()
         writer = _WRITERS[kind]
         created, updated = writer(workspace, merged, existing, resolved, marks)
+        touched = marks.any()
         marks.save(workspace)
-        if marks.keys and enqueue_refresh:
+        if touched and enqueue_refresh:
             transaction.on_commit(lambda: enqueue_figures_refresh(workspace.id))
     result.created, result.updated = created, updated
     return result
@@ -315,15 +356,16 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
         return
     fields, defaults = _insert_fields(model)
     now = timezone.now()
-    stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    records = [{**defaults, **vars(row), **dict.fromkeys(stamped, now)} for row in rows]
+    stamped = {f.attname: now for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+    base = {**defaults, **stamped}  # a row sets none of the stamped fields
     if connection.vendor != "postgresql":
-        objs = [model(**record) for record in records]
+        objs = [model(**(base | vars(row))) for row in rows]
         model._default_manager.bulk_create(objs, batch_size=500)
         for row, obj in zip(rows, objs, strict=True):
             row.id = obj.pk
         return
     table = connection.ops.quote_name(model._meta.db_table)
+    names = [f.attname for f in fields]
     if hasattr(rows[0], "external_id"):
         # Ids from the table's sequence first, so the rows go in with them and nothing is read back.
         with connection.cursor() as cursor:
@@ -333,15 +375,13 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
             )
             for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
                 row.id = new_id
-        names = ["id", *(f.attname for f in fields)]
-        for row, record in zip(rows, records, strict=True):
-            record["id"] = row.id
-    else:  # a deal's lines and stage history: nobody needs their ids
-        names = [f.attname for f in fields]
+        names = ["id", *names]
+    # else a deal's lines and stage history: nobody needs their ids
     columns = ", ".join(connection.ops.quote_name(name) for name in names)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         write_row = copy.write_row
-        for record in records:
+        for row in rows:
+            record = base | vars(row)
             write_row([record[name] for name in names])
 
 

@@ -93,6 +93,10 @@ class OverviewRisingProductSerializer(serializers.Serializer):
     increase = Amount()
 
 
+class OverviewListsFlagSerializer(serializers.Serializer):
+    closing_this_month = serializers.BooleanField()
+
+
 class AccountsOverviewSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     period = OverviewDayRangeSerializer(help_text="The products' period: days ending on as_of.")
@@ -109,6 +113,7 @@ class AccountsOverviewSerializer(serializers.Serializer):
     revenue_bands = OverviewRevenueBandSerializer(many=True)
     top_products = OverviewTopProductSerializer(many=True)
     rising_products = OverviewRisingProductSerializer(many=True)
+    truncated = OverviewListsFlagSerializer(help_text="true: the list shows its first 500 rows; CSV has them all.")
 
 
 class AccountListRowSerializer(serializers.Serializer):

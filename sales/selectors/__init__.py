@@ -2,6 +2,7 @@
 (``sales.queries``), sums over periods from the records' aggregates and reads deals only through
 indexed, bounded filters."""
 
+from records.selectors import LIST_CAP, Capped
 from sales.selectors.activity import KINDS, ActivityReport, Counts, RepActivity, WeekRow, rep_activity
 from sales.selectors.clean_house import (
     AccountRow,
@@ -15,7 +16,7 @@ from sales.selectors.clean_house import (
     ownerless_accounts,
     past_due,
 )
-from sales.selectors.common import LIST_CAP, Capped, DealRow, Rep, rep_list
+from sales.selectors.common import DealRow, Rep, rep_list
 from sales.selectors.months import (
     CATEGORIES,
     CategoryFigures,

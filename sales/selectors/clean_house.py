@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Count
 
 from records.models import Account, Deal
-from records.selectors import visible_accounts, visible_deals
-from sales.selectors.common import Capped, DealRow, capped_rows, deal_row, deal_rows
+from records.selectors import Capped, capped_rows, visible_accounts, visible_deals
+from sales.selectors.common import DealRow, deal_row, deal_rows
 
 if TYPE_CHECKING:
     from sales.queries import CleanHouseQuery

@@ -13,13 +13,8 @@ from django.db.models import QuerySet, Sum
 
 from records.aggregates import AMOUNT
 from records.models import Deal, DealMonthFigures, Target
-from records.selectors import reps, visible_deals
+from records.selectors import capped_rows, reps, visible_deals
 from tenancy.models import Workspace
-
-# A JSON answer lists at most this many rows of a list that can grow with the data (stuck, idle and
-# past-due deals, deals missing an amount or a close date, ownerless accounts, duplicate groups) and
-# says when it left some out (``truncated``); ``format=csv`` gives the whole list.
-LIST_CAP = 500
 
 
 @dataclass(frozen=True)
@@ -33,25 +28,6 @@ def rep_list(workspace: Workspace) -> list[Rep]:
     """Every rep (``records.selectors.reps``: a CRM user owning a counted deal or a counted activity),
     by external id."""
     return [Rep(*row) for row in reps(workspace).values_list("id", "external_id", "name")]
-
-
-@dataclass(frozen=True)
-class Capped[T]:
-    """A list cut to its first rows when it is longer (``truncated``): a JSON answer shows at most
-    ``LIST_CAP`` of them, a page fewer; the CSV has them all."""
-
-    rows: list[T]
-    truncated: bool = False
-
-
-def capped_rows(queryset: QuerySet[Any], limit: int | None) -> tuple[list[dict[str, Any]], bool]:
-    """The rows of an ordered ``values()`` queryset: the first ``limit`` (None: all), and whether there
-    are more. One more row is read to know; the list is never counted whole (with an order an index
-    gives, the database stops after the rows asked for)."""
-    if limit is None:
-        return list(queryset), False
-    rows = list(queryset[: limit + 1])
-    return rows[:limit], len(rows) > limit
 
 
 # --- deal rows -------------------------------------------------------------------------------------------------

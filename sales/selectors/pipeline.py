@@ -23,8 +23,8 @@ from django.db.models.functions import Cast
 from events.periods import local_midnight_utc
 from records.figures import weighted_cents
 from records.models import DEFAULT_STUCK_DAYS, Activity, Deal, OpenStageFigures
-from records.selectors import stuck_thresholds, visible_deals
-from sales.selectors.common import DEAL_FIELDS, Capped, DealRow, deal_row, deal_rows
+from records.selectors import Capped, stuck_thresholds, visible_deals
+from sales.selectors.common import DEAL_FIELDS, DealRow, deal_row, deal_rows
 
 if TYPE_CHECKING:
     from sales.queries import OpenPipelineQuery

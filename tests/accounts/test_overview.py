@@ -177,3 +177,20 @@ def test_bad_parameters_are_a_400_naming_them(api, params, field):
 def test_a_non_member_gets_404(shanghai, member_client):
     client = member_client(None, username="stranger")
     assert client.get("/api/v1/workspaces/sh/accounts/overview").status_code == 404
+
+
+def test_a_long_closing_list_is_cut_in_json_and_whole_in_csv(api, monkeypatch):
+    """At a million deals some 20,000 accounts close a deal in a month: JSON lists the first ``LIST_CAP``
+    in order and says so; the CSV of that list has every account."""
+    import accounts.api.views
+
+    monkeypatch.setattr(accounts.api.views, "LIST_CAP", 1)
+    body = get(api, "sh", as_of=AS_OF, days=28)
+    assert [row["external_id"] for row in body["closing_this_month"]] == ["A2"]  # Feb 3 before A1's Feb 12
+    assert body["truncated"] == {"closing_this_month": True}
+    response = api.get(
+        "/api/v1/workspaces/sh/accounts/overview", {"as_of": AS_OF, "format": "csv", "table": "closing_this_month"}
+    )
+    assert [line.split(",")[0] for line in response.content.decode().splitlines()[1:]] == ["A2", "A1"]
+    monkeypatch.setattr(accounts.api.views, "LIST_CAP", 2)
+    assert get(api, "sh", as_of=AS_OF, days=28)["truncated"] == {"closing_this_month": False}

@@ -43,12 +43,24 @@ def test_the_overview_page(busy):
         "/api/v1/workspaces/sh/accounts/overview?as_of=2026-02-28&amp;days=28&amp;table=top_accounts&amp;format=csv"
         in html
     )
-    # Closing this month in date order: Beta (Feb 3) before Alpha (Feb 12).
+    # Closing this month in date order: Beta (Feb 3) before Alpha (Feb 12), all shown.
     assert html.index("Feb 3, 2026") < html.index("Feb 12, 2026")
+    assert "the CSV has them all" not in html
     assert "Widget" in html and "Retail" in html and 'id="suggested-segments"' in html
     assert 'class="tab is-active" href="/w/sh/accounts/' in html
     # The tab bar carries only the period to other tabs.
     assert "/w/sh/users/?as_of=2026-02-28&amp;days=28" in html
+
+
+def test_the_overview_page_shows_the_first_accounts_closing_and_links_the_whole_list(busy, monkeypatch):
+    import accounts.views
+
+    monkeypatch.setattr(accounts.views, "CLOSING_ROWS", 1)
+    html = login(busy).get(reverse("accounts-tab", kwargs={"slug": "sh"}), {"as_of": AS_OF, "days": "28"}).content
+    html = html.decode()
+    assert "Feb 3, 2026" in html and "Feb 12, 2026" not in html
+    assert "Showing the first 1; the CSV has them all." in html
+    assert "table=closing_this_month&amp;format=csv" in html
 
 
 def test_the_overview_charts(busy):

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+import records.aggregates
+import records.services
 from records.aggregates import figures_rebuild, figures_refresh_dirty, local_dates_recompute
 from records.models import (
     Account,
@@ -150,7 +152,11 @@ def stored(ws):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_dirty_refreshes_equal_a_recomputation(make_workspace, seed):
+def test_dirty_refreshes_equal_a_recomputation(make_workspace, seed, monkeypatch):
+    if seed < 2:
+        # Accounts and deals marked as one widened range each, and recomputed whole past 3 of them.
+        monkeypatch.setattr(records.services, "MAX_ID_RANGES", 1)
+        monkeypatch.setattr(records.aggregates, "REFRESH_ALL", 3)
     rng = random.Random(seed)
     a, _ = make_workspace("a", tz="America/New_York")
     b, _ = make_workspace("b", tz="Asia/Shanghai")
@@ -186,3 +192,20 @@ def test_a_time_zone_change_moves_local_dates_and_figures(make_workspace):
     figures_rebuild(workspace=ws)
     assert Deal.objects.get(workspace=ws).created_on == date(2026, 2, 1)
     assert CreatedMonthFigures.objects.get(workspace=ws).month == date(2026, 2, 1)
+
+
+def test_marked_ids_become_few_ranges_covering_them_all():
+    from records.services import id_ranges
+
+    assert id_ranges([5, 3, 4, 9], 5) == [(3, 5), (9, 9)]
+    assert id_ranges([5, 3, 4, 9], 1) == [(0, 11)]  # blocks of 4 ids: 0–3, 4–7, 8–11, one run
+    assert id_ranges([], 3) == []
+    rng = random.Random(7)
+    for _ in range(300):
+        ids = {rng.randrange(1, 5000) for _ in range(rng.randrange(1, 400))}
+        most = rng.randrange(1, 60)
+        ranges = id_ranges(ids, most)
+        assert len(ranges) <= most
+        assert all(any(low <= i <= high for low, high in ranges) for i in ids)
+        assert all(any(low <= i <= high for i in ids) for low, high in ranges)  # none is empty
+        assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # ordered, apart

@@ -305,3 +305,62 @@ def test_stuck_thresholds_default_to_30_days_and_are_set_per_stage(two):
     StageThreshold.objects.create(workspace=a, stage="Negotiation", days=10)
     assert stuck_thresholds(a) == ({"Negotiation": 10}, 30)
     assert stuck_thresholds(b) == ({}, 30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_records_stores_chunks_behind_the_reading_in_order(make_workspace, tmp_path, monkeypatch):
+    """Outside a transaction ``import_records`` stores each chunk on a writer thread (its own
+    connection) while it reads the next: the same rows and line numbers as in turn, a later line still
+    updating an earlier chunk's row, and a writer's error raised, with the chunks before it kept."""
+    import threading
+
+    from records.management.commands import import_records
+
+    (a, _), (b, _) = make_workspace("acme"), make_workspace("other")
+    for ws in (a, b):
+        crm_users(ws, [{"external_id": "rep1"}])
+    monkeypatch.setattr(import_records, "CHUNK_SIZE", 2)
+    writers: set[int] = set()
+    upsert = import_records.records_upsert
+
+    def recording_upsert(**kwargs):
+        writers.add(threading.get_ident())
+        return upsert(**kwargs)
+
+    monkeypatch.setattr(import_records, "records_upsert", recording_upsert)
+    rows = [
+        "A1,Acme,rep1,2026-01-05", "A2,Beta,rep1,2026-01-05",  # chunk 1
+        "A3,Gamma,ghost,2026-01-05",  # line 4: the writer rejects it (unknown owner)
+        "A4,,rep1,2026-01-05",  # line 5: parsing rejects it
+        "A5,Epsilon,rep1,2026-01-05", "A1,Acme Renamed,rep1,2026-01-05",  # updates chunk 1's A1
+        "A6,Zeta,,2026-01-05",
+    ]  # fmt: skip
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text("external_id,name,owner,created_at\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    threads_before = threading.active_count()
+    out, err = run("import_records", "accounts", str(csv_file), workspace="acme")
+    assert out[-1] == "created=4 updated=1 rejected=2"
+    # Parsing reports line 5 as it reads it; the writer's rejection of line 4 comes with its chunk.
+    assert sorted(line.split(":")[0] for line in err.splitlines()) == ["line 4", "line 5"]
+    assert "line 4: owner: No CRM user with external id 'ghost'" in err
+    assert writers and threading.get_ident() not in writers
+    assert dict(Account.objects.filter(workspace=a).values_list("external_id", "name")) == {
+        "A1": "Acme Renamed", "A2": "Beta", "A5": "Epsilon", "A6": "Zeta"}  # fmt: skip
+    assert not Account.objects.filter(workspace=b).exists()
+    assert AccountFigures.objects.filter(account__workspace=a).count() == 4  # refreshed at the end
+    assert threading.active_count() == threads_before  # the writer thread is gone
+
+    calls = []
+
+    def failing_upsert(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return upsert(**kwargs)
+
+    monkeypatch.setattr(import_records, "records_upsert", failing_upsert)
+    csv_file.write_text("external_id,name,created_at\nB1,One,2026-01-05\nB2,Two,2026-01-05\nB3,Three,2026-01-05\n")
+    with pytest.raises(RuntimeError, match="went away"):
+        run("import_records", "accounts", str(csv_file), workspace="other")
+    assert list(Account.objects.filter(workspace=b).values_list("external_id", flat=True)) == ["B1", "B2"]
+    assert threading.active_count() == threads_before

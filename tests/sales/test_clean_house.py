@@ -123,3 +123,30 @@ def test_each_list_as_csv_whole(messy, member_client, monkeypatch):
         "智云科技,B1,智云科技有限公司",
         "智云科技,B2,智云科技",
     ]
+
+
+def test_the_ascii_shortcut_of_the_duplicate_key_matches_the_unicode_rule():
+    """Most names are ASCII and take a shortcut (lower() and string.punctuation); on random ASCII
+    names, with legal suffixes and odd spacing mixed in, it gives exactly the general rule's key."""
+    import random
+    import unicodedata
+
+    from records.names import LEGAL_ENDINGS, LEGAL_WORDS, duplicate_key
+
+    def general(name: str) -> str:
+        text = unicodedata.normalize("NFKC", name).casefold()
+        text = " ".join("".join(ch for ch in text if unicodedata.category(ch)[0] not in "PS").split())
+        while True:
+            head, _, last = text.rpartition(" ")
+            if last in LEGAL_WORDS:
+                text = head
+            elif ending := next((e for e in LEGAL_ENDINGS if text.endswith(e)), None):
+                text = text[: -len(ending)].rstrip()
+            else:
+                return text
+
+    rng = random.Random(19)
+    pieces = ["Acme", "INC", "Inc.", "co", "Ltd", "&", "-", "'", " ", "  ", "\t", "GmbH", "x_y", "A.G.", "s.a", "\x1f"]
+    for _ in range(3000):
+        name = "".join(rng.choice(pieces + [chr(rng.randrange(128))]) for _ in range(rng.randrange(1, 8)))
+        assert name.isascii() and duplicate_key(name) == general(name), repr(name)

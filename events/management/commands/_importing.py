@@ -14,11 +14,13 @@ import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
 from django.core.management.base import CommandError, OutputWrapper
+from django.db import connection, connections, reset_queries
 
 from events.validation import json_loads_bounded
 from tenancy.models import Workspace
@@ -470,3 +472,52 @@ class Progress:
             self.update()
             self.bar.close()
             self.bar = None
+
+
+class ChunkWriter[Chunk, Result]:
+    """Stores the chunks of an import in order, one at a time, behind the reading.
+
+    Outside a transaction the chunks are written on one background thread with its own database
+    connection: while the database stores chunk N, this thread reads and validates chunk N+1, so the
+    server's work and Python's overlap instead of taking turns (most of an import's time is one or the
+    other). One chunk is in flight at most, which keeps the order of the chunks, and the memory to two.
+    Inside a caller's transaction (a test, a script's ``atomic``) a second connection would not see it,
+    so the chunks are written here, in turn.
+
+    ``submit`` and ``close`` return the results of the chunks finished since the last call; an error of
+    the writer is raised from them.
+    """
+
+    def __init__(self, write: Callable[[Chunk], Result]) -> None:
+        self.write = write
+        self.executor = None if connection.in_atomic_block else ThreadPoolExecutor(1, "import-writer")
+        self.in_flight: Future[Result] | None = None
+
+    def submit(self, chunk: Chunk) -> list[Result]:
+        finished = self._finished()
+        if self.executor is None:
+            return [*finished, self.write(chunk)]
+        self.in_flight = self.executor.submit(self._write_and_forget_queries, chunk)
+        return finished
+
+    def close(self) -> list[Result]:
+        try:
+            return self._finished()
+        finally:
+            if self.executor is not None:
+                # The thread's own connection would otherwise stay open until the process ends.
+                self.executor.submit(connections.close_all).result()
+                self.executor.shutdown()
+                self.executor = None
+
+    def _write_and_forget_queries(self, chunk: Chunk) -> Result:
+        try:
+            return self.write(chunk)
+        finally:
+            reset_queries()  # under DEBUG every query is kept, per thread
+
+    def _finished(self) -> list[Result]:
+        if self.in_flight is None:
+            return []
+        in_flight, self.in_flight = self.in_flight, None
+        return [in_flight.result()]

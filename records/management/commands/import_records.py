@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import reset_queries
 
 from events.management.commands._importing import (
     READ_ERRORS,
+    ChunkWriter,
     Progress,
     RowSource,
     format_errors,
@@ -52,21 +52,22 @@ class Command(BaseCommand):
         failure: str | None = None
         source = RowSource(options["file"], fields=FIELDS[kind], required=("external_id",), json_columns=JSON_COLUMNS)
 
-        def flush() -> None:
+        def store(items: list[tuple[int, dict[str, Any]]]) -> UpsertResult:
+            return records_upsert(
+                workspace=workspace, kind=kind, items=items, enqueue_refresh=False, references=references
+            )
+
+        def report(results: list[UpsertResult]) -> None:
             nonlocal rejected
-            if pending:
-                result = records_upsert(
-                    workspace=workspace, kind=kind, items=pending, enqueue_refresh=False, references=references
-                )
+            for result in results:
                 total.created += result.created
                 total.updated += result.updated
                 rejected += len(result.rejected)
                 for item in result.rejected:
                     for message in format_errors(item["index"], item["errors"]):
                         progress.write(message)
-                pending.clear()
-                reset_queries()
 
+        writer: ChunkWriter[list[tuple[int, dict[str, Any]]], UpsertResult] = ChunkWriter(store)
         with source:
             progress = Progress(self.stderr, source)
             try:
@@ -81,12 +82,17 @@ class Command(BaseCommand):
                         continue
                     pending.append((line, row))  # the line number stands for the index
                     if len(pending) >= CHUNK_SIZE:
-                        flush()
+                        report(writer.submit(pending))
+                        pending = []
                         progress.update(created=total.created, updated=total.updated, rejected=rejected)
             except READ_ERRORS as exc:
                 failure = read_error_message(source, exc)
             finally:
-                flush()
+                try:
+                    if pending:
+                        report(writer.submit(pending))
+                finally:
+                    report(writer.close())
                 progress.close()
         # Once at the end rather than after every chunk; with --no-refresh, a worker's job.
         if options["no_refresh"]:
