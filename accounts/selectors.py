@@ -29,7 +29,15 @@ from django.db.models.functions import Coalesce, TruncMonth
 from accounts.filters import filter_accounts
 from accounts.rules import RULES, Rule, rule_condition
 from records.aggregates import next_month
-from records.models import Account, Activity, Deal, DealLineItem, DealMonthFigures
+from records.models import (
+    Account,
+    AccountFigures,
+    Activity,
+    Deal,
+    DealLineItem,
+    DealMonthFigures,
+    ProductDayFigures,
+)
 from records.selectors import LIST_CAP, Capped, capped_rows, visible_accounts, visible_deals
 from tenancy.models import Workspace
 
@@ -149,22 +157,43 @@ def _with_figure_revenue(accounts: QuerySet[Account]) -> QuerySet[Any]:
 def revenue_corrections(query: OverviewQuery) -> dict[int, int]:
     """Per overview account, what ``AccountFigures.revenue_cents`` holds beyond the overview's revenue:
     its won deals closing after as_of or without a close date (only accounts that have some)."""
-    beyond = (
-        overview_deals(query)
-        .filter(state=Deal.State.WON)
-        .filter(Q(close_date__gt=query.as_of) | Q(close_date__isnull=True))
+    won = overview_deals(query).filter(state=Deal.State.WON)
+    corrections: dict[int, int] = {}
+    # Two reads of the (state, close date) index rather than one with OR, which no index serves.
+    for beyond in (won.filter(close_date__gt=query.as_of), won.filter(close_date__isnull=True)):
+        for row in beyond.values("account_id").annotate(amount=Sum("amount_cents")).order_by():
+            if row["amount"]:
+                corrections[row["account_id"]] = corrections.get(row["account_id"], 0) + row["amount"]
+    return corrections
+
+
+def account_totals(query: OverviewQuery) -> dict[str, Any]:
+    """The KPIs' counts and sums over the overview's accounts and, from their figures' revenue, the
+    accounts per band (``band0``…): one pass over the account figures, which carry each account's
+    status and creation date (an account not yet in the figures is not yet counted: the tab says the
+    figures are still being processed)."""
+    by_band: dict[str, Any] = {}
+    bands = query.bands
+    for n, low in enumerate(bands):
+        condition = Q(revenue_cents__gte=low)
+        if n + 1 < len(bands):
+            condition &= Q(revenue_cents__lt=bands[n + 1])
+        by_band[f"band{n}"] = Count("account_id", filter=condition)
+    return AccountFigures.objects.filter(
+        workspace=query.workspace, account_active=True, created_on__lte=query.as_of
+    ).aggregate(
+        accounts=Count("account_id"),
+        revenue=Sum("revenue_cents"),
+        new=Count("account_id", filter=Q(created_on__gte=query.new_since)),
+        **by_band,
     )
-    rows = beyond.values("account_id").annotate(amount=Sum("amount_cents")).order_by()
-    return {row["account_id"]: row["amount"] or 0 for row in rows if row["amount"]}
 
 
-def overview_kpis(query: OverviewQuery, corrections: dict[int, int] | None = None) -> Kpis:
+def overview_kpis(
+    query: OverviewQuery, corrections: dict[int, int] | None = None, totals: dict[str, Any] | None = None
+) -> Kpis:
     corrections = revenue_corrections(query) if corrections is None else corrections
-    totals = overview_accounts(query).aggregate(
-        accounts=Count("id"),
-        revenue=Sum("figures__revenue_cents"),
-        new=Count("id", filter=Q(created_on__gte=query.new_since)),
-    )
+    totals = account_totals(query) if totals is None else totals
     return Kpis(
         currency=query.workspace.currency,
         accounts=totals["accounts"],
@@ -181,13 +210,16 @@ def top_accounts(
     Corrections only lower a revenue, so the top ``limit`` are among the accounts whose figure is at
     least the (limit + number corrected)-th highest figure: only those are read."""
     corrections = revenue_corrections(query) if corrections is None else corrections
-    accounts = _with_figure_revenue(overview_accounts(query)).filter(figure_revenue__gt=0)
+    # Through the figures' (workspace, revenue) index, from the top: the database stops after ``cut``.
+    accounts = overview_accounts(query).filter(figures__workspace=query.workspace, figures__revenue_cents__gt=0)
     cut = limit + len(corrections)
-    threshold = list(accounts.order_by("-figure_revenue").values_list("figure_revenue", flat=True)[cut - 1 : cut])
+    threshold = list(
+        accounts.order_by("-figures__revenue_cents").values_list("figures__revenue_cents", flat=True)[cut - 1 : cut]
+    )
     if threshold:
-        accounts = accounts.filter(figure_revenue__gte=threshold[0])
+        accounts = accounts.filter(figures__revenue_cents__gte=threshold[0])
     rows = []
-    for pk, external_id, name, figure in accounts.values_list("pk", "external_id", "name", "figure_revenue"):
+    for pk, external_id, name, figure in accounts.values_list("pk", "external_id", "name", "figures__revenue_cents"):
         revenue = figure - corrections.get(pk, 0)
         if revenue > 0:
             rows.append(TopAccount(external_id, name, revenue))
@@ -203,19 +235,15 @@ def _band_index(bands: tuple[int, ...], cents: int) -> int | None:
     return index
 
 
-def revenue_bands(query: OverviewQuery, corrections: dict[int, int] | None = None) -> list[Band]:
+def revenue_bands(
+    query: OverviewQuery, corrections: dict[int, int] | None = None, totals: dict[str, Any] | None = None
+) -> list[Band]:
     """Overview accounts per revenue band ``[min, max)`` (the last without a max); an account below the
     first band's min is in none."""
     corrections = revenue_corrections(query) if corrections is None else corrections
+    totals = account_totals(query) if totals is None else totals
     bands = query.bands
     accounts = _with_figure_revenue(overview_accounts(query))
-    counts_by_figure: dict[str, Any] = {}
-    for n, low in enumerate(bands):
-        condition = Q(figure_revenue__gte=low)
-        if n + 1 < len(bands):
-            condition &= Q(figure_revenue__lt=bands[n + 1])
-        counts_by_figure[f"band{n}"] = Count("id", filter=condition)
-    totals = accounts.aggregate(**counts_by_figure)
     counts = [totals[f"band{n}"] for n in range(len(bands))]
     for chunk in _chunks(corrections):
         for pk, figure in accounts.filter(pk__in=chunk).values_list("pk", "figure_revenue"):
@@ -236,7 +264,8 @@ def closing_this_month(query: OverviewQuery, limit: int | None = LIST_CAP) -> Ca
         overview_deals(query)
         .filter(state=Deal.State.OPEN, close_date__gte=query.month, close_date__lte=query.month_end)
         .values("account_id", "account__external_id", "account__name")
-        .annotate(first=Min("close_date"), n=Count("id"), amount=Sum("amount_cents"))
+        # Count(close_date), never null here: the deals are then read from the covering index alone.
+        .annotate(first=Min("close_date"), n=Count("close_date"), amount=Sum("amount_cents"))
         .order_by("first", "account__name", "account__external_id")
     )
     found, more = capped_rows(rows, limit)
@@ -309,22 +338,49 @@ def product_figures(query: OverviewQuery, limit: int = TOP_PRODUCTS) -> Products
     product name, then external id. Deleted products are left out."""
     period = query.period
     previous = period.previous()
-    current = Case(
-        When(deal__close_date__gte=period.start, then=Value(True)), default=Value(False), output_field=BooleanField()
-    )
+    current = Case(When(day__gte=period.start, then=Value(True)), default=Value(False), output_field=BooleanField())
+    # From the won lines' figures per close day of active accounts; less, exactly, the lines of active
+    # accounts created after as_of (the figures do not know creation dates), which are few or none.
     lines = (
-        DealLineItem.objects.filter(
-            deal__in=overview_deals(query).filter(
-                state=Deal.State.WON, close_date__gte=previous.start, close_date__lte=period.end
-            ),
+        ProductDayFigures.objects.filter(
+            workspace=query.workspace,
+            account_active=True,
+            day__gte=previous.start,
+            day__lte=period.end,
             product__deleted=False,
         )
         .values("product_id", "product__external_id", "product__name", in_period=current)
-        .annotate(amount=Sum("amount_cents"), quantity=Sum("quantity"), lines=Count("id"))
+        .annotate(lines=Sum("lines"), amount=Sum("amount_cents"), quantity=Sum("quantity"))
         .order_by()
     )
+    late_accounts = visible_accounts(query.workspace).filter(
+        status=Account.Status.ACTIVE, created_on__gt=query.as_of
+    )  # none when as_of is today
+    late = (
+        DealLineItem.objects.filter(
+            deal__in=visible_deals(query.workspace).filter(
+                account__in=late_accounts,
+                state=Deal.State.WON,
+                close_date__gte=previous.start,
+                close_date__lte=period.end,
+            ),
+            product__deleted=False,
+        )
+        .values("product_id", in_period=Case(
+            When(deal__close_date__gte=period.start, then=Value(True)), default=Value(False),
+            output_field=BooleanField()))
+        .annotate(lines=Count("id"), amount=Sum("amount_cents"), quantity=Sum("quantity"))
+        .order_by()
+    )  # fmt: skip
+    less = {(r["product_id"], r["in_period"]): r for r in late} if late_accounts.exists() else {}
     found: dict[int, dict[str, Any]] = {}
-    for row in lines:
+    rows: list[dict[str, Any]] = [dict(row) for row in lines]
+    for row in rows:
+        minus = less.get((row["product_id"], row["in_period"]))
+        if minus is not None:
+            row = {**row, **{k: row[k] - minus[k] for k in ("lines", "amount", "quantity")}}
+        if not row["lines"]:
+            continue  # every line of it belongs to accounts created after as_of
         item = found.setdefault(
             row["product_id"],
             {"product": row["product__external_id"], "name": row["product__name"], "now": None, "before": None},
@@ -353,14 +409,15 @@ def overview(query: OverviewQuery, closing_limit: int | None = LIST_CAP) -> Over
     """Every figure of the overview (API ``accounts/overview``); the first ``closing_limit`` accounts
     closing this month (None: all)."""
     corrections = revenue_corrections(query)
+    totals = account_totals(query)
     return Overview(
-        kpis=overview_kpis(query, corrections),
+        kpis=overview_kpis(query, corrections, totals),
         top_accounts=top_accounts(query, corrections),
         closing_this_month=closing_this_month(query, closing_limit),
         revenue_by_month=revenue_by_month(query),
         acquisition=acquisition(query),
         top_industries=top_industries(query),
-        revenue_bands=revenue_bands(query, corrections),
+        revenue_bands=revenue_bands(query, corrections, totals),
         products=product_figures(query),
     )
 

@@ -27,6 +27,7 @@ from records.models import (
     DealLineItem,
     DealMonthFigures,
     OpenStageFigures,
+    ProductDayFigures,
     RecordsDirty,
     RepDayActivity,
 )
@@ -83,7 +84,15 @@ def _account_figures(workspace: Workspace, ids: list[int] | None) -> None:
         deals = deals.filter(account_id__in=ids)
         lines = lines.filter(deal__account_id__in=ids)
         activities = activities.filter(account_id__in=ids)
-    figures = {pk: AccountFigures(account_id=pk, workspace=workspace) for pk in accounts.values_list("id", flat=True)}
+    figures = {
+        pk: AccountFigures(
+            account_id=pk,
+            workspace=workspace,
+            account_active=status == Account.Status.ACTIVE and not deleted,
+            created_on=created_on,
+        )
+        for pk, status, deleted, created_on in accounts.values_list("id", "status", "deleted", "created_on")
+    }
     for row in deals.values("account_id", "state").annotate(n=Count("id"), amount=Sum(AMOUNT)).order_by():
         fig = figures.get(row["account_id"])
         if fig is None:
@@ -116,7 +125,7 @@ def close_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None
             deals.exclude(close_date=None)
             .values("close_date", "owner_id", "state")
             .annotate(n=Count("id"), amount=Sum(AMOUNT))
-            .order_by()
+            .order_by("close_date")  # a day's rows together on disk (see activity_day_figures)
         )
         rows_: list[Any] = list(rows)
         return [
@@ -132,6 +141,37 @@ def close_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None
     for chunk in _chunks(days):
         DealDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
         DealDayFigures.objects.bulk_create(
+            build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000
+        )
+
+
+def product_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
+    """Won line items per close date, product and account active; kept with the close-day marks (a
+    deal's lines change only with the deal, an account's status flip marks its deals' close dates)."""
+    active = ExpressionWrapper(Q(deal__account__status=Account.Status.ACTIVE), output_field=BooleanField())
+
+    def build(deals: QuerySet[Deal]) -> list[ProductDayFigures]:
+        rows = (
+            DealLineItem.objects.filter(deal__in=deals.filter(state=Deal.State.WON).exclude(close_date=None))
+            .values("deal__close_date", "product_id", account_active=active)
+            .annotate(lines=Count("id"), amount=Sum("amount_cents"), quantity=Sum("quantity"))
+            .order_by("deal__close_date")  # a day's rows together on disk (see activity_day_figures)
+        )
+        rows_: list[Any] = list(rows)  # the close date is never None here (excluded above)
+        return [
+            ProductDayFigures(workspace=workspace, day=r["deal__close_date"], product_id=r["product_id"],
+                              account_active=r["account_active"], lines=r["lines"], amount_cents=r["amount"],
+                              quantity=r["quantity"])
+            for r in rows_
+        ]  # fmt: skip
+
+    if days is None:
+        ProductDayFigures.objects.filter(workspace=workspace).delete()
+        ProductDayFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
+        return
+    for chunk in _chunks(days):
+        ProductDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
+        ProductDayFigures.objects.bulk_create(
             build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000
         )
 
@@ -235,10 +275,14 @@ def deal_last_activity(workspace: Workspace, deal_ids: Iterable[int] | None) -> 
 
 def activity_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
     def build(activities: QuerySet[Activity]) -> list[RepDayActivity]:
-        rows = activities.values("occurred_on", "owner_id", "kind").annotate(n=Count("id")).order_by()
+        by_kind = {column: Count("id", filter=Q(kind=kind)) for kind, column in RepDayActivity.KIND_COLUMNS.items()}
+        # In day order, so that a day's rows lie together on disk and a month is read from few pages.
+        rows: list[Any] = list(
+            activities.values("occurred_on", "owner_id").annotate(n=Count("id"), **by_kind).order_by("occurred_on")
+        )
         return [
-            RepDayActivity(workspace=workspace, day=r["occurred_on"], owner_id=r["owner_id"], kind=r["kind"],
-                           activities=r["n"])
+            RepDayActivity(workspace=workspace, day=r["occurred_on"], owner_id=r["owner_id"], activities=r["n"],
+                           **{column: r[column] for column in by_kind})
             for r in rows
         ]  # fmt: skip
 
@@ -292,7 +336,9 @@ def figures_refresh_dirty(*, workspace: Workspace) -> int:
         if Kind.ACCOUNT in keys:
             account_figures(workspace, marked_ids(Account, workspace, keys[Kind.ACCOUNT]))
         if Kind.CLOSE_DAY in keys:
-            close_day_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CLOSE_DAY]})
+            close_days = {date.fromisoformat(k) for k in keys[Kind.CLOSE_DAY]}
+            close_day_figures(workspace, close_days)
+            product_day_figures(workspace, close_days)
         if Kind.CLOSE_MONTH in keys:
             close_month_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.CLOSE_MONTH]})
         if Kind.CREATED_MONTH in keys:
@@ -315,6 +361,7 @@ def figures_rebuild(*, workspace: Workspace) -> None:
         RecordsDirty.objects.filter(workspace=workspace).delete()
         account_figures(workspace, None)
         close_day_figures(workspace, None)
+        product_day_figures(workspace, None)
         close_month_figures(workspace, None)
         created_month_figures(workspace, None)
         activity_day_figures(workspace, None)

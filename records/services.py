@@ -85,6 +85,9 @@ def id_ranges(ids: Iterable[int], most: int) -> list[tuple[int, int]]:
     nobody touched: refreshing those is only work, never a wrong figure."""
     blocks = sorted(set(ids))
     size = 1
+    while len(blocks) > 8 * most:  # far too many: widen eightfold at once
+        size *= 8
+        blocks = sorted({block // 8 for block in blocks})
     while True:
         ranges: list[tuple[int, int]] = []
         for block in blocks:
@@ -204,6 +207,25 @@ class References:
             known.update(_ids_by_external_id(REFERENCE_MODELS[target], workspace, missing))
         return self.known
 
+    def prefetch(self, workspace: Workspace, kind: str, items: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Resolve the references of ``items`` ahead of their upsert: an import does it on its reading
+        thread while its writer thread stores the chunk before. The writer then finds them known (it
+        only reads the cache for them; one dict operation at a time is atomic in CPython)."""
+        self.resolve(workspace, references_wanted(kind, items))
+
+
+def references_wanted(kind: str, items: Sequence[tuple[int, dict[str, Any]]]) -> dict[str, set[str]]:
+    """The external ids ``items`` refer to, per kind of record referred to."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    references = REFERENCES[kind]
+    for _index, row in items:
+        for name, target in references.items():
+            if row.get(name) is not None:
+                wanted[target].add(row[name])
+        for line in row.get("line_items") or ():
+            wanted["products"].add(line["product"])
+    return wanted
+
 
 CONFLICT_RETRIES = 3
 
@@ -243,15 +265,11 @@ def _upsert(
         return result
     model = MODELS[kind]
     references = REFERENCES[kind]
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for _index, row in items:
-        for name, target in references.items():
-            if row.get(name) is not None:
-                wanted[target].add(row[name])
-        for line in row.get("line_items") or ():
-            wanted["products"].add(line["product"])
+    wanted = references_wanted(kind, items)
     with transaction.atomic():
         resolved = cache.resolve(workspace, wanted)
+        # Each item's references are checked only when some of the batch's are unknown.
+        all_known = all(ids <= resolved[target].keys() for target, ids in wanted.items())
         ext_ids = sorted({row["external_id"] for _index, row in items})
         existing: dict[str, Any] = {}
         # Most rows of an import are new: ask which exist before loading (and locking) any.
@@ -265,7 +283,7 @@ def _upsert(
             )
         merged: dict[str, dict[str, Any]] = {}
         for index, row in items:
-            errors = _reference_errors(row, references, resolved)
+            errors = {} if all_known else _reference_errors(row, references, resolved)
             values = {**merged.get(row["external_id"], {}), **row}
             if row["external_id"] not in existing:
                 for name in REQUIRED_ON_CREATION[kind]:
@@ -299,6 +317,11 @@ def _reference_errors(row: dict[str, Any], references: dict[str, str], resolved:
     if missing:
         errors["line_items"] = [f"No product with external id {p!r} in this workspace." for p in dict.fromkeys(missing)]
     return errors
+
+
+def _local_date(values: dict[str, Any], moment: str, day: str, tz: Any) -> date:
+    """The local date ``parse_record`` put beside the moment (an item from elsewhere: worked out here)."""
+    return values[day] if day in values else values[moment].astimezone(tz).date()
 
 
 def _id(resolved: dict[str, dict[str, Any]], target: str, value: str | None) -> int | None:
@@ -349,9 +372,9 @@ def _insert_fields(model: type[models.Model]) -> tuple[list[Any], dict[str, Any]
 
 
 def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
-    """Insert new rows and set their ``id``. PostgreSQL: ids drawn from the sequence, then one ``COPY``
-    (a bulk INSERT spends most of an import building and binding parameters). Elsewhere
-    ``bulk_create``, which sets the ids itself."""
+    """Insert new records (accounts, deals, activities…) and set their ``id``. PostgreSQL: ids drawn from
+    the sequence, then one ``COPY`` (a bulk INSERT spends most of an import building and binding
+    parameters). Elsewhere ``bulk_create``, which sets the ids itself."""
     if not rows:
         return
     fields, defaults = _insert_fields(model)
@@ -365,24 +388,38 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
             row.id = obj.pk
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    names = [f.attname for f in fields]
-    if hasattr(rows[0], "external_id"):
-        # Ids from the table's sequence first, so the rows go in with them and nothing is read back.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [model._meta.db_table, len(rows)],
-            )
-            for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
-                row.id = new_id
-        names = ["id", *names]
-    # else a deal's lines and stage history: nobody needs their ids
+    # Ids from the table's sequence first, so the rows go in with them and nothing is read back.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(rows)],
+        )
+        for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
+            row.id = new_id
+    names = ["id", *(f.attname for f in fields)]
     columns = ", ".join(connection.ops.quote_name(name) for name in names)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         write_row = copy.write_row
         for row in rows:
             record = base | vars(row)
             write_row([record[name] for name in names])
+
+
+def _insert_tuples(model: type[models.Model], columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows that give every column but the id (a deal's lines and stage history, millions in an
+    import: nobody needs their ids, and a tuple is the lightest thing to build)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        model._default_manager.bulk_create(objs, batch_size=500)
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
 
 
 def _save(model: type[models.Model], new: list[Any], changed: list[Any], fields: Iterable[str]) -> None:
@@ -399,12 +436,12 @@ def _write_accounts(
     def convert(values: dict[str, Any]) -> dict[str, Any]:
         attrs = {k: v for k, v in values.items() if k in {"name", "industry", "country", "status", "deleted"}}
         if "name" in values:
-            attrs["name_key"] = duplicate_key(values["name"])
+            attrs["name_key"] = values["name_key"] if "name_key" in values else duplicate_key(values["name"])
         if "owner" in values:
             attrs["owner_id"] = _id(resolved, "users", values["owner"])
         if "created_at" in values:
             attrs["created_at"] = values["created_at"]
-            attrs["created_on"] = values["created_at"].astimezone(tz).date()
+            attrs["created_on"] = _local_date(values, "created_at", "created_on", tz)
         return attrs
 
     new, changed, before, fields = _apply(Account, workspace, merged, existing, convert)
@@ -447,7 +484,7 @@ def _write_deals(workspace: Workspace, merged: Any, existing: Any, resolved: Any
             attrs["owner_id"] = _id(resolved, "users", values["owner"])
         if "created_at" in values:
             attrs["created_at"] = values["created_at"]
-            attrs["created_on"] = values["created_at"].astimezone(tz).date()
+            attrs["created_on"] = _local_date(values, "created_at", "created_on", tz)
         return attrs
 
     new, changed, before, fields = _apply(Deal, workspace, merged, existing, convert)
@@ -482,27 +519,19 @@ def _write_deals(workspace: Workspace, merged: Any, existing: Any, resolved: Any
     known = {obj.id for _o, obj in before}  # only these can have stored lists to replace
     if history:
         DealStageChange.objects.filter(deal_id__in=[obj.id for obj, _h in history if obj.id in known]).delete()
-        _insert(
+        _insert_tuples(
             DealStageChange,
-            [
-                NewRow(deal_id=obj.id, stage=e["stage"], entered_at=e["entered_at"])
-                for obj, entries in history
-                for e in entries
-            ],
+            ("deal_id", "stage", "entered_at"),
+            [(obj.id, e["stage"], e["entered_at"]) for obj, entries in history for e in entries],
         )
     if lines:
         DealLineItem.objects.filter(deal_id__in=[obj.id for obj, _l in lines if obj.id in known]).delete()
         products = resolved.get("products", {})
-        _insert(
+        _insert_tuples(
             DealLineItem,
+            ("deal_id", "product_id", "quantity", "amount_cents", "position"),
             [
-                NewRow(
-                    deal_id=obj.id,
-                    product_id=products[line["product"]],
-                    quantity=line["quantity"],
-                    amount_cents=line["amount_cents"],
-                    position=position,
-                )
+                (obj.id, products[line["product"]], line["quantity"], line["amount_cents"], position)
                 for obj, items in lines
                 for position, line in enumerate(items)
             ],
@@ -522,7 +551,7 @@ def _write_activities(
                 attrs[f"{name}_id"] = _id(resolved, target, values[name])
         if "occurred_at" in values:
             attrs["occurred_at"] = values["occurred_at"]
-            attrs["occurred_on"] = values["occurred_at"].astimezone(tz).date()
+            attrs["occurred_on"] = _local_date(values, "occurred_at", "occurred_on", tz)
         return attrs
 
     new, changed, before, fields = _apply(Activity, workspace, merged, existing, convert)

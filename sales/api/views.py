@@ -114,9 +114,19 @@ class ActivityView(WorkspaceAPIView):
     def get(self, request: Request, slug: str) -> Response:
         query: ActivityQuery = self.parse_query()
         report = selectors.rep_activity(query)
+        week_text = {week: week.isoformat() for week in report.weeks}
         data: dict[str, Any] = {
+            # 2,000 reps over a month are 10,000 rows: each dict built in one go.
             "rows": [
-                {"week_start": r.week_start.isoformat(), "rep": r.rep, **counts_json(r.counts)} for r in report.rows
+                {
+                    "week_start": week_text[r.week_start],
+                    "rep": r.rep,
+                    "calls": r.counts.calls,
+                    "emails": r.counts.emails,
+                    "meetings": r.counts.meetings,
+                    "messages": r.counts.messages,
+                }
+                for r in report.rows
             ],
             "reps": [
                 {

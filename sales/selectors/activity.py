@@ -1,7 +1,7 @@
 """2. Activity management (AMP, seed 003): each rep's completed calls, emails, meetings and messages per
 ISO week, and meetings per deal won — how many conversations a deal takes.
 
-Read from ``RepDayActivity`` (per local day, owner and kind; completed, undeleted activities only)
+Read from ``RepDayActivity`` (per local day and owner, a column per kind; completed, undeleted activities only)
 and ``DealDayFigures`` (deals won per close day and owner). Only the days inside start–end count,
 also in a week the range enters mid-way."""
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import DateField, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Cast, TruncWeek
 
 from events.periods import Interval, week_start
 from records.figures import ratio
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 KINDS = (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.MEETING, Activity.Kind.MESSAGE)
 
 
-@dataclass(frozen=True)
-class Counts:
+# Named tuples rather than dataclasses: 2,000 reps over a month are 10,000 rows, and a tuple is built
+# several times faster.
+class Counts(NamedTuple):
     calls: int = 0
     emails: int = 0
     meetings: int = 0
@@ -39,15 +40,13 @@ class Counts:
         return self.calls + self.emails + self.meetings + self.messages
 
 
-@dataclass(frozen=True)
-class WeekRow:
+class WeekRow(NamedTuple):
     week_start: date
     rep: str
     counts: Counts
 
 
-@dataclass(frozen=True)
-class RepActivity:
+class RepActivity(NamedTuple):
     rep: str
     rep_name: str
     counts: Counts
@@ -62,26 +61,31 @@ class ActivityReport:
     reps: list[RepActivity]  # by rep
 
 
-def _counts(by_kind: dict[str, int]) -> Counts:
-    return Counts(*(by_kind.get(kind, 0) for kind in KINDS))
+# RepDayActivity's column of each, in the same order.
+COLUMNS = tuple(RepDayActivity.KIND_COLUMNS[kind] for kind in KINDS)
+NONE = Counts()
 
 
 def rep_activity(query: ActivityQuery) -> ActivityReport:
     workspace, period = query.workspace, query.period
     weeks = period.buckets(Interval.WEEK)
-    per_week: dict[tuple[date, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    per_rep: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    per_week: dict[tuple[date, int], Counts] = {}
+    per_rep: dict[int, list[int]] = defaultdict(lambda: [0] * len(COLUMNS))
     rows = (
-        RepDayActivity.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end, kind__in=KINDS)
-        .values("owner_id", "kind", week=TruncWeek("day", output_field=DateField()))
-        .annotate(activities=Sum("activities"))
-        .values_list("week", "owner_id", "kind", "activities")
+        RepDayActivity.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+        # Cast: a plain date from the database, without the per-row conversions of a truncated date.
+        .values("owner_id", week=Cast(TruncWeek("day", output_field=DateField()), DateField()))
+        .annotate(**{column: Sum(column) for column in COLUMNS})
+        .values_list("week", "owner_id", *COLUMNS)
         .order_by()
     )
-    for week, owner_id, kind, activities in rows:
-        week = week_start(week if isinstance(week, date) else date.fromisoformat(str(week)[:10]))
-        per_week[(week, owner_id)][kind] += activities
-        per_rep[owner_id][kind] += activities
+    for week, owner_id, *by_kind in rows:
+        if not isinstance(week, date):  # SQLite: text
+            week = week_start(date.fromisoformat(str(week)[:10]))
+        per_week[(week, owner_id)] = Counts(*by_kind)
+        sums = per_rep[owner_id]
+        for n, count in enumerate(by_kind):
+            sums[n] += count
     won = dict(
         DealDayFigures.objects.filter(
             workspace=workspace, day__gte=period.start, day__lte=period.end, state=Deal.State.WON, owner__isnull=False
@@ -92,12 +96,10 @@ def rep_activity(query: ActivityQuery) -> ActivityReport:
         .order_by()
     )
     reps = rep_list(workspace)
-    week_rows = [
-        WeekRow(week, rep.external_id, _counts(per_week.get((week, rep.id), {}))) for week in weeks for rep in reps
-    ]
+    week_rows = [WeekRow(week, rep.external_id, per_week.get((week, rep.id), NONE)) for week in weeks for rep in reps]
     rep_rows = []
     for rep in reps:
-        counts = _counts(per_rep.get(rep.id, {}))
+        counts = Counts(*per_rep[rep.id]) if rep.id in per_rep else NONE
         won_deals = won.get(rep.id, 0)
         rep_rows.append(RepActivity(rep.external_id, rep.name, counts, won_deals, ratio(counts.meetings, won_deals)))
     return ActivityReport(weeks, week_rows, rep_rows)

@@ -23,6 +23,7 @@ from records.models import (
     DealLineItem,
     DealMonthFigures,
     OpenStageFigures,
+    ProductDayFigures,
     RecordsDirty,
     RepDayActivity,
 )
@@ -114,7 +115,10 @@ def expected(ws):
             month[key][2] += amount * d.probability
         created[(d.created_on.replace(day=1), d.owner_id)][0] += 1
         created[(d.created_on.replace(day=1), d.owner_id)][1] += amount
-    activity = Counter((a.occurred_on, a.owner_id, a.kind) for a in acts)
+    activity: dict[tuple, Counter] = defaultdict(Counter)
+    for a in acts:
+        activity[(a.occurred_on, a.owner_id)]["activities"] += 1
+        activity[(a.occurred_on, a.owner_id)][a.kind + "s"] += 1  # calls, emails, … (tasks: "tasks")
     stages = defaultdict(lambda: [0, 0, 0])
     for d in deals:
         if d.state == "open":
@@ -125,7 +129,15 @@ def expected(ws):
         d.id: max((a.occurred_on for a in acts if a.deal_id == d.id), default=None)
         for d in Deal.objects.filter(workspace=ws)
     }
-    return figures, dict(day), dict(month), dict(created), dict(activity), dict(stages), last
+    products = defaultdict(lambda: [0, 0, 0])
+    for d in deals:
+        if d.state == "won" and d.close_date:
+            for line in DealLineItem.objects.filter(deal=d):
+                key = (d.close_date, line.product_id, accounts[d.account_id].status == "active")
+                products[key][0] += 1
+                products[key][1] += line.amount_cents
+                products[key][2] += line.quantity
+    return figures, dict(day), dict(month), dict(created), dict(activity), dict(stages), last, dict(products)
 
 
 def stored(ws):
@@ -142,13 +154,22 @@ def stored(ws):
     created = {
         (r.month, r.owner_id): [r.deals, r.amount_cents] for r in CreatedMonthFigures.objects.filter(workspace=ws)
     }
-    activity = {(r.day, r.owner_id, r.kind): r.activities for r in RepDayActivity.objects.filter(workspace=ws)}
+    activity = {
+        (r.day, r.owner_id): Counter(
+            {k: v for k in ("activities", "calls", "emails", "meetings", "messages", "tasks") if (v := getattr(r, k))}
+        )
+        for r in RepDayActivity.objects.filter(workspace=ws)
+    }
     stages = {
         (r.stage, r.close_date): [r.deals, r.amount_cents, r.weighted]
         for r in OpenStageFigures.objects.filter(workspace=ws)
     }
     last = dict(Deal.objects.filter(workspace=ws).values_list("id", "last_activity_on"))
-    return figures, day, month, created, activity, stages, last
+    products = {
+        (r.day, r.product_id, r.account_active): [r.lines, r.amount_cents, r.quantity]
+        for r in ProductDayFigures.objects.filter(workspace=ws)
+    }
+    return figures, day, month, created, activity, stages, last, products
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -42,6 +42,7 @@ from records.models import (
     DealMonthFigures,
     DealStageChange,
     Product,
+    ProductDayFigures,
     RecordsDirty,
     RepDayActivity,
     Target,
@@ -58,7 +59,8 @@ SALES_REP_ROLE = "Sales Rep"
 # The records' aggregates and activities, deleted by plain DELETEs as the events are (a cascade would load
 # every row); then line items, stage history, deals, targets, accounts and products, in that order.
 RECORD_MODELS: tuple[Any, ...] = (
-    AccountFigures, DealDayFigures, DealMonthFigures, CreatedMonthFigures, RepDayActivity, RecordsDirty, Activity,
+    AccountFigures, DealDayFigures, DealMonthFigures, CreatedMonthFigures, RepDayActivity, ProductDayFigures,
+    RecordsDirty, Activity,
 )  # fmt: skip
 
 

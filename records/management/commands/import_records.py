@@ -82,6 +82,7 @@ class Command(BaseCommand):
                         continue
                     pending.append((line, row))  # the line number stands for the index
                     if len(pending) >= CHUNK_SIZE:
+                        references.prefetch(workspace, kind, pending)
                         report(writer.submit(pending))
                         pending = []
                         progress.update(created=total.created, updated=total.updated, rejected=rejected)
