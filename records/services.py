@@ -207,12 +207,6 @@ class References:
             known.update(_ids_by_external_id(REFERENCE_MODELS[target], workspace, missing))
         return self.known
 
-    def prefetch(self, workspace: Workspace, kind: str, items: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Resolve the references of ``items`` ahead of their upsert: an import does it on its reading
-        thread while its writer thread stores the chunk before. The writer then finds them known (it
-        only reads the cache for them; one dict operation at a time is atomic in CPython)."""
-        self.resolve(workspace, references_wanted(kind, items))
-
 
 def references_wanted(kind: str, items: Sequence[tuple[int, dict[str, Any]]]) -> dict[str, set[str]]:
     """The external ids ``items`` refer to, per kind of record referred to."""
@@ -237,16 +231,19 @@ def records_upsert(
     items: Sequence[tuple[int, dict[str, Any]]],
     enqueue_refresh: bool = True,
     references: References | None = None,
+    prepared: Prepared | None = None,
 ) -> UpsertResult:
     """Upsert the parsed ``items`` (``(index, clean dict)``) of ``kind``; see the module's docstring.
     ``enqueue_refresh=False``: the caller refreshes the aggregates itself (an import, once at its end).
-    ``references``: a cache shared by the chunks of one import.
+    ``references``: a cache shared by the chunks of one import. ``prepared``: ``prepare_chunk(items)``.
 
     Two batches creating the same new external id at the same moment: the second meets the first's
     row at the unique constraint, and is simply run again, when it finds the row and updates it."""
+    references = references or References()
     for attempt in range(CONFLICT_RETRIES):
         try:
-            return _upsert(workspace, kind, items, enqueue_refresh, references or References())
+            # A run again starts from scratch: the prepared rows assumed records that now exist.
+            return _upsert(workspace, kind, items, enqueue_refresh, references, prepared if attempt == 0 else None)
         except IntegrityError:
             if attempt == CONFLICT_RETRIES - 1:
                 raise
@@ -259,12 +256,12 @@ def _upsert(
     items: Sequence[tuple[int, dict[str, Any]]],
     enqueue_refresh: bool,
     cache: References,
+    prepared: Prepared | None,
 ) -> UpsertResult:
     result = UpsertResult()
     if not items:
         return result
     model = MODELS[kind]
-    references = REFERENCES[kind]
     wanted = references_wanted(kind, items)
     with transaction.atomic():
         resolved = cache.resolve(workspace, wanted)
@@ -281,27 +278,77 @@ def _upsert(
                     workspace=workspace, external_id__in=known[start : start + 900]
                 )
             )
-        merged: dict[str, dict[str, Any]] = {}
-        for index, row in items:
-            errors = {} if all_known else _reference_errors(row, references, resolved)
-            values = {**merged.get(row["external_id"], {}), **row}
-            if row["external_id"] not in existing:
-                for name in REQUIRED_ON_CREATION[kind]:
-                    if name not in values and name not in errors:
-                        errors[name] = ["This field is required for a new record."]
-            if errors:
-                result.rejected.append({"index": index, "errors": errors})
-            else:
-                merged[row["external_id"]] = values
+        if prepared is not None and any(ids & resolved[target].keys() for target, ids in prepared.unknown.items()):
+            prepared = None  # a record referred to appeared since: its items are no longer rejected
+        if prepared is not None and not existing:  # as prepared: every record is new
+            merged, result.rejected = prepared.merged, list(prepared.rejected)
+        else:
+            prepared = None
+            merged = _merge(kind, items, existing, resolved, all_known, result.rejected)
         marks = DirtyMarks()
         writer = _WRITERS[kind]
-        created, updated = writer(workspace, merged, existing, resolved, marks)
+        created, updated = writer(workspace, merged, existing, resolved, marks, prepared)
         touched = marks.any()
         marks.save(workspace)
         if touched and enqueue_refresh:
             transaction.on_commit(lambda: enqueue_figures_refresh(workspace.id))
     result.created, result.updated = created, updated
     return result
+
+
+def _merge(
+    kind: str,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    existing: Any,
+    resolved: dict[str, dict[str, Any]],
+    all_known: bool,
+    rejected: list[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """The items' values per external id, later items over earlier ones; the rejected ones (an unknown
+    reference; a field required on creation missing for a record not in ``existing``) go to ``rejected``."""
+    references = REFERENCES[kind]
+    merged: dict[str, dict[str, Any]] = {}
+    for index, row in items:
+        errors = {} if all_known else _reference_errors(row, references, resolved)
+        values = {**merged.get(row["external_id"], {}), **row}
+        if row["external_id"] not in existing:
+            for name in REQUIRED_ON_CREATION[kind]:
+                if name not in values and name not in errors:
+                    errors[name] = ["This field is required for a new record."]
+        if errors:
+            rejected.append({"index": index, "errors": errors})
+        else:
+            merged[row["external_id"]] = values
+    return merged
+
+
+@dataclass
+class Prepared:
+    """A chunk made ready before its transaction, as if none of its records existed: its merged values,
+    its rejections and its new rows. ``import_records`` prepares chunk N+1 on its reading thread while the
+    writer stores chunk N; the writer uses it when the existence check finds none of the records, and
+    otherwise does it all again itself."""
+
+    merged: dict[str, dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    new_rows: list[Any]
+    unknown: dict[str, set[str]]  # references not found then (their items are among ``rejected``)
+
+
+def prepare_chunk(
+    workspace: Workspace, kind: str, items: Sequence[tuple[int, dict[str, Any]]], cache: References
+) -> Prepared:
+    """``Prepared`` for ``items``, their references resolved into ``cache`` (pure Python after that)."""
+    wanted = references_wanted(kind, items)
+    resolved = cache.resolve(workspace, wanted)
+    all_known = all(ids <= resolved[target].keys() for target, ids in wanted.items())
+    rejected: list[dict[str, Any]] = []
+    merged = _merge(kind, items, {}, resolved, all_known, rejected)
+    new_rows, *_ = _apply(MODELS[kind], workspace, merged, {}, resolved)
+    if connection.vendor == "postgresql" and new_rows:
+        _draw_ids(MODELS[kind], new_rows)
+    unknown = {target: ids - resolved[target].keys() for target, ids in wanted.items()}
+    return Prepared(merged, rejected, new_rows, {target: ids for target, ids in unknown.items() if ids})
 
 
 def _reference_errors(row: dict[str, Any], references: dict[str, str], resolved: dict[str, dict[str, Any]]) -> Errors:
@@ -333,16 +380,21 @@ def _apply(
     workspace: Workspace,
     merged: dict[str, dict[str, Any]],
     existing: dict[str, Any],
-    convert: Any,
+    resolved: Any,
+    prepared: Prepared | None = None,
 ) -> tuple[list[Any], list[Any], list[tuple[Any, Any]], set[str]]:
-    """New rows (``NewRow``) and changed objects: ``convert(values)`` gives model attributes for the fields sent."""
+    """New rows (``NewRow``) and changed objects: ``_ATTRS[kind]`` gives model attributes for the fields
+    sent. ``prepared``: the new rows already built (``prepare_chunk``), when none of them exists."""
+    if prepared is not None and not existing:
+        return prepared.new_rows, [], [], set()
     new: list[Any] = []
     changed: list[Any] = []
     before: list[tuple[Any, Any]] = []
     fields: set[str] = set()
     defaults = _insert_fields(model)[1]
+    convert, tz = _ATTRS[model], workspace.tzinfo
     for external_id, values in merged.items():
-        attrs = convert(values)
+        attrs = convert(values, resolved, tz)
         obj = existing.get(external_id)
         if obj is None:
             new.append(
@@ -388,14 +440,8 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
             row.id = obj.pk
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    # Ids from the table's sequence first, so the rows go in with them and nothing is read back.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, len(rows)],
-        )
-        for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
-            row.id = new_id
+    if any(row.id is None for row in rows):  # prepare_chunk may have drawn them already
+        _draw_ids(model, rows)
     names = ["id", *(f.attname for f in fields)]
     columns = ", ".join(connection.ops.quote_name(name) for name in names)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -403,6 +449,19 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
         for row in rows:
             record = base | vars(row)
             write_row([record[name] for name in names])
+
+
+def _draw_ids(model: type[models.Model], rows: list[NewRow]) -> None:
+    """Ids for new rows from the table's sequence (PostgreSQL), so they go in with them and nothing is
+    read back. A sequence is outside transactions: ids drawn for rows that are not stored leave a gap,
+    as any rolled-back insert does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(rows)],
+        )
+        for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
+            row.id = new_id
 
 
 def _insert_tuples(model: type[models.Model], columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -428,23 +487,22 @@ def _save(model: type[models.Model], new: list[Any], changed: list[Any], fields:
         model.objects.bulk_update(changed, sorted(fields), batch_size=500)  # type: ignore[attr-defined]
 
 
+def _account_attrs(values: dict[str, Any], resolved: Any, tz: Any) -> dict[str, Any]:
+    attrs = {k: v for k, v in values.items() if k in {"name", "industry", "country", "status", "deleted"}}
+    if "name" in values:
+        attrs["name_key"] = values["name_key"] if "name_key" in values else duplicate_key(values["name"])
+    if "owner" in values:
+        attrs["owner_id"] = _id(resolved, "users", values["owner"])
+    if "created_at" in values:
+        attrs["created_at"] = values["created_at"]
+        attrs["created_on"] = _local_date(values, "created_at", "created_on", tz)
+    return attrs
+
+
 def _write_accounts(
-    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
 ) -> tuple[int, int]:
-    tz = workspace.tzinfo
-
-    def convert(values: dict[str, Any]) -> dict[str, Any]:
-        attrs = {k: v for k, v in values.items() if k in {"name", "industry", "country", "status", "deleted"}}
-        if "name" in values:
-            attrs["name_key"] = values["name_key"] if "name_key" in values else duplicate_key(values["name"])
-        if "owner" in values:
-            attrs["owner_id"] = _id(resolved, "users", values["owner"])
-        if "created_at" in values:
-            attrs["created_at"] = values["created_at"]
-            attrs["created_on"] = _local_date(values, "created_at", "created_on", tz)
-        return attrs
-
-    new, changed, before, fields = _apply(Account, workspace, merged, existing, convert)
+    new, changed, before, fields = _apply(Account, workspace, merged, existing, resolved, prepared)
     _save(Account, new, changed, fields)
     # Whether the account counts (active, not deleted) shapes every figure of its deals.
     flipped = [obj.id for old, obj in before if (old.status, old.deleted) != (obj.status, obj.deleted)]
@@ -461,33 +519,37 @@ def _write_accounts(
     return len(new), len(before)
 
 
-def _write_products(
-    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
-) -> tuple[int, int]:
-    def convert(values: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in values.items() if k in {"name", "category", "deleted"}}
+def _product_attrs(values: dict[str, Any], resolved: Any, tz: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in {"name", "category", "deleted"}}
 
-    new, changed, before, fields = _apply(Product, workspace, merged, existing, convert)
+
+def _write_products(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
+) -> tuple[int, int]:
+    new, changed, before, fields = _apply(Product, workspace, merged, existing, resolved, prepared)
     _save(Product, new, changed, fields)
     return len(new), len(before)
 
 
-def _write_deals(workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks) -> tuple[int, int]:
-    tz = workspace.tzinfo
-    plain = {"name", "amount_cents", "stage", "probability", "forecast_category", "close_date", "state", "deleted"}
+_DEAL_PLAIN = {"name", "amount_cents", "stage", "probability", "forecast_category", "close_date", "state", "deleted"}
 
-    def convert(values: dict[str, Any]) -> dict[str, Any]:
-        attrs = {k: v for k, v in values.items() if k in plain}
-        if "account" in values:
-            attrs["account_id"] = _id(resolved, "accounts", values["account"])
-        if "owner" in values:
-            attrs["owner_id"] = _id(resolved, "users", values["owner"])
-        if "created_at" in values:
-            attrs["created_at"] = values["created_at"]
-            attrs["created_on"] = _local_date(values, "created_at", "created_on", tz)
-        return attrs
 
-    new, changed, before, fields = _apply(Deal, workspace, merged, existing, convert)
+def _deal_attrs(values: dict[str, Any], resolved: Any, tz: Any) -> dict[str, Any]:
+    attrs = {k: v for k, v in values.items() if k in _DEAL_PLAIN}
+    if "account" in values:
+        attrs["account_id"] = _id(resolved, "accounts", values["account"])
+    if "owner" in values:
+        attrs["owner_id"] = _id(resolved, "users", values["owner"])
+    if "created_at" in values:
+        attrs["created_at"] = values["created_at"]
+        attrs["created_on"] = _local_date(values, "created_at", "created_on", tz)
+    return attrs
+
+
+def _write_deals(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
+) -> tuple[int, int]:
+    new, changed, before, fields = _apply(Deal, workspace, merged, existing, resolved, prepared)
     for old, _obj in before:
         marks.deal(old)
     # When the deal entered its stage: the latest history entry, else its creation. A deal whose
@@ -539,22 +601,21 @@ def _write_deals(workspace: Workspace, merged: Any, existing: Any, resolved: Any
     return len(new), len(before)
 
 
+def _activity_attrs(values: dict[str, Any], resolved: Any, tz: Any) -> dict[str, Any]:
+    attrs = {k: v for k, v in values.items() if k in {"kind", "completed", "deleted"}}
+    for name, target in (("owner", "users"), ("account", "accounts"), ("deal", "deals")):
+        if name in values:
+            attrs[f"{name}_id"] = _id(resolved, target, values[name])
+    if "occurred_at" in values:
+        attrs["occurred_at"] = values["occurred_at"]
+        attrs["occurred_on"] = _local_date(values, "occurred_at", "occurred_on", tz)
+    return attrs
+
+
 def _write_activities(
-    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
 ) -> tuple[int, int]:
-    tz = workspace.tzinfo
-
-    def convert(values: dict[str, Any]) -> dict[str, Any]:
-        attrs = {k: v for k, v in values.items() if k in {"kind", "completed", "deleted"}}
-        for name, target in (("owner", "users"), ("account", "accounts"), ("deal", "deals")):
-            if name in values:
-                attrs[f"{name}_id"] = _id(resolved, target, values[name])
-        if "occurred_at" in values:
-            attrs["occurred_at"] = values["occurred_at"]
-            attrs["occurred_on"] = _local_date(values, "occurred_at", "occurred_on", tz)
-        return attrs
-
-    new, changed, before, fields = _apply(Activity, workspace, merged, existing, convert)
+    new, changed, before, fields = _apply(Activity, workspace, merged, existing, resolved, prepared)
     _save(Activity, new, changed, fields)
     for obj in [*new, *(o for pair in before for o in pair)]:
         marks.account(obj.account_id)
@@ -563,22 +624,30 @@ def _write_activities(
     return len(new), len(before)
 
 
-def _write_targets(
-    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks
-) -> tuple[int, int]:
-    def convert(values: dict[str, Any]) -> dict[str, Any]:
-        attrs = {
-            k: v for k, v in values.items() if k in {"month", "pipeline_target_cents", "revenue_quota_cents", "deleted"}
-        }
-        if "owner" in values:
-            attrs["owner_id"] = _id(resolved, "users", values["owner"])
-        return attrs
+def _target_attrs(values: dict[str, Any], resolved: Any, tz: Any) -> dict[str, Any]:
+    attrs = {
+        k: v for k, v in values.items() if k in {"month", "pipeline_target_cents", "revenue_quota_cents", "deleted"}
+    }
+    if "owner" in values:
+        attrs["owner_id"] = _id(resolved, "users", values["owner"])
+    return attrs
 
-    new, changed, before, fields = _apply(Target, workspace, merged, existing, convert)
+
+def _write_targets(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
+) -> tuple[int, int]:
+    new, changed, before, fields = _apply(Target, workspace, merged, existing, resolved, prepared)
     _save(Target, new, changed, fields)
     return len(new), len(before)
 
 
+_ATTRS: dict[type[models.Model], Any] = {
+    Account: _account_attrs,
+    Product: _product_attrs,
+    Deal: _deal_attrs,
+    Activity: _activity_attrs,
+    Target: _target_attrs,
+}
 _WRITERS = {
     "accounts": _write_accounts,
     "products": _write_products,

@@ -312,6 +312,7 @@ def test_import_records_stores_chunks_behind_the_reading_in_order(make_workspace
     """Outside a transaction ``import_records`` stores each chunk on a writer thread (its own
     connection) while it reads the next: the same rows and line numbers as in turn, a later line still
     updating an earlier chunk's row, and a writer's error raised, with the chunks before it kept."""
+    import sys
     import threading
 
     from records.management.commands import import_records
@@ -337,7 +338,7 @@ def test_import_records_stores_chunks_behind_the_reading_in_order(make_workspace
     ]  # fmt: skip
     csv_file = tmp_path / "accounts.csv"
     csv_file.write_text("external_id,name,owner,created_at\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    threads_before = threading.active_count()
+    threads_before, switch_before = threading.active_count(), sys.getswitchinterval()
     out, err = run("import_records", "accounts", str(csv_file), workspace="acme")
     assert out[-1] == "created=4 updated=1 rejected=2"
     # Parsing reports line 5 as it reads it; the writer's rejection of line 4 comes with its chunk.
@@ -349,6 +350,7 @@ def test_import_records_stores_chunks_behind_the_reading_in_order(make_workspace
     assert not Account.objects.filter(workspace=b).exists()
     assert AccountFigures.objects.filter(account__workspace=a).count() == 4  # refreshed at the end
     assert threading.active_count() == threads_before  # the writer thread is gone
+    assert sys.getswitchinterval() == switch_before  # and the interpreter's switch interval restored
 
     calls = []
 

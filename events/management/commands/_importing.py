@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import os
+import sys
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -488,10 +489,18 @@ class ChunkWriter[Chunk, Result]:
     the writer is raised from them.
     """
 
+    # While both threads run: how long one may hold the interpreter before the other gets a turn. The
+    # writer mostly waits on the database; with the default 5 ms, each answer it gets then waits up to
+    # 5 ms more for the reading thread to let go (an import of 100,000 accounts: 3.9 → 3.3 s).
+    SWITCH_INTERVAL = 0.0005
+
     def __init__(self, write: Callable[[Chunk], Result]) -> None:
         self.write = write
         self.executor = None if connection.in_atomic_block else ThreadPoolExecutor(1, "import-writer")
         self.in_flight: Future[Result] | None = None
+        self.switch_interval = sys.getswitchinterval()
+        if self.executor is not None:
+            sys.setswitchinterval(self.SWITCH_INTERVAL)
 
     def submit(self, chunk: Chunk) -> list[Result]:
         finished = self._finished()
@@ -509,6 +518,7 @@ class ChunkWriter[Chunk, Result]:
                 self.executor.submit(connections.close_all).result()
                 self.executor.shutdown()
                 self.executor = None
+                sys.setswitchinterval(self.switch_interval)
 
     def _write_and_forget_queries(self, chunk: Chunk) -> Result:
         try:

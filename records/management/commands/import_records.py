@@ -17,7 +17,14 @@ from events.management.commands._importing import (
     workspace_get,
 )
 from records.aggregates import figures_refresh_dirty
-from records.services import References, UpsertResult, enqueue_figures_refresh, records_upsert
+from records.services import (
+    Prepared,
+    References,
+    UpsertResult,
+    enqueue_figures_refresh,
+    prepare_chunk,
+    records_upsert,
+)
 from records.validation import FIELDS, JSON_COLUMNS, KINDS, parse_record
 
 CHUNK_SIZE = 5000
@@ -52,10 +59,12 @@ class Command(BaseCommand):
         failure: str | None = None
         source = RowSource(options["file"], fields=FIELDS[kind], required=("external_id",), json_columns=JSON_COLUMNS)
 
-        def store(items: list[tuple[int, dict[str, Any]]]) -> UpsertResult:
+        def store(chunk: tuple[list[tuple[int, dict[str, Any]]], Prepared]) -> UpsertResult:
+            items, prepared = chunk
             return records_upsert(
-                workspace=workspace, kind=kind, items=items, enqueue_refresh=False, references=references
-            )
+                workspace=workspace, kind=kind, items=items, enqueue_refresh=False, references=references,
+                prepared=prepared,
+            )  # fmt: skip
 
         def report(results: list[UpsertResult]) -> None:
             nonlocal rejected
@@ -67,7 +76,12 @@ class Command(BaseCommand):
                     for message in format_errors(item["index"], item["errors"]):
                         progress.write(message)
 
-        writer: ChunkWriter[list[tuple[int, dict[str, Any]]], UpsertResult] = ChunkWriter(store)
+        writer: ChunkWriter[tuple[list[tuple[int, dict[str, Any]]], Prepared], UpsertResult] = ChunkWriter(store)
+
+        def submit(items: list[tuple[int, dict[str, Any]]]) -> None:
+            # Made ready here, on the reading thread, while the writer stores the chunk before.
+            report(writer.submit((items, prepare_chunk(workspace, kind, items, references))))
+
         with source:
             progress = Progress(self.stderr, source)
             try:
@@ -82,8 +96,7 @@ class Command(BaseCommand):
                         continue
                     pending.append((line, row))  # the line number stands for the index
                     if len(pending) >= CHUNK_SIZE:
-                        references.prefetch(workspace, kind, pending)
-                        report(writer.submit(pending))
+                        submit(pending)
                         pending = []
                         progress.update(created=total.created, updated=total.updated, rejected=rejected)
             except READ_ERRORS as exc:
@@ -91,7 +104,7 @@ class Command(BaseCommand):
             finally:
                 try:
                     if pending:
-                        report(writer.submit(pending))
+                        submit(pending)
                 finally:
                     report(writer.close())
                 progress.close()
