@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -310,7 +311,8 @@ def _merge(
     merged: dict[str, dict[str, Any]] = {}
     for index, row in items:
         errors = {} if all_known else _reference_errors(row, references, resolved)
-        values = {**merged.get(row["external_id"], {}), **row}
+        earlier = merged.get(row["external_id"])
+        values = row if earlier is None else {**earlier, **row}
         if row["external_id"] not in existing:
             for name in REQUIRED_ON_CREATION[kind]:
                 if name not in values and name not in errors:
@@ -442,13 +444,15 @@ def _insert(model: type[models.Model], rows: list[NewRow]) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     if any(row.id is None for row in rows):  # prepare_chunk may have drawn them already
         _draw_ids(model, rows)
-    names = ["id", *(f.attname for f in fields)]
-    columns = ", ".join(connection.ops.quote_name(name) for name in names)
+    # A new row holds every column but the stamped ones (``_apply``: defaults, id, attributes): its
+    # values are picked in one C call, the stamped ones appended.
+    plain = ["id", *(f.attname for f in fields if f.attname not in stamped)]
+    columns = ", ".join(connection.ops.quote_name(name) for name in [*plain, *stamped])
+    pick, tail = operator.itemgetter(*plain), tuple(stamped.values())
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         write_row = copy.write_row
         for row in rows:
-            record = base | vars(row)
-            write_row([record[name] for name in names])
+            write_row(pick(vars(row)) + tail)
 
 
 def _draw_ids(model: type[models.Model], rows: list[NewRow]) -> None:
