@@ -134,15 +134,19 @@ def close_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None
             for r in rows_
         ]  # fmt: skip
 
+    _replace_close_days(DealDayFigures, workspace, days, build)
+
+
+def _replace_close_days(model: Any, workspace: Workspace, days: Iterable[date] | None, build: Any) -> None:
+    """Delete and rebuild the rows of a table keyed by close date (``day``) for ``days`` (None: all), from
+    the visible deals closing on them."""
     if days is None:
-        DealDayFigures.objects.filter(workspace=workspace).delete()
-        DealDayFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
+        model.objects.filter(workspace=workspace).delete()
+        model.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
         return
     for chunk in _chunks(days):
-        DealDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
-        DealDayFigures.objects.bulk_create(
-            build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000
-        )
+        model.objects.filter(workspace=workspace, day__in=chunk).delete()
+        model.objects.bulk_create(build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000)
 
 
 def product_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
@@ -165,15 +169,7 @@ def product_day_figures(workspace: Workspace, days: Iterable[date] | None) -> No
             for r in rows_
         ]  # fmt: skip
 
-    if days is None:
-        ProductDayFigures.objects.filter(workspace=workspace).delete()
-        ProductDayFigures.objects.bulk_create(build(visible_deals(workspace)), batch_size=1000)
-        return
-    for chunk in _chunks(days):
-        ProductDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
-        ProductDayFigures.objects.bulk_create(
-            build(visible_deals(workspace).filter(close_date__in=chunk)), batch_size=1000
-        )
+    _replace_close_days(ProductDayFigures, workspace, days, build)
 
 
 def close_month_figures(workspace: Workspace, months: Iterable[date] | None) -> None:
