@@ -163,7 +163,7 @@ UNSTORABLE = "Contains a character that cannot be stored (NUL or an unpaired sur
 
 def storable(text: str) -> bool:
     """PostgreSQL refuses NUL in text and jsonb, and no encoding takes an unpaired surrogate."""
-    return "\x00" not in text and _encodable(text)
+    return "\x00" not in text and (text.isascii() or _encodable(text))  # ASCII: no surrogate to find
 
 
 def _encodable(text: str) -> bool:
@@ -180,10 +180,12 @@ def _text(raw: dict[str, Any], field: str, max_length: int, errors: Errors, *, r
         if required:
             errors[field] = ["This field is required."]
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        errors[field] = ["Must be a string."]
-        return ""
-    text = str(value).strip()
+    if not isinstance(value, str):  # the common case costs one test
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[field] = ["Must be a string."]
+            return ""
+        value = str(value)
+    text = value.strip()
     if not storable(text):
         errors[field] = [UNSTORABLE]
     elif not text and required:

@@ -43,6 +43,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "targets": ("external_id", "owner", "month", "pipeline_target", "revenue_quota", "deleted"),
 }  # fmt: skip
 KINDS = tuple(FIELDS)
+FIELD_SETS = {kind: frozenset(fields) for kind, fields in FIELDS.items()}
 # The local date stored beside a moment (the workspace's zone).
 DERIVED_DATES = (("created_at", "created_on"), ("occurred_at", "occurred_on"))
 # CSV cells holding JSON (a deal's lists).
@@ -335,7 +336,7 @@ def parse_record(kind: str, raw: Any, *, tz: zoneinfo.ZoneInfo) -> tuple[dict[st
     for field in ("amount", "pipeline_target", "revenue_quota"):
         if field in clean:
             clean[f"{field}_cents"] = clean.pop(field)
-    unknown = set(raw) - set(FIELDS[kind])
+    unknown = raw.keys() - FIELD_SETS[kind]
     if unknown:
         errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}."]
     if errors:

@@ -125,12 +125,15 @@ def test_each_list_as_csv_whole(messy, member_client, monkeypatch):
     ]
 
 
-def test_the_ascii_shortcut_of_the_duplicate_key_matches_the_unicode_rule():
-    """Most names are ASCII and take a shortcut (lower() and string.punctuation); on random ASCII
-    names, with legal suffixes and odd spacing mixed in, it gives exactly the general rule's key."""
+def test_the_fast_paths_of_the_duplicate_key_match_the_literal_rule(monkeypatch):
+    """Most names are ASCII and take a shortcut (lower() and string.punctuation); the others delete
+    punctuation and symbols through a translate table filled as characters are met. On random names,
+    ASCII and not, with legal suffixes and odd spacing mixed in, both give exactly the literal rule's
+    key, also once the table is full (a tiny limit here) and characters are looked up afresh."""
     import random
     import unicodedata
 
+    from records import names
     from records.names import LEGAL_ENDINGS, LEGAL_WORDS, duplicate_key
 
     def general(name: str) -> str:
@@ -150,3 +153,14 @@ def test_the_ascii_shortcut_of_the_duplicate_key_matches_the_unicode_rule():
     for _ in range(3000):
         name = "".join(rng.choice(pieces + [chr(rng.randrange(128))]) for _ in range(rng.randrange(1, 8)))
         assert name.isascii() and duplicate_key(name) == general(name), repr(name)
+    wide = ["有限公司", "股份有限公司", "（北京）", "・", "€", "™", "Ａｃｍｅ", "ß", "É", "\u3000", "🙂", "﹠"]
+    monkeypatch.setattr(names, "_DROP_PUNCTUATION_AND_SYMBOLS", names._DropPunctuationAndSymbols())
+    monkeypatch.setattr(names._DropPunctuationAndSymbols, "LIMIT", 50)
+    for _ in range(3000):
+        name = "".join(
+            rng.choice(pieces + wide + [chr(rng.randrange(0x80, 0x30000))]) for _ in range(rng.randrange(1, 8))
+        )
+        if name.isascii():
+            continue
+        assert duplicate_key(name) == general(name), repr(name)
+    assert len(names._DROP_PUNCTUATION_AND_SYMBOLS) == 50
