@@ -47,13 +47,16 @@ ORDERING_FIELDS = {
     "open_deals": "open_deal_count",
     "last_activity": "last_activity_on",
     "created": "created_on",
+    "nps": "nps_value",
+    "sentiment": "last_sentiment_value",
 }
 ORDERINGS = [key for name in ORDERING_FIELDS for key in (name, f"-{name}")]
 DEFAULT_ORDERING = "name"
 LIST_FIELDS = (
     "search", "industry", "country", "owner", "status", "min_revenue", "max_revenue", "active_since", "suggested",
-    "ordering",
+    "sentiment", "min_nps", "max_nps", "ordering",
 )  # fmt: skip
+SENTIMENTS = ("positive", "neutral", "negative")
 
 
 class CriteriaInvalid(Exception):
@@ -96,6 +99,13 @@ class AccountFilterSet(django_filters.FilterSet):
         lookup_expr="gte",
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": DATE_MESSAGE},
+    )
+    sentiment = MultiValueFilter(label=_("Last sentiment"), field_name="last_sentiment_value", widget=ListWidget)
+    min_nps = django_filters.NumberFilter(
+        label=_("NPS at least"), field_name="nps_value", lookup_expr="gte", min_value=-100, max_value=100
+    )
+    max_nps = django_filters.NumberFilter(
+        label=_("NPS at most"), field_name="nps_value", lookup_expr="lte", min_value=-100, max_value=100
     )
     suggested = django_filters.ChoiceFilter(
         label=_("Suggested segment"), choices=[(r.key, r.name) for r in RULES], method="filter_suggested"
@@ -143,6 +153,15 @@ def account_criteria(workspace: Workspace, data: Any) -> dict[str, Any]:
             errors.setdefault(name, []).append(str(_("At most %(n)d values.") % {"n": MAX_VALUES}))
         elif any("\x00" in value or len(value) > 300 for value in values):
             errors.setdefault(name, []).append(str(_("Enter values without null characters, each of at most 300.")))
+    wrong = [value for value in cleaned.get("sentiment") or [] if value not in SENTIMENTS]
+    if wrong:
+        errors["sentiment"] = [
+            str(_("Unknown sentiment: %(bad)s. Use one of: %(choices)s."))
+            % {"bad": ", ".join(wrong[:10]), "choices": ", ".join(SENTIMENTS)}
+        ]
+    low_nps, high_nps = cleaned.get("min_nps"), cleaned.get("max_nps")
+    if low_nps is not None and high_nps is not None and low_nps > high_nps and "max_nps" not in errors:
+        errors["max_nps"] = [str(_("Must not be less than min_nps."))]
     bad = [value for value in cleaned.get("status") or [] if value not in Account.Status.values]
     if bad and "status" not in errors:
         errors["status"] = [
@@ -178,6 +197,9 @@ def account_criteria(workspace: Workspace, data: Any) -> dict[str, Any]:
         "max_revenue": high,
         "active_since": since,
         "suggested": cleaned.get("suggested") or "",
+        "sentiment": tuple(dict.fromkeys(cleaned.get("sentiment") or [])),
+        "min_nps": None if low_nps is None else float(low_nps),
+        "max_nps": None if high_nps is None else float(high_nps),
         "ordering": cleaned.get("ordering") or DEFAULT_ORDERING,
     }
 

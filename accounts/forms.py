@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.presenters import COLUMN_LABELS, ORDERING_LABELS
+from accounts.presenters import COLUMN_LABELS, ORDERING_LABELS, SENTIMENT_LABELS
 from accounts.queries import COLUMNS
 from accounts.rules import RULES
 from core.forms import CheckboxListWidget, date_input, keep_unknown
@@ -121,6 +121,16 @@ class ListForm(RenderForm):
         help_text=_("All won deals; both inclusive."),
     )
     active_since = date_input(_("Activity since"), _("A completed activity on or after this day."))
+    sentiment = _multiple(_("Last sentiment"), CheckboxListWidget)
+    min_nps = forms.CharField(
+        label=_("NPS from"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 6})
+    )
+    max_nps = forms.CharField(
+        label=_("NPS to"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 6}),
+        help_text=_("Over all its responses, −100 to 100; both inclusive."),
+    )
     suggested = forms.ChoiceField(label=_("Suggested segment"), required=False)
     ordering = forms.ChoiceField(label=_("Order by"), required=False)
     columns = _multiple(_("Columns"), CheckboxListWidget)
@@ -144,6 +154,7 @@ class ListForm(RenderForm):
             ),
         )
         self._choices("status", [(str(v), str(label)) for v, label in Account.Status.choices])
+        self._choices("sentiment", [(key, str(label)) for key, label in SENTIMENT_LABELS.items()])
         self._choices("suggested", [("", _("None")), *[(r.key, r.name) for r in RULES]])
         orderings: list[tuple[str, Any]] = []
         for key, label in ORDERING_LABELS.items():
@@ -161,7 +172,7 @@ class ListForm(RenderForm):
     def filter_fields(self) -> list[dict[str, Any]]:
         """The multi-valued filters with how many values each has ticked (for the dropdown badges)."""
         result = []
-        for name in ("industry", "country", "owner", "status"):
+        for name in ("industry", "country", "owner", "status", "sentiment"):
             bound = self[name]
             result.append({"field": bound, "selected": len(bound.field.widget.format_value(bound.value()))})
         return result

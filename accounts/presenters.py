@@ -17,7 +17,7 @@ from tenancy.models import Workspace
 
 LIST_COLUMNS = [
     "external_id", "name", "industry", "country", "owner", "status", "revenue", "open_pipeline", "open_deals",
-    "last_activity", "created",
+    "last_activity", "created", "nps", "last_sentiment", "churn_risk",
 ]  # fmt: skip
 DEAL_COLUMNS = ["external_id", "name", "stage", "state", "amount", "close_date", "owner"]
 ACCOUNT_PRODUCT_COLUMNS = ["product", "name", "quantity", "amount"]
@@ -44,9 +44,20 @@ COLUMN_LABELS: dict[str, Promise] = {
     "open_deals": _("Open deals"),
     "last_activity": _("Last activity"),
     "created": _("Created"),
+    "nps": _("NPS"),
+    "sentiment": _("Last sentiment"),
+    "churn_risk": _("Churn risk"),
 }
 ORDERING_LABELS: dict[str, Promise] = {"name": _("Name"), "external_id": _("External ID"), **COLUMN_LABELS}
-NUMERIC_COLUMNS = frozenset({"revenue", "open_pipeline", "open_deals"})
+NUMERIC_COLUMNS = frozenset({"revenue", "open_pipeline", "open_deals", "nps"})
+SENTIMENT_LABELS: dict[str, Promise] = {"positive": _("Positive"), "neutral": _("Neutral"), "negative": _("Negative")}
+# The signs of the Churn risk rule (``accounts.rules.churn_reasons``), as the account page says them.
+CHURN_REASONS: dict[str, Promise] = {
+    "detractor": _("Its latest NPS response is a detractor's (0–6)."),
+    "negative_trend": _("More of its latest feedback is negative than before."),
+    "contract_ending": _("Its active contract ends within 60 days."),
+    "usage_falling": _("Its owner's CRM usage is falling."),
+}
 
 
 def _date(value: Any) -> str | None:
@@ -68,6 +79,10 @@ def account_row_json(account: Account) -> dict[str, Any]:
         "open_deals": account.open_deal_count,  # type: ignore[attr-defined]
         "last_activity": _date(account.last_activity_on),  # type: ignore[attr-defined]
         "created": account.created_on.isoformat(),
+        # What its customers say (docs/perception.md#on-the-account).
+        "nps": account.nps_value,  # type: ignore[attr-defined]
+        "last_sentiment": account.last_sentiment_value or None,  # type: ignore[attr-defined]
+        "churn_risk": account.churn_risk,  # type: ignore[attr-defined]
     }
 
 
@@ -222,4 +237,10 @@ def cell_text(account: Any, column: str, workspace: Workspace) -> str:
         return str(owner.name or owner.external_id) if owner is not None else "—"
     if column == "status":
         return str(account.get_status_display())
+    if column == "nps":
+        return "—" if account.nps_value is None else f"{account.nps_value:.1f}"
+    if column == "sentiment":
+        return str(SENTIMENT_LABELS.get(account.last_sentiment_value, "—"))
+    if column == "churn_risk":
+        return str(_("Yes")) if account.churn_risk else "—"
     return str(getattr(account, column) or "—")

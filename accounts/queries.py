@@ -66,6 +66,11 @@ def amount_param(cents: int) -> str:
     return str(cents // 100) if cents % 100 == 0 else str(cents_text(cents))
 
 
+def _number(value: float | None) -> str | None:
+    """An NPS bound as a URL writes it: ``30`` rather than ``30.0``."""
+    return None if value is None else f"{value:g}"
+
+
 def month_back(month: date, n: int) -> date:
     """The first of the month ``n`` months before ``month`` (a first)."""
     index = month.year * 12 + month.month - 1 - n
@@ -207,6 +212,9 @@ class CriteriaParams(serializers.Serializer):
     max_revenue = TextParam(max_length=40, help_text="Revenue at most this amount.")
     active_since = TextParam(max_length=40, help_text="A completed activity on or after this day (YYYY-MM-DD).")
     suggested = TextParam(max_length=40, help_text="Only a suggested segment's accounts: " + ", ".join(RULE_KEYS))
+    sentiment = ListParam(help_text="The latest feedback's sentiment: positive, neutral, negative; repeatable.")
+    min_nps = TextParam(max_length=40, help_text="NPS (over all the account's responses) at least this, -100 to 100.")
+    max_nps = TextParam(max_length=40, help_text="NPS at most this.")
     ordering = TextParam(
         max_length=40, help_text="name (default), revenue, open_pipeline, open_deals, last_activity, created…; - desc."
     )
@@ -246,6 +254,9 @@ class ListQuery(Query):
     max_revenue: int | None = None
     active_since: date | None = None
     suggested: str = ""
+    sentiment: tuple[str, ...] = ()  # the latest labelled feedback's
+    min_nps: float | None = None
+    max_nps: float | None = None
     ordering: str = DEFAULT_ORDERING
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
@@ -262,6 +273,9 @@ class ListQuery(Query):
             "max_revenue": cents_text(self.max_revenue),
             "active_since": self.active_since.isoformat() if self.active_since else None,
             "suggested": self.suggested,
+            "sentiment": list(self.sentiment),
+            "min_nps": _number(self.min_nps),
+            "max_nps": _number(self.max_nps),
             "ordering": None if self.ordering == DEFAULT_ORDERING else self.ordering,
         }
         return {key: value for key, value in values.items() if value not in (None, "", [])}
@@ -292,6 +306,9 @@ COLUMNS = (
     "open_deals",
     "last_activity",
     "created",
+    "nps",
+    "sentiment",
+    "churn_risk",
 )
 DEFAULT_COLUMNS = ("industry", "country", "owner", "status", "revenue", "open_pipeline", "open_deals", "last_activity")
 

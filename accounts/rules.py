@@ -8,6 +8,10 @@ count, its accounts in the list, its CSV and a segment saved from it are the sam
 - **At risk**: active accounts with an open deal that is idle (no completed activity on the deal in the
   14 days to today) and whose owner's CRM usage is falling (attendance days in the 30 days to today
   fewer than in the 30 days before).
+- **Churn risk** (what its customers say, docs/perception.md#on-the-account): active accounts with at least
+  one of four signs: the latest NPS response is a detractor's (0–6); the share of negative feedback rose
+  (among the 3 latest labelled texts against the 3 before); an active contract ends within the next 60
+  days and none runs longer; the owner's CRM usage is falling (as above).
 """
 
 from __future__ import annotations
@@ -55,7 +59,18 @@ AT_RISK = Rule(
         "owner's CRM usage is falling: fewer attendance days in the last 30 days than in the 30 days before."
     ),
 )
-RULES = (EXPANSION, AT_RISK)
+CHURN_RISK = Rule(
+    "churn_risk",
+    _("Churn risk"),
+    _(
+        "Active accounts with at least one sign: the latest NPS response is a detractor's (0–6); more of the "
+        "latest feedback is negative (the 3 latest labelled texts against the 3 before); an active contract "
+        "ends within 60 days and none runs longer; the owner's CRM usage is falling."
+    ),
+)
+RULES = (EXPANSION, AT_RISK, CHURN_RISK)
+CONTRACT_ENDING_DAYS = 60
+DETRACTOR_MAX = 6
 RULE_KEYS = tuple(rule.key for rule in RULES)
 
 
@@ -127,7 +142,47 @@ def at_risk_condition(workspace: Workspace, today: date) -> Q:
     return Q(status=Account.Status.ACTIVE, owner_id__in=sorted(falling)) & Q(Exists(idle))
 
 
+def churn_signs(today: date, falling: set[int]) -> dict[str, Q]:
+    """Each sign of the Churn risk rule as a condition on accounts (their figures), by name."""
+    return {
+        "detractor": Q(figures__last_nps_score__lte=DETRACTOR_MAX),
+        "negative_trend": Q(figures__negative_trend=True),
+        "contract_ending": Q(
+            figures__contract_end__gte=today, figures__contract_end__lte=today + timedelta(days=CONTRACT_ENDING_DAYS)
+        ),
+        "usage_falling": Q(owner_id__in=sorted(falling)),
+    }
+
+
+def churn_risk_condition(workspace: Workspace, today: date) -> Q:
+    """A condition on accounts: the Churn risk rule, as of ``today``."""
+    any_sign = Q(pk__in=[])
+    for sign in churn_signs(today, falling_owner_ids(workspace, today)).values():
+        any_sign |= sign
+    return Q(status=Account.Status.ACTIVE) & any_sign
+
+
+def churn_reasons(account: Account, today: date, falling: set[int]) -> list[str]:
+    """The signs of churn risk an account shows (``account.figures`` read), by name, in the rule's order."""
+    figures = getattr(account, "figures", None)
+    if account.status != Account.Status.ACTIVE or figures is None and account.owner_id not in falling:
+        return []
+    reasons = []
+    if figures is not None and figures.last_nps_score is not None and figures.last_nps_score <= DETRACTOR_MAX:
+        reasons.append("detractor")
+    if figures is not None and figures.negative_trend:
+        reasons.append("negative_trend")
+    ending = figures.contract_end if figures is not None else None
+    if ending is not None and today <= ending <= today + timedelta(days=CONTRACT_ENDING_DAYS):
+        reasons.append("contract_ending")
+    if account.owner_id in falling:
+        reasons.append("usage_falling")
+    return reasons
+
+
 def rule_condition(workspace: Workspace, key: str) -> Q:
     if key == EXPANSION.key:
         return expansion_condition(workspace)
+    if key == CHURN_RISK.key:
+        return churn_risk_condition(workspace, workspace.today())
     return at_risk_condition(workspace, workspace.today())

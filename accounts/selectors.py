@@ -27,15 +27,17 @@ from django.db.models import BooleanField, Case, Count, F, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.filters import filter_accounts
-from accounts.rules import RULES, Rule, rule_condition
+from accounts.rules import RULES, Rule, churn_reasons, churn_risk_condition, falling_owner_ids, rule_condition
 from records.aggregates import next_month
 from records.models import (
     Account,
     AccountFigures,
     Activity,
+    Contract,
     Deal,
     DealLineItem,
     DealMonthFigures,
+    Feedback,
     ProductDayFigures,
 )
 from records.selectors import LIST_CAP, Capped, capped_rows, visible_accounts, visible_deals
@@ -437,13 +439,21 @@ def account_table(workspace: Workspace) -> QuerySet[Account]:
             won_deal_count=Coalesce("figures__won_deals", 0),
             product_count=Coalesce("figures__products", 0),
             last_activity_on=F("figures__last_activity"),
+            nps_value=F("figures__nps"),
+            last_sentiment_value=Coalesce("figures__last_sentiment", Value("")),
         )
     )
 
 
 def account_rows(query: ListQuery) -> QuerySet[Account]:
-    """The accounts passing the query's filters, in its order (every one: paginate the result)."""
-    return filter_accounts(query.workspace, account_table(query.workspace), query.filter_data())
+    """The accounts passing the query's filters, in its order (every one: paginate the result), each with
+    ``churn_risk`` (the Churn risk rule, as of today)."""
+    workspace = query.workspace
+    risk = churn_risk_condition(workspace, workspace.today())
+    table = account_table(workspace).annotate(
+        churn_risk=Case(When(risk, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+    return filter_accounts(workspace, table, query.filter_data())
 
 
 # --- one account -------------------------------------------------------------------------------------
@@ -461,7 +471,23 @@ def account_find(workspace: Workspace, external_id: str) -> Account | None:
     """An account (not deleted) of the workspace with its figures, by external id."""
     if "\x00" in external_id:  # no stored id holds one (and PostgreSQL cannot compare it)
         return None
-    return account_table(workspace).filter(external_id=external_id).first()
+    account = account_table(workspace).select_related("figures").filter(external_id=external_id).first()
+    if account is not None:
+        today = workspace.today()
+        falling = falling_owner_ids(workspace, today) if account.owner_id is not None else set()
+        account.churn_reasons = churn_reasons(account, today, falling)  # type: ignore[attr-defined]
+        account.churn_risk = bool(account.churn_reasons)  # type: ignore[attr-defined]
+    return account
+
+
+def account_contracts(account: Account) -> QuerySet[Contract]:
+    """The account's contracts (not deleted), the latest end first."""
+    return Contract.objects.filter(account=account, deleted=False).order_by("-end", "external_id")
+
+
+def account_feedback(account: Account) -> QuerySet[Feedback]:
+    """The account's feedback (not deleted), the newest first."""
+    return Feedback.objects.filter(account=account, deleted=False).order_by("-received_at", "-id")
 
 
 def account_deals(account: Account) -> QuerySet[Deal]:

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
@@ -462,5 +462,37 @@ def account_detail(request: HttpRequest, scope: WorkspaceScope, external_id: str
         "chart_url": workspace_url("accounts-chart-account-revenue", scope, chart),
         "csv": {"deals": csv("deals"), "products": csv("products")},
         "list_url": workspace_url(LIST, scope),
+        **perception_context(scope, account),
     }
     return render(request, "accounts/account.html", context)
+
+
+FEEDBACK_SHOWN = 5
+
+
+def perception_context(scope: WorkspaceScope, account: Any) -> dict[str, Any]:
+    """What the account's customers say (docs/perception.md#on-the-account): its figures, the signs of
+    churn risk, its contracts and its latest feedback."""
+    figures = getattr(account, "figures", None)
+    sentiment = figures.last_sentiment if figures is not None else ""
+    voice = QueryDict(mutable=True)
+    voice["account"] = account.external_id
+    try:
+        voice_url = workspace_url("perception-voice", scope, voice)
+    except NoReverseMatch:
+        voice_url = ""
+    return {
+        "perception": {
+            "nps": figures.nps if figures is not None else None,
+            "nps_responses": figures.nps_responses if figures is not None else 0,
+            "last_nps_score": figures.last_nps_score if figures is not None else None,
+            "last_sentiment": sentiment,
+            "last_sentiment_label": presenters.SENTIMENT_LABELS.get(sentiment, ""),
+        },
+        "churn_reasons": [presenters.CHURN_REASONS[reason] for reason in account.churn_reasons],
+        "contracts": [
+            {"contract": c, "value": cents(c.monthly_value_cents, scope)} for c in selectors.account_contracts(account)
+        ],
+        "feedback": list(selectors.account_feedback(account)[:FEEDBACK_SHOWN]),
+        "voice_url": voice_url,
+    }

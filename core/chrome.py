@@ -27,6 +27,7 @@ TABS: tuple[tuple[Promise, str], ...] = (
     (_("Behaviour"), "behaviour-tab"),
     (_("Accounts"), "accounts-tab"),
     (_("Sales"), "sales-tab"),
+    (_("Perception"), "perception-tab"),
 )
 
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "behaviour",
     "accounts",
     "sales",
+    "perception",
     "adoption",
     "reports",
     "demo",
@@ -294,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     # The same for the CRM records' aggregates.
     "sweep-dirty-record-figures": {
         "task": "records.tasks.sweep_records_dirty_task",
+        "schedule": env_int("ROLLUP_SWEEP_SECONDS", 300),
+    },
+    # Feedback whose labelling was never enqueued (a broker outage) or never finished.
+    "sweep-unlabelled-feedback": {
+        "task": "records.tasks.sweep_unlabelled_feedback_task",
         "schedule": env_int("ROLLUP_SWEEP_SECONDS", 300),
     },
     "apply-raw-event-retention": {"task": "events.tasks.apply_retention_task", "schedule": 6 * 3600},

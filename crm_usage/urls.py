@@ -21,6 +21,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("workspaces/<slug:slug>/", include("behaviour.api.urls")),
     path("workspaces/<slug:slug>/", include("accounts.api.urls")),
     path("workspaces/<slug:slug>/", include("sales.api.urls")),
+    path("workspaces/<slug:slug>/", include("perception.api.metric_urls")),
+    path("workspaces/<slug:slug>/", include("perception.api.voice_urls")),
     path("workspaces/<slug:slug>/", include("adoption.api.urls")),
     path("workspaces/<slug:slug>/", include("reports.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -48,6 +50,7 @@ urlpatterns = [
     path("", include("behaviour.urls")),
     path("", include("accounts.urls")),
     path("", include("sales.urls")),
+    path("", include("perception.urls")),
     path("", include("adoption.urls")),
     path("", include("reports.urls")),
 ]

@@ -6,13 +6,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from records.models import Account, Activity, Deal, DealLineItem, DealStageChange, Product, StageThreshold, Target
+from records.models import (
+    Account,
+    Activity,
+    Contract,
+    Deal,
+    DealLineItem,
+    DealStageChange,
+    Feedback,
+    PerceptionSettings,
+    Product,
+    RetentionSpend,
+    StageThreshold,
+    SurveyResponse,
+    Target,
+)
 from records.names import duplicate_key
-from records.services import DirtyMarks, enqueue_figures_refresh
+from records.services import (
+    DirtyMarks,
+    enqueue_feedback_labelling,
+    enqueue_figures_refresh,
+    perception_settings_replace,
+)
+from records.validation import DERIVED_DATES, parse_perception_settings
 from tenancy.admin import WorkspaceAdminScope
 
 
@@ -26,12 +47,18 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
         tz = obj.workspace.tzinfo
         if isinstance(obj, Account):
             obj.name_key = duplicate_key(obj.name)
-        for moment, day in (("created_at", "created_on"), ("occurred_at", "occurred_on")):
+        for moment, day in DERIVED_DATES:
             if hasattr(obj, day):
                 setattr(obj, day, getattr(obj, moment).astimezone(tz).date())
         if isinstance(obj, Deal) and (before is None or not obj.stage_history.exists()):
             obj.stage_entered_at = obj.created_at
+        relabel = isinstance(obj, Feedback) and (before is None or before.text != obj.text)
+        if relabel:
+            obj.labelled_at = None
         super().save_model(request, obj, form, change)
+        if relabel:
+            workspace_pk = obj.workspace_id
+            transaction.on_commit(lambda: enqueue_feedback_labelling(workspace_pk))
         marks = DirtyMarks()
         for record in (before, obj):
             if isinstance(record, Account):
@@ -47,6 +74,8 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
                 marks.account(record.account_id)
                 marks.activity(record.occurred_on)
                 marks.deal_activity(record.deal_id)
+            elif isinstance(record, SurveyResponse | Contract | Feedback):  # the account's perception figures
+                marks.account(record.account_id)
         marks.save(obj.workspace)
         workspace_id = obj.workspace_id
         transaction.on_commit(lambda: enqueue_figures_refresh(workspace_id))
@@ -134,3 +163,70 @@ class StageThresholdAdmin(WorkspaceAdminScope):
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self.has_module_permission(request)
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(MarksDirtyOnSave):
+    list_display = ["external_id", "account", "contact", "kind", "score", "responded_at", "deleted"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "kind", "deleted"]
+    search_fields = ["external_id", "account__name", "contact", "comment"]
+    raw_id_fields = ["account"]
+    list_per_page = 100
+
+
+@admin.register(Contract)
+class ContractAdmin(MarksDirtyOnSave):
+    list_display = ["external_id", "account", "start", "end", "monthly_value_cents", "status", "deleted"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "status", "deleted"]
+    search_fields = ["external_id", "account__name"]
+    raw_id_fields = ["account"]
+    list_per_page = 100
+
+
+@admin.register(RetentionSpend)
+class RetentionSpendAdmin(MarksDirtyOnSave):
+    list_display = ["external_id", "period", "amount_cents", "account", "deleted"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "period", "deleted"]
+    search_fields = ["external_id", "account__name"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(MarksDirtyOnSave):
+    list_display = ["external_id", "channel", "account", "received_at", "language", "sentiment", "deleted"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter), "channel", "sentiment", "language", "deleted"]
+    search_fields = ["external_id", "account__name", "contact", "text"]
+    raw_id_fields = ["account"]
+    readonly_fields = ["language", "sentiment", "intents", "competitors", "keywords", "labelled_at"]
+    list_per_page = 100
+
+
+class PerceptionSettingsForm(forms.ModelForm):
+    class Meta:
+        model = PerceptionSettings
+        fields = ["workspace", "intents", "competitors"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "intents" in cleaned and "competitors" in cleaned:
+            vocabulary, errors = parse_perception_settings(
+                {"intents": cleaned["intents"], "competitors": cleaned["competitors"]}
+            )
+            if vocabulary is None:
+                raise forms.ValidationError([f"{field}: {' '.join(messages)}" for field, messages in errors.items()])
+            cleaned.update(vocabulary)
+        return cleaned
+
+
+@admin.register(PerceptionSettings)
+class PerceptionSettingsAdmin(WorkspaceAdminScope):
+    """Intent keywords and competitors; saving relabels the workspace's feedback."""
+
+    form = PerceptionSettingsForm
+    list_display = ["workspace", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self.has_module_permission(request)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        perception_settings_replace(workspace=obj.workspace, intents=obj.intents, competitors=obj.competitors)

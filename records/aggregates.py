@@ -9,6 +9,7 @@ undeleted activities count.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -21,15 +22,18 @@ from records.models import (
     Account,
     AccountFigures,
     Activity,
+    Contract,
     CreatedMonthFigures,
     Deal,
     DealDayFigures,
     DealLineItem,
     DealMonthFigures,
+    Feedback,
     OpenStageFigures,
     ProductDayFigures,
     RecordsDirty,
     RepDayActivity,
+    SurveyResponse,
 )
 from tenancy.models import Workspace
 
@@ -116,7 +120,63 @@ def _account_figures(workspace: Workspace, ids: list[int] | None) -> None:
     ):
         if account_id in figures:
             figures[account_id].last_activity = last
+    _perception_figures(workspace, ids, figures)
     AccountFigures.objects.bulk_create(figures.values(), batch_size=1000)
+
+
+# The negative trend compares the share of negative texts among the 3 latest labelled ones with the
+# share among the (up to) 3 before those.
+TREND_TEXTS = 3
+
+
+def _perception_figures(workspace: Workspace, ids: list[int] | None, figures: dict[int, AccountFigures]) -> None:
+    """What the account's customers say (docs/perception.md#on-the-account): NPS over all its responses and
+    the latest score, the latest labelled feedback's sentiment and whether negatives rise, the latest end
+    of its active contracts."""
+    surveys = SurveyResponse.objects.filter(workspace=workspace, deleted=False, kind=SurveyResponse.Kind.NPS)
+    feedback = Feedback.objects.filter(workspace=workspace, deleted=False, account__isnull=False).exclude(sentiment="")
+    contracts = Contract.objects.filter(workspace=workspace, deleted=False, status=Contract.Status.ACTIVE)
+    if ids is not None:
+        surveys, feedback, contracts = (
+            surveys.filter(account_id__in=ids),
+            feedback.filter(account_id__in=ids),
+            contracts.filter(account_id__in=ids),
+        )
+    counted = surveys.values("account_id").annotate(
+        responses=Count("id"),
+        promoters=Count("id", filter=Q(score__gte=9)),
+        detractors=Count("id", filter=Q(score__lte=6)),
+    )
+    for row in counted.order_by():
+        fig = figures.get(row["account_id"])
+        if fig is not None:
+            fig.nps_responses = row["responses"]
+            fig.nps = round((row["promoters"] - row["detractors"]) * 100 / row["responses"], 1)
+    # Latest first per account; each account's rows are read until its latest one is known.
+    for account_id, score in surveys.order_by("account_id", "-responded_at", "-id").values_list("account_id", "score"):
+        fig = figures.get(account_id)
+        if fig is not None and fig.last_nps_score is None:
+            fig.last_nps_score = score
+    latest: dict[int, list[str]] = defaultdict(list)
+    for account_id, sentiment in feedback.order_by("account_id", "-received_at", "-id").values_list(
+        "account_id", "sentiment"
+    ):
+        texts = latest[account_id]
+        if len(texts) < 2 * TREND_TEXTS:
+            texts.append(sentiment)
+    for account_id, texts in latest.items():
+        fig = figures.get(account_id)
+        if fig is not None:
+            fig.last_sentiment = texts[0]
+            recent, before = texts[:TREND_TEXTS], texts[TREND_TEXTS:]
+            # Shares, as the two groups may differ in size (an account with 4 texts: 3 and 1).
+            fig.negative_trend = bool(before) and (
+                recent.count("negative") * len(before) > before.count("negative") * len(recent)
+            )
+    for account_id, end in contracts.values("account_id").annotate(end=Max("end")).values_list("account_id", "end"):
+        fig = figures.get(account_id)
+        if fig is not None:
+            fig.contract_end = end
 
 
 def close_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
@@ -366,10 +426,12 @@ def figures_rebuild(*, workspace: Workspace) -> None:
 
 
 def local_dates_recompute(*, workspace: Workspace) -> None:
-    """The stored local dates (``created_on``, ``occurred_on``) in the workspace's current time zone."""
+    """The stored local dates (``created_on``, ``occurred_on``, ``responded_on``, ``received_on``) in the
+    workspace's current time zone."""
     tz = workspace.tzinfo
     models: tuple[tuple[Any, str, str], ...] = ((Account, "created_at", "created_on"), (Deal, "created_at", "created_on"),
-                               (Activity, "occurred_at", "occurred_on"))  # fmt: skip
+                               (Activity, "occurred_at", "occurred_on"), (SurveyResponse, "responded_at", "responded_on"),
+                               (Feedback, "received_at", "received_on"))  # fmt: skip
     for model, moment, day in models:
         changed: list[Any] = []
         for obj in model.objects.filter(workspace=workspace).only("id", moment, day).iterator(chunk_size=2000):

@@ -208,6 +208,181 @@ class Target(models.Model):
         return f"{self.external_id} {self.month:%Y-%m}"
 
 
+# --- customer perception (DESIGN.md section 7; docs/perception.md) ----------------------------------------
+
+
+class SurveyResponse(models.Model):
+    class Kind(models.TextChoices):
+        NPS = "nps", _("NPS")
+        CES = "ces", _("CES")
+        CSAT = "csat", _("CSAT")
+
+    # Each kind's scale, inclusive.
+    SCALES = {"nps": (0, 10), "ces": (1, 7), "csat": (1, 5)}
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="survey_responses")
+    contact = models.CharField(max_length=128, blank=True, default="", help_text=_("A contact's external id."))
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True, default="")
+    responded_at = models.DateTimeField()
+    responded_on = models.DateField(editable=False)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-responded_at", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="survey_unique_external_id")]
+        indexes = [
+            models.Index(fields=["workspace", "kind", "responded_on"], name="survey_kind_day"),
+            models.Index(fields=["account", "responded_on"], name="survey_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score} ({self.external_id})"
+
+
+class Contract(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RENEWED = "renewed", _("Renewed")
+        CHURNED = "churned", _("Churned")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    start = models.DateField()
+    end = models.DateField()
+    monthly_value_cents = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-end", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "external_id"], name="contract_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="contract_end_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "end"], name="contract_end"),
+            models.Index(fields=["account", "end"], name="contract_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.start}–{self.end}"
+
+
+class RetentionSpend(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    period = models.DateField(help_text=_("The month's first day."))
+    amount_cents = models.BigIntegerField()
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=_("Empty: all accounts.")
+    )
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["period", "external_id"]
+        verbose_name_plural = _("retention spend")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "external_id"], name="retentionspend_unique_external_id")
+        ]
+        indexes = [models.Index(fields=["workspace", "period"], name="retentionspend_period")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.period:%Y-%m}"
+
+
+class Feedback(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", pgettext_lazy("feedback channel", "Email")
+        SURVEY = "survey", _("Survey")
+        CASE = "case", _("Case")
+        CALL = "call", pgettext_lazy("feedback channel", "Call")
+        CHAT = "chat", _("Chat")
+        NOTE = "note", _("Note")
+
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", _("Positive")
+        NEUTRAL = "neutral", _("Neutral")
+        NEGATIVE = "negative", _("Negative")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=128)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback")
+    contact = models.CharField(max_length=128, blank=True, default="", help_text=_("A contact's external id."))
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    text = models.TextField()
+    received_at = models.DateTimeField()
+    received_on = models.DateField(editable=False)
+    deleted = models.BooleanField(default=False)
+    # The labels (records.text_analysis), set by a worker after the text arrives or the workspace's
+    # vocabulary changes; ``labelled_at`` null: waiting for one.
+    language = models.CharField(max_length=2, blank=True, default="", editable=False)
+    sentiment = models.CharField(max_length=8, blank=True, default="", choices=Sentiment.choices, editable=False)
+    intents = models.JSONField(default=list, blank=True, editable=False)
+    competitors = models.JSONField(default=list, blank=True, editable=False)
+    keywords = models.JSONField(default=list, blank=True, editable=False)
+    labelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-received_at", "external_id"]
+        verbose_name_plural = _("feedback")
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="feedback_unique_external_id")]
+        indexes = [
+            models.Index(fields=["workspace", "received_on"], name="feedback_day"),
+            models.Index(fields=["account", "received_on"], name="feedback_account"),
+            models.Index(
+                fields=["workspace", "id"], name="feedback_unlabelled", condition=models.Q(labelled_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.external_id}"
+
+
+class FeedbackTerm(models.Model):
+    """One label of a feedback text as a row (an intent, a competitor or a keyword), so the voice of the
+    customer filters and counts by term in SQL on every backend; rewritten with the labels."""
+
+    class Kind(models.TextChoices):
+        INTENT = "intent", _("Intent")
+        COMPETITOR = "competitor", _("Competitor")
+        KEYWORD = "keyword", _("Keyword")
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="terms")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    term = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "kind", "term"], name="feedbackterm_term"),
+            models.Index(fields=["feedback"], name="feedbackterm_feedback"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.term}"
+
+
+class PerceptionSettings(models.Model):
+    """A workspace's vocabulary for labelling feedback: intents by keyword, competitors by name and alias.
+    Changing it relabels the workspace's feedback."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    intents = models.JSONField(default=dict, blank=True, help_text=_("Intent name → keywords."))
+    competitors = models.JSONField(default=list, blank=True, help_text=_("[{name, aliases}]"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = _("perception settings")
+
+    def __str__(self) -> str:
+        return f"perception settings of workspace {self.workspace_id}"
+
+
 class AccountFigures(models.Model):
     """Per account, over all time: what the account list sorts and filters on."""
 
@@ -224,11 +399,20 @@ class AccountFigures(models.Model):
     # this table alone instead of joining 100,000 accounts to it.
     account_active = models.BooleanField(default=False)  # active and not deleted
     created_on = models.DateField(null=True)
+    # What its customers say (docs/perception.md#on-the-account), over all its records not deleted:
+    nps = models.FloatField(null=True)  # over every NPS response; 1 decimal; None: no response
+    nps_responses = models.PositiveIntegerField(default=0)
+    last_nps_score = models.PositiveSmallIntegerField(null=True)  # the latest NPS response's
+    last_sentiment = models.CharField(max_length=8, blank=True, default="")  # the latest labelled feedback's
+    # A larger share of negative texts among its 3 latest labelled ones than among the 3 before those.
+    negative_trend = models.BooleanField(default=False)
+    contract_end = models.DateField(null=True)  # the latest end of its active contracts
 
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "revenue_cents"], name="accountfig_revenue"),
             models.Index(fields=["workspace", "last_activity"], name="accountfig_activity"),
+            models.Index(fields=["workspace", "nps"], name="accountfig_nps"),
         ]
 
     def __str__(self) -> str:

@@ -28,18 +28,23 @@ from redis.exceptions import RedisError
 
 from events.models import CrmUser
 from events.validation import Errors
+from records.marks import DirtyMarks
 from records.models import (
     Account,
     Activity,
+    Contract,
     Deal,
     DealLineItem,
     DealStageChange,
+    Feedback,
+    PerceptionSettings,
     Product,
-    RecordsDirty,
+    RetentionSpend,
+    SurveyResponse,
     Target,
 )
 from records.names import duplicate_key
-from records.validation import REQUIRED_ON_CREATION
+from records.validation import CROSS_CHECKED, REQUIRED_ON_CREATION, cross_errors
 from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,10 @@ MODELS: dict[str, type[models.Model]] = {
     "deals": Deal,
     "activities": Activity,
     "targets": Target,
+    "surveys": SurveyResponse,
+    "contracts": Contract,
+    "retention-spend": RetentionSpend,
+    "feedback": Feedback,
 }
 # Which fields name another record, and of which kind (CRM users for owners).
 REFERENCES: dict[str, dict[str, str]] = {
@@ -58,6 +67,10 @@ REFERENCES: dict[str, dict[str, str]] = {
     "deals": {"account": "accounts", "owner": "users"},
     "activities": {"owner": "users", "account": "accounts", "deal": "deals"},
     "targets": {"owner": "users"},
+    "surveys": {"account": "accounts"},
+    "contracts": {"account": "accounts"},
+    "retention-spend": {"account": "accounts"},
+    "feedback": {"account": "accounts"},
 }
 REFERENCE_MODELS: dict[str, type[models.Model]] = {
     "users": CrmUser,
@@ -72,100 +85,6 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
-
-
-# Accounts and deals a batch touched are marked as ranges of ids, at most this many per kind: an import
-# chunk touches thousands (new accounts have consecutive ids; activities name deals at random), and
-# one mark per id cost the import as much as storing its rows.
-MAX_ID_RANGES = 100
-
-
-def id_ranges(ids: Iterable[int], most: int) -> list[tuple[int, int]]:
-    """``ids`` as inclusive ranges ``(low, high)`` of consecutive ids; when there are more than ``most``,
-    as aligned blocks of 2, 4, 8… ids, widened until at most ``most`` remain. A range may so cover ids
-    nobody touched: refreshing those is only work, never a wrong figure."""
-    blocks = sorted(set(ids))
-    size = 1
-    while len(blocks) > 8 * most:  # far too many: widen eightfold at once
-        size *= 8
-        blocks = sorted({block // 8 for block in blocks})
-    while True:
-        ranges: list[tuple[int, int]] = []
-        for block in blocks:
-            if ranges and ranges[-1][1] == block - 1:
-                ranges[-1] = (ranges[-1][0], block)
-            else:
-                ranges.append((block, block))
-        if len(ranges) <= most:
-            return [(low * size, high * size + size - 1) for low, high in ranges]
-        size *= 2
-        blocks = sorted({block // 2 for block in blocks})
-
-
-def range_key(low: int, high: int) -> str:
-    return str(low) if low == high else f"{low}-{high}"
-
-
-@dataclass
-class DirtyMarks:
-    """Aggregate keys a batch touched (``RecordsDirty.Kind``); accounts and deals by ranges of ids
-    (``id_ranges``)."""
-
-    keys: set[tuple[str, str]] = field(default_factory=set)
-    account_ids: set[int] = field(default_factory=set)
-    deal_ids: set[int] = field(default_factory=set)
-
-    def account(self, account_id: int | None) -> None:
-        if account_id is not None:
-            self.account_ids.add(account_id)
-
-    def close(self, day: date | None) -> None:
-        self.keys.add((RecordsDirty.Kind.OPEN_STAGE, day.isoformat() if day is not None else "-"))
-        if day is not None:
-            self.keys.add((RecordsDirty.Kind.CLOSE_DAY, day.isoformat()))
-            self.keys.add((RecordsDirty.Kind.CLOSE_MONTH, day.replace(day=1).isoformat()))
-
-    def created(self, day: date | None) -> None:
-        if day is not None:
-            self.keys.add((RecordsDirty.Kind.CREATED_MONTH, day.replace(day=1).isoformat()))
-
-    def activity(self, day: date | None) -> None:
-        if day is not None:
-            self.keys.add((RecordsDirty.Kind.ACTIVITY_DAY, day.isoformat()))
-
-    def deal_activity(self, deal_id: int | None) -> None:
-        if deal_id is not None:
-            self.deal_ids.add(deal_id)
-
-    def deal(self, deal: Deal) -> None:
-        self.account(deal.account_id)
-        self.close(deal.close_date)
-        self.created(deal.created_on)
-
-    def any(self) -> bool:
-        return bool(self.keys or self.account_ids or self.deal_ids)
-
-    def save(self, workspace: Workspace) -> None:
-        for kind, ids in ((RecordsDirty.Kind.ACCOUNT, self.account_ids), (RecordsDirty.Kind.DEAL, self.deal_ids)):
-            self.keys.update((kind, range_key(low, high)) for low, high in id_ranges(ids, MAX_ID_RANGES))
-            ids.clear()
-        if connection.vendor == "postgresql" and self.keys:
-            # One statement and one text parameter whatever the number of marks (an import chunk
-            # marks thousands; an array of strings costs more to send than the insert to run).
-            # Kinds and keys hold neither spaces nor line breaks.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {RecordsDirty._meta.db_table} (workspace_id, kind, key) "
-                    "SELECT %s, split_part(m, ' ', 1), split_part(m, ' ', 2) "
-                    "FROM unnest(string_to_array(%s, E'\\n')) AS m ON CONFLICT DO NOTHING",
-                    [workspace.pk, "\n".join(f"{kind} {key}" for kind, key in sorted(self.keys))],
-                )
-            return
-        RecordsDirty.objects.bulk_create(
-            [RecordsDirty(workspace=workspace, kind=kind, key=key) for kind, key in sorted(self.keys)],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
 
 
 def _ids_by_external_id(model: type[models.Model], workspace: Workspace, external_ids: Sequence[str]) -> dict[str, int]:
@@ -293,6 +212,8 @@ def _upsert(
         marks.save(workspace)
         if touched and enqueue_refresh:
             transaction.on_commit(lambda: enqueue_figures_refresh(workspace.id))
+        if marks.feedback_to_label and enqueue_refresh:
+            transaction.on_commit(lambda: enqueue_feedback_labelling(workspace.id))
     result.created, result.updated = created, updated
     return result
 
@@ -314,9 +235,11 @@ def _merge(
         earlier = merged.get(row["external_id"])
         values = row if earlier is None else {**earlier, **row}
         if row["external_id"] not in existing:
-            for name in REQUIRED_ON_CREATION[kind]:
-                if name not in values and name not in errors:
+            for name, stored_as in REQUIRED_ON_CREATION[kind]:
+                if stored_as not in values and name not in errors:
                     errors[name] = ["This field is required for a new record."]
+        if kind in CROSS_CHECKED:
+            errors = cross_errors(kind, values, existing.get(row["external_id"])) | errors
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:
@@ -645,12 +568,70 @@ def _write_targets(
     return len(new), len(before)
 
 
+def _plain_attrs(plain: frozenset[str], moment: tuple[str, str] | None = None) -> Any:
+    """The attribute converter of a perception record: ``plain`` fields as sent, the account as its id,
+    ``moment`` (``(moment, local date)``) with its local date beside it."""
+
+    def attrs(values: dict[str, Any], resolved: Any, tz: Any) -> dict[str, Any]:
+        result = {k: v for k, v in values.items() if k in plain}
+        if "account" in values:
+            result["account_id"] = _id(resolved, "accounts", values["account"])
+        if moment is not None and moment[0] in values:
+            result[moment[0]] = values[moment[0]]
+            result[moment[1]] = _local_date(values, *moment, tz)
+        return result
+
+    return attrs
+
+
+def _write_plain(model: type[models.Model], figures_of_account: bool) -> Any:
+    """The writer of a perception record: stored; with ``figures_of_account``, its account (before and
+    after) marked, whose figures read it (``AccountFigures``' perception columns)."""
+
+    def write(
+        workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
+    ) -> tuple[int, int]:
+        new, changed, before, fields = _apply(model, workspace, merged, existing, resolved, prepared)
+        _save(model, new, changed, fields)
+        if figures_of_account:
+            for obj in [*new, *(o for pair in before for o in pair)]:
+                marks.account(obj.account_id)
+        return len(new), len(changed)
+
+    return write
+
+
+def _write_feedback(
+    workspace: Workspace, merged: Any, existing: Any, resolved: Any, marks: DirtyMarks, prepared: Any = None
+) -> tuple[int, int]:
+    """Stored like the others; a new text, or a changed one, waits for its labels (``labelled_at``
+    null), which a worker sets after the commit (``records.labelling``)."""
+    new, changed, before, fields = _apply(Feedback, workspace, merged, existing, resolved, prepared)
+    for old, obj in before:
+        if old.text != obj.text:
+            obj.labelled_at = None
+            fields.add("labelled_at")
+    _save(Feedback, new, changed, fields)
+    marks.feedback_to_label = marks.feedback_to_label or bool(new) or "labelled_at" in fields
+    for old, obj in before:  # a labelled text moved to another account, or deleted; new ones wait for labels
+        if (old.account_id, old.deleted) != (obj.account_id, obj.deleted):
+            marks.account(old.account_id)
+            marks.account(obj.account_id)
+    return len(new), len(before)
+
+
 _ATTRS: dict[type[models.Model], Any] = {
     Account: _account_attrs,
     Product: _product_attrs,
     Deal: _deal_attrs,
     Activity: _activity_attrs,
     Target: _target_attrs,
+    SurveyResponse: _plain_attrs(
+        frozenset({"contact", "kind", "score", "comment", "deleted"}), ("responded_at", "responded_on")
+    ),
+    Contract: _plain_attrs(frozenset({"start", "end", "monthly_value_cents", "status", "deleted"})),
+    RetentionSpend: _plain_attrs(frozenset({"period", "amount_cents", "deleted"})),
+    Feedback: _plain_attrs(frozenset({"contact", "channel", "text", "deleted"}), ("received_at", "received_on")),
 }
 _WRITERS = {
     "accounts": _write_accounts,
@@ -658,6 +639,10 @@ _WRITERS = {
     "deals": _write_deals,
     "activities": _write_activities,
     "targets": _write_targets,
+    "surveys": _write_plain(SurveyResponse, figures_of_account=True),
+    "contracts": _write_plain(Contract, figures_of_account=True),
+    "retention-spend": _write_plain(RetentionSpend, figures_of_account=False),
+    "feedback": _write_feedback,
 }
 
 
@@ -667,18 +652,43 @@ BROKER_RETRY_AFTER_SECONDS = 30.0
 _broker_down_until = 0.0
 
 
+def perception_settings_replace(
+    *, workspace: Workspace, intents: dict[str, list[str]], competitors: list[dict[str, Any]]
+) -> None:
+    """Replace the workspace's vocabulary (``records.validation.parse_perception_settings`` checked it) and
+    set every text waiting for its labels again; a worker relabels them after the commit."""
+    with transaction.atomic():
+        PerceptionSettings.objects.update_or_create(
+            workspace=workspace, defaults={"intents": intents, "competitors": competitors}
+        )
+        Feedback.objects.filter(workspace=workspace).update(labelled_at=None)
+        transaction.on_commit(lambda: enqueue_feedback_labelling(workspace.pk))
+
+
+def enqueue_feedback_labelling(workspace_id: int) -> None:
+    """Ask a worker to label the workspace's new feedback; like ``enqueue_figures_refresh``, never fails
+    the batch (the sweep finds unlabelled feedback later)."""
+    from records.tasks import label_feedback_task
+
+    _enqueue(label_feedback_task, workspace_id, "feedback labelling")
+
+
 def enqueue_figures_refresh(workspace_id: int) -> None:
     """Ask a worker to refresh the aggregates a batch marked. Never fails the batch: when the broker
     is down the marks stay and the periodic sweep (``CELERY_BEAT_SCHEDULE``) catches up."""
-    global _broker_down_until
     from records.tasks import refresh_record_figures_task
 
+    _enqueue(refresh_record_figures_task, workspace_id, "record figures refresh")
+
+
+def _enqueue(task: Any, workspace_id: int, what: str) -> None:
+    global _broker_down_until
     if time.monotonic() < _broker_down_until:
         return
     try:
-        refresh_record_figures_task.delay(workspace_id)
+        task.delay(workspace_id)
     except (KombuError, RedisError, OSError):
         _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
-        logger.warning("The broker is unreachable; record figures of workspace %s wait for the sweep.", workspace_id)
+        logger.warning("The broker is unreachable; the %s of workspace %s waits for the sweep.", what, workspace_id)
     except Exception:
-        logger.exception("The record figures refresh of workspace %s failed; its marks stay.", workspace_id)
+        logger.exception("The %s of workspace %s failed to enqueue; the sweep catches up.", what, workspace_id)

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import OperationalError, transaction
 
 from records.aggregates import figures_rebuild, figures_refresh_dirty, local_dates_recompute
+from records.labelling import feedback_label_pending, workspaces_with_unlabelled_feedback
 from records.models import RecordsDirty
 from tenancy.models import Workspace
 
@@ -33,6 +34,26 @@ def sweep_records_dirty_task() -> int:
     workspace_ids = list(RecordsDirty.objects.values_list("workspace_id", flat=True).distinct())
     for workspace_id in workspace_ids:
         refresh_record_figures_task.delay(workspace_id)
+    return len(workspace_ids)
+
+
+@shared_task(**RETRY)
+def label_feedback_task(workspace_id: int) -> int:
+    """Label the workspace's feedback that waits for its labels (new, changed, or a new vocabulary)."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0
+    labelled = feedback_label_pending(workspace=workspace)
+    figures_refresh_dirty(workspace=workspace)  # the accounts' latest sentiment and trend
+    return labelled
+
+
+@shared_task
+def sweep_unlabelled_feedback_task() -> int:
+    """Enqueue labelling for every workspace with feedback still waiting (lost enqueues, outages)."""
+    workspace_ids = workspaces_with_unlabelled_feedback()
+    for workspace_id in workspace_ids:
+        label_feedback_task.delay(workspace_id)
     return len(workspace_ids)
 
 

@@ -17,19 +17,31 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from events.validation import Errors, _text, parse_timestamp
-from records.models import Account, Activity, Deal
+from events.validation import Errors, _text, parse_timestamp, storable
+from records.models import Account, Activity, Contract, Deal, Feedback, SurveyResponse
 from records.names import duplicate_key
 
 MAX_CENTS = 10**15  # ten trillion in the base currency: beyond any CRM's deal, inside a 64-bit sum
 MAX_NESTED = 200  # line items or stage-history entries of one deal
 
-REQUIRED_ON_CREATION: dict[str, tuple[str, ...]] = {
+# Sent as an amount, stored as whole cents under ``NAME_cents``.
+AMOUNT_FIELDS = ("amount", "pipeline_target", "revenue_quota", "monthly_value")
+_REQUIRED_ON_CREATION: dict[str, tuple[str, ...]] = {
     "accounts": ("name", "created_at"),
     "products": ("name",),
     "deals": ("account", "name", "stage", "created_at", "state"),
     "activities": ("kind", "owner", "occurred_at"),
     "targets": ("month",),
+    "surveys": ("account", "kind", "score", "responded_at"),
+    "contracts": ("account", "start", "end", "monthly_value", "status"),
+    "retention-spend": ("period", "amount"),
+    "feedback": ("channel", "text", "received_at"),
+}
+
+# (field as sent, as parsed): an amount is parsed into whole cents under another name.
+REQUIRED_ON_CREATION: dict[str, tuple[tuple[str, str], ...]] = {
+    kind: tuple((name, f"{name}_cents" if name in AMOUNT_FIELDS else name) for name in names)
+    for kind, names in _REQUIRED_ON_CREATION.items()
 }
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -41,11 +53,22 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "activities": ("external_id", "kind", "owner", "account", "deal", "occurred_at", "completed", "deleted"),
     "targets": ("external_id", "owner", "month", "pipeline_target", "revenue_quota", "deleted"),
+    # Customer perception (DESIGN.md section 7).
+    "surveys": ("external_id", "account", "contact", "kind", "score", "comment", "responded_at", "deleted"),
+    "contracts": ("external_id", "account", "start", "end", "monthly_value", "status", "deleted"),
+    "retention-spend": ("external_id", "period", "amount", "account", "deleted"),
+    "feedback": ("external_id", "account", "contact", "channel", "text", "received_at", "deleted"),
 }  # fmt: skip
 KINDS = tuple(FIELDS)
 FIELD_SETS = {kind: frozenset(fields) for kind, fields in FIELDS.items()}
 # The local date stored beside a moment (the workspace's zone).
-DERIVED_DATES = (("created_at", "created_on"), ("occurred_at", "occurred_on"))
+DERIVED_DATES = (
+    ("created_at", "created_on"),
+    ("occurred_at", "occurred_on"),
+    ("responded_at", "responded_on"),
+    ("received_at", "received_on"),
+)
+
 # CSV cells holding JSON (a deal's lists).
 JSON_COLUMNS = ("line_items", "stage_history")
 
@@ -214,6 +237,33 @@ def _fields(tz: zoneinfo.ZoneInfo) -> dict[str, dict[str, Field]]:
             "revenue_quota": Field(parse_cents, nullable=True),
             "deleted": deleted,
         },
+        "surveys": {
+            "account": Field(_required_reference),
+            "kind": Field(_choice(SurveyResponse.Kind.values)),
+            "score": Field(lambda v: parse_whole(v, 0, 10)),  # and on its kind's scale (cross_errors)
+            "responded_at": moment,
+            "deleted": deleted,
+        },
+        "contracts": {
+            "account": Field(_required_reference),
+            "start": Field(parse_date),
+            "end": Field(parse_date),
+            "monthly_value": Field(parse_cents),
+            "status": Field(_choice(Contract.Status.values)),
+            "deleted": deleted,
+        },
+        "retention-spend": {
+            "period": Field(parse_month),
+            "amount": Field(parse_cents),
+            "account": Field(_reference, nullable=True),
+            "deleted": deleted,
+        },
+        "feedback": {
+            "account": Field(_reference, nullable=True),
+            "channel": Field(_choice(Feedback.Channel.values)),
+            "received_at": moment,
+            "deleted": deleted,
+        },
     }
 
 
@@ -223,8 +273,37 @@ TEXT_LIMITS: dict[str, dict[str, int]] = {
     "deals": {"name": 300, "stage": 100},
     "activities": {},
     "targets": {},
+    "surveys": {"contact": 128, "comment": 5000},
+    "contracts": {},
+    "retention-spend": {},
+    "feedback": {"contact": 128, "text": 5000},
 }
-REQUIRED_TEXT = {"name", "stage"}  # may not be blank when sent
+REQUIRED_TEXT = {"name", "stage", "text"}  # may not be blank when sent
+
+
+CROSS_CHECKED = frozenset({"surveys", "contracts"})
+
+
+def cross_errors(kind: str, values: dict[str, Any], stored: Any = None) -> Errors:
+    """Rules between two fields of one record, on the values sent over the ``stored`` record's (None:
+    a new one): a survey's score on its kind's scale, a contract ending on or after its start. An
+    update may send one field of the pair, so this runs where the stored record is known too."""
+    errors: Errors = {}
+    if kind == "surveys" and "score" in values:
+        survey_kind = str(values.get("kind", getattr(stored, "kind", "")))
+        low, high = SurveyResponse.SCALES.get(survey_kind, (0, 10))
+        if not low <= values["score"] <= high:
+            errors["score"] = [f"A {survey_kind} score must be between {low} and {high}."]
+    elif kind == "surveys" and "kind" in values and stored is not None:
+        low, high = SurveyResponse.SCALES[values["kind"]]
+        if not low <= stored.score <= high:
+            errors["kind"] = [f"The stored score {stored.score} is not on the {values['kind']} scale ({low}–{high})."]
+    if kind == "contracts":
+        start = values.get("start", getattr(stored, "start", None))
+        end = values.get("end", getattr(stored, "end", None))
+        if start is not None and end is not None and end < start:
+            errors["end" if "end" in values else "start"] = ["A contract must end on or after its start."]
+    return errors
 
 
 def _line_items(value: Any, errors: Errors) -> list[dict[str, Any]]:
@@ -333,12 +412,14 @@ def parse_record(kind: str, raw: Any, *, tz: zoneinfo.ZoneInfo) -> tuple[dict[st
         if "stage_history" in raw:
             history = raw["stage_history"] if raw["stage_history"] is not None else []
             clean["stage_history"] = _stage_history(history, tz, errors)
-    for field in ("amount", "pipeline_target", "revenue_quota"):
+    for field in AMOUNT_FIELDS:
         if field in clean:
             clean[f"{field}_cents"] = clean.pop(field)
     unknown = raw.keys() - FIELD_SETS[kind]
     if unknown:
         errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}."]
+    if kind in CROSS_CHECKED and not errors:
+        errors.update(cross_errors(kind, clean))
     if errors:
         return None, errors
     # What is stored beside the fields, worked out here: an import parses on its reading thread while
@@ -349,3 +430,77 @@ def parse_record(kind: str, raw: Any, *, tz: zoneinfo.ZoneInfo) -> tuple[dict[st
         if moment in clean:
             clean[day] = clean[moment].astimezone(tz).date()
     return clean, {}
+
+
+# The vocabulary of feedback labelling (API.md, perception ``settings``): bounded, so relabelling stays cheap.
+MAX_INTENTS = 50
+MAX_COMPETITORS = 200
+MAX_TERMS = 100  # keywords of one intent; aliases of one competitor
+MAX_TERM_LENGTH = 100
+
+
+def _terms(value: Any, where: str, errors: Errors, *, allow_empty: bool) -> list[str]:
+    """A list of distinct non-blank terms (order kept), or an error under ``where``."""
+    if not isinstance(value, list) or not all(isinstance(term, str) for term in value):
+        errors[where] = ["Must be a list of strings."]
+        return []
+    terms = list(dict.fromkeys(term.strip() for term in value))
+    if any(not term for term in terms):
+        errors[where] = ["Terms may not be blank."]
+    elif any(len(term) > MAX_TERM_LENGTH or not storable(term) for term in terms):
+        errors[where] = [f"Each term must be storable text of at most {MAX_TERM_LENGTH} characters."]
+    elif len(terms) > MAX_TERMS:
+        errors[where] = [f"At most {MAX_TERMS} terms."]
+    elif not terms and not allow_empty:
+        errors[where] = ["Give at least one keyword."]
+    return terms
+
+
+def parse_perception_settings(raw: Any) -> tuple[dict[str, Any] | None, Errors]:
+    """``{intents: {NAME: [keyword]}, competitors: [{name, aliases}]}`` cleaned (terms stripped, repeats
+    dropped), or errors naming the field (``intents.NAME``, ``competitors[N].name``…)."""
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": ["Must be a JSON object with intents and competitors."]}
+    errors: Errors = {}
+    unknown = set(raw) - {"intents", "competitors"}
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}."]
+    intents: dict[str, list[str]] = {}
+    raw_intents = raw.get("intents")
+    if not isinstance(raw_intents, dict):
+        errors["intents"] = ["Required: an object of intent name → list of keywords."]
+    elif len(raw_intents) > MAX_INTENTS:
+        errors["intents"] = [f"At most {MAX_INTENTS} intents."]
+    else:
+        for name, keywords in raw_intents.items():
+            clean_name = name.strip()
+            if not clean_name or len(clean_name) > MAX_TERM_LENGTH or not storable(clean_name):
+                errors[f"intents.{name[:40]}"] = [f"An intent's name: 1–{MAX_TERM_LENGTH} characters."]
+                continue
+            intents[clean_name] = _terms(keywords, f"intents.{clean_name}", errors, allow_empty=False)
+    competitors: list[dict[str, Any]] = []
+    raw_competitors = raw.get("competitors")
+    if not isinstance(raw_competitors, list):
+        errors["competitors"] = ["Required: a list of {name, aliases}."]
+    elif len(raw_competitors) > MAX_COMPETITORS:
+        errors["competitors"] = [f"At most {MAX_COMPETITORS} competitors."]
+    else:
+        seen: set[str] = set()
+        for position, item in enumerate(raw_competitors):
+            where = f"competitors[{position}]"
+            if not isinstance(item, dict) or set(item) - {"name", "aliases"}:
+                errors[where] = ["Must be an object {name, aliases}."]
+                continue
+            name = item.get("name")
+            if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_TERM_LENGTH or not storable(name):
+                errors[f"{where}.name"] = [f"Required: 1–{MAX_TERM_LENGTH} characters."]
+                continue
+            if name.strip().casefold() in seen:
+                errors[f"{where}.name"] = [f"{name.strip()!r} is listed twice."]
+                continue
+            seen.add(name.strip().casefold())
+            aliases = _terms(item.get("aliases", []), f"{where}.aliases", errors, allow_empty=True)
+            competitors.append({"name": name.strip(), "aliases": aliases})
+    if errors:
+        return None, errors
+    return {"intents": intents, "competitors": competitors}, {}

@@ -22,7 +22,8 @@ class RecordBatchView(BatchIngestView):
         request=RecordBatchSerializer,
         responses={200: RecordBatchResultSerializer, **INGEST_ERRORS},
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(KINDS))],
-        summary="Create or update CRM records (accounts, products, deals, activities, targets) by external id",
+        summary="Create or update CRM records (accounts, products, deals, activities, targets, surveys, contracts, "
+        "retention spend, feedback) by external id",
         tags=["ingestion"],
     )
     def post(self, request: Request, kind: str) -> Response:  # type: ignore[override]

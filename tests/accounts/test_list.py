@@ -43,6 +43,7 @@ def test_a_row_and_the_default_order(api):
         "external_id": "A2", "name": "Beta", "industry": "Retail", "country": "US", "owner": "rep2",
         "status": "active", "revenue": "20300.00", "open_pipeline": "250.00", "open_deals": 2,
         "last_activity": "2026-01-15", "created": "2025-09-01",
+        "nps": None, "last_sentiment": None, "churn_risk": False,  # no survey, feedback, contract or usage here
     }  # fmt: skip
     epsilon = body["results"][4]
     assert (epsilon["industry"], epsilon["owner"], epsilon["last_activity"], epsilon["revenue"]) == (
@@ -111,7 +112,8 @@ def test_csv_is_the_whole_filtered_list(api):
     lines = response.content.decode().lstrip("\ufeff").splitlines()
     assert (
         lines[0]
-        == "external_id,name,industry,country,owner,status,revenue,open_pipeline,open_deals,last_activity,created"
+        == "external_id,name,industry,country,owner,status,revenue,open_pipeline,open_deals,last_activity,created,"
+        "nps,last_sentiment,churn_risk"
     )
     assert [line.split(",")[0] for line in lines[1:]] == ["A2", "A5", "A1"]
     empty = api.get(URL, {"format": "csv", "search": "nothing like it"}).content.decode().lstrip("\ufeff")

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 import records.aggregates
-import records.services
+import records.marks
 from records.aggregates import figures_rebuild, figures_refresh_dirty, local_dates_recompute
 from records.models import (
     Account,
@@ -22,10 +22,12 @@ from records.models import (
     DealDayFigures,
     DealLineItem,
     DealMonthFigures,
+    Feedback,
     OpenStageFigures,
     ProductDayFigures,
     RecordsDirty,
     RepDayActivity,
+    SurveyResponse,
 )
 from records.services import records_upsert
 from records.validation import parse_record
@@ -176,7 +178,7 @@ def stored(ws):
 def test_dirty_refreshes_equal_a_recomputation(make_workspace, seed, monkeypatch):
     if seed < 2:
         # Accounts and deals marked as one widened range each, and recomputed whole past 3 of them.
-        monkeypatch.setattr(records.services, "MAX_ID_RANGES", 1)
+        monkeypatch.setattr(records.marks, "MAX_ID_RANGES", 1)
         monkeypatch.setattr(records.aggregates, "REFRESH_ALL", 3)
     rng = random.Random(seed)
     a, _ = make_workspace("a", tz="America/New_York")
@@ -205,6 +207,10 @@ def test_a_time_zone_change_moves_local_dates_and_figures(make_workspace):
     upsert(ws, "accounts", [{"external_id": "A", "name": "A", "created_at": "2026-01-31T20:00:00Z"}])
     upsert(ws, "deals", [{"external_id": "D", "account": "A", "name": "D", "stage": "S", "state": "open",
                           "created_at": "2026-01-31T20:00:00Z", "amount": 5}])  # fmt: skip
+    upsert(ws, "surveys", [{"external_id": "S", "account": "A", "kind": "nps", "score": 9,
+                            "responded_at": "2026-01-31T20:00:00Z"}])  # fmt: skip
+    upsert(ws, "feedback", [{"external_id": "F", "channel": "email", "text": "ok",
+                             "received_at": "2026-01-31T20:00:00Z"}])  # fmt: skip
     figures_refresh_dirty(workspace=ws)
     assert CreatedMonthFigures.objects.get(workspace=ws).month == date(2026, 1, 1)
     ws.timezone = "Asia/Shanghai"  # 04:00 on February 1st there
@@ -213,10 +219,12 @@ def test_a_time_zone_change_moves_local_dates_and_figures(make_workspace):
     figures_rebuild(workspace=ws)
     assert Deal.objects.get(workspace=ws).created_on == date(2026, 2, 1)
     assert CreatedMonthFigures.objects.get(workspace=ws).month == date(2026, 2, 1)
+    assert SurveyResponse.objects.get(workspace=ws).responded_on == date(2026, 2, 1)
+    assert Feedback.objects.get(workspace=ws).received_on == date(2026, 2, 1)
 
 
 def test_marked_ids_become_few_ranges_covering_them_all():
-    from records.services import id_ranges
+    from records.marks import id_ranges
 
     assert id_ranges([5, 3, 4, 9], 5) == [(3, 5), (9, 9)]
     assert id_ranges([5, 3, 4, 9], 1) == [(0, 11)]  # blocks of 4 ids: 0–3, 4–7, 8–11, one run

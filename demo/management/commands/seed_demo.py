@@ -24,6 +24,7 @@ from django.db import reset_queries, transaction
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
+from demo import perception as demo_perception
 from demo import records as demo_records
 from events import demo
 from events.models import CrmUser, DirtyDay, Event, Feature, FeatureAction, Session, UserDay, UserFeatureDay
@@ -31,20 +32,27 @@ from events.periods import local_midnight_utc
 from events.rollups import DAILY_ROLLUPS, MONTHLY_ROLLUPS, rollups_rebuild
 from events.services import IngestResult, crm_users_upsert, events_ingest
 from records.aggregates import figures_refresh_dirty
+from records.labelling import feedback_label_pending
 from records.models import (
     Account,
     AccountFigures,
     Activity,
+    Contract,
     CreatedMonthFigures,
     Deal,
     DealDayFigures,
     DealLineItem,
     DealMonthFigures,
     DealStageChange,
+    Feedback,
+    FeedbackTerm,
+    PerceptionSettings,
     Product,
     ProductDayFigures,
     RecordsDirty,
     RepDayActivity,
+    RetentionSpend,
+    SurveyResponse,
     Target,
 )
 from records.services import records_upsert
@@ -60,7 +68,7 @@ SALES_REP_ROLE = "Sales Rep"
 # every row); then line items, stage history, deals, targets, accounts and products, in that order.
 RECORD_MODELS: tuple[Any, ...] = (
     AccountFigures, DealDayFigures, DealMonthFigures, CreatedMonthFigures, RepDayActivity, ProductDayFigures,
-    RecordsDirty, Activity,
+    RecordsDirty, Activity, FeedbackTerm, Feedback, SurveyResponse, Contract, RetentionSpend, PerceptionSettings,
 )  # fmt: skip
 
 
@@ -197,9 +205,11 @@ class Command(BaseCommand):
         team = sales_team(workspace, window_start)
         plan = demo_records.records_plan(team=team, anchor=anchor, days=days, tz=workspace.tzinfo, now=timezone.now())
         tz = workspace.tzinfo
+        perception = demo_perception.perception_plan(
+            accounts=plan["accounts"], skill=demo_records.skills(team), anchor=anchor, tz=tz, now=timezone.now()
+        )
         with transaction.atomic():
-            for kind in demo_records.KINDS:
-                items = plan[kind]
+            for kind, items in [*((k, plan[k]) for k in demo_records.KINDS), *perception.items()]:
                 for start in range(0, len(items), RECORDS_BATCH):
                     parsed = []
                     for index, raw in enumerate(items[start : start + RECORDS_BATCH]):
@@ -210,13 +220,16 @@ class Command(BaseCommand):
                     result = records_upsert(workspace=workspace, kind=kind, items=parsed, enqueue_refresh=False)
                     if result.rejected:
                         raise CommandError(f"Demo {kind} rejected: {result.rejected[:3]}")
+            labelled = feedback_label_pending(workspace=workspace)
             figures_refresh_dirty(workspace=workspace)
         lines = sum(len(d["line_items"]) for d in plan["deals"])
         self.stdout.write(
             f"Created CRM records of a sales team of {len(team)}: {len(plan['accounts'])} accounts, "
             f"{len(plan['products'])} products, {len(plan['deals'])} deals ({lines} line items), "
             f"{len(plan['activities']):,} activities, {len(plan['targets'])} targets; currency "
-            f"{workspace.currency} ({time.monotonic() - step:.1f} s)."
+            f"{workspace.currency}; {len(perception['contracts'])} contracts, {len(perception['surveys'])} survey "
+            f"responses, {len(perception['retention-spend'])} retention spend rows, {labelled} feedback texts "
+            f"labelled ({time.monotonic() - step:.1f} s)."
         )
 
     def _saved_examples(self, workspace: Workspace) -> None:

@@ -17,10 +17,12 @@ from events.management.commands._importing import (
     workspace_get,
 )
 from records.aggregates import figures_refresh_dirty
+from records.labelling import feedback_label_pending
 from records.services import (
     Prepared,
     References,
     UpsertResult,
+    enqueue_feedback_labelling,
     enqueue_figures_refresh,
     prepare_chunk,
     records_upsert,
@@ -32,7 +34,8 @@ CHUNK_SIZE = 5000
 
 class Command(BaseCommand):
     help = (
-        "Insert or update CRM records of KIND (accounts, products, deals, activities, targets) by external_id "
+        "Insert or update CRM records of KIND (accounts, products, deals, activities, targets, surveys, contracts, "
+        "retention-spend, feedback) by external_id "
         "from a CSV file (header row naming the fields; a deal's line_items and stage_history as JSON text; an "
         "empty cell keeps the stored value) or JSON Lines (one object a line). A .gz suffix is decompressed. Bad "
         "rows are reported on stderr with their line number and skipped. Prints 'created=N updated=N rejected=N' "
@@ -45,7 +48,10 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", required=True, metavar="SLUG")
         parser.add_argument(
             "--no-refresh", action="store_true",
-            help="Leave the aggregates to a worker (enqueued) instead of refreshing them here at the end.",
+            help=(
+                "Leave the aggregates (and the labels of feedback) to a worker, enqueued, instead of "
+                "computing them here at the end."
+            ),
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -111,7 +117,11 @@ class Command(BaseCommand):
         # Once at the end rather than after every chunk; with --no-refresh, a worker's job.
         if options["no_refresh"]:
             enqueue_figures_refresh(workspace.id)
+            if kind == "feedback":
+                enqueue_feedback_labelling(workspace.id)
         else:
+            if kind == "feedback":  # first: the labels mark the accounts the refresh then reads
+                feedback_label_pending(workspace=workspace)
             figures_refresh_dirty(workspace=workspace)
         self.stdout.write(f"created={total.created} updated={total.updated} rejected={rejected}")
         if failure:
