@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
+from records.labelling import terms_follow
 from records.models import (
     Account,
     Activity,
@@ -56,6 +57,8 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
         if relabel:
             obj.labelled_at = None
         super().save_model(request, obj, form, change)
+        if isinstance(obj, Feedback) and not relabel:
+            terms_follow([obj])
         if relabel:
             workspace_pk = obj.workspace_id
             transaction.on_commit(lambda: enqueue_feedback_labelling(workspace_pk))

@@ -125,28 +125,59 @@ def _store_labels(
     marked (their figures read the latest sentiment). The number stored."""
     now = timezone.now()
     by_id = {row_id: label for (row_id, _text, _account), label in zip(rows, labels, strict=True)}
-    account_of = {row_id: account_id for row_id, _text, account_id in rows}
     texts = [(row_id, text) for row_id, text, _account in rows]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             stored = _update_labels_postgresql(workspace, stamp, texts, labels, now)
         else:
             stored = _update_labels(workspace, stamp, texts, labels, now)
+        # The terms copy the feedback as the update left it (its row is locked until the commit, so a
+        # batch changing its channel or account meanwhile waits, then brings the terms along).
+        copied = {row[0]: row[1:] for row in Feedback.objects.filter(id__in=stored).values_list("id", *COPIED)}
         FeedbackTerm.objects.filter(feedback_id__in=stored).delete()
         FeedbackTerm.objects.bulk_create(
             [
-                FeedbackTerm(feedback_id=row_id, workspace_id=workspace.pk, kind=kind, term=term[:TERM_LENGTH])
+                FeedbackTerm(
+                    feedback_id=row_id,
+                    workspace_id=workspace.pk,
+                    kind=kind,
+                    term=term[:TERM_LENGTH],
+                    sentiment=by_id[row_id].sentiment,
+                    **dict(zip(COPIED, copied[row_id], strict=True)),
+                )
                 for row_id in stored
                 for kind, terms in _terms_of(by_id[row_id])
-                for term in dict.fromkeys(terms)
+                for term in dict.fromkeys(term[:TERM_LENGTH] for term in terms)
             ],
             batch_size=2000,
         )
         marks = DirtyMarks()
         for row_id in stored:
-            marks.account(account_of[row_id])
+            marks.account(copied[row_id][COPIED.index("account_id")])
         marks.save(workspace)
     return len(stored)
+
+
+# The feedback's fields its terms carry (``FeedbackTerm``), besides the labels' sentiment.
+COPIED = ("received_on", "channel", "contact", "account_id", "deleted")
+
+
+def terms_follow(feedback: Sequence[Feedback]) -> None:
+    """After ``feedback`` changed (its channel, account, contact, day or deleted flag, not its text): its
+    terms take the new values, so the voice counts them where the feedback now is."""
+    for item in feedback:
+        FeedbackTerm.objects.filter(feedback_id=item.pk).update(**{name: getattr(item, name) for name in COPIED})
+
+
+def labels_store(workspace: Workspace, labelled: Sequence[tuple[int, Labels]]) -> int:
+    """Store labels worked out elsewhere for feedback ids (as the worker stores its own: labels, terms,
+    marks), for the workspace's current vocabulary; the number stored."""
+    texts = dict(
+        Feedback.objects.filter(workspace=workspace, id__in=[i for i, _l in labelled]).values_list("id", "text")
+    )
+    rows = [(row_id, texts[row_id], None) for row_id, _label in labelled if row_id in texts]
+    labels = [label for row_id, label in labelled if row_id in texts]
+    return _store_labels(workspace, _vocabulary_and_stamp(workspace)[1], rows, labels)
 
 
 TERM_LENGTH = FeedbackTerm._meta.get_field("term").max_length or 100

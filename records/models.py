@@ -333,6 +333,8 @@ class Feedback(models.Model):
         constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="feedback_unique_external_id")]
         indexes = [
             models.Index(fields=["workspace", "received_on"], name="feedback_day"),
+            # The feedback list, newest first: its first page reads the newest entries of this index.
+            models.Index(fields=["workspace", "-received_at", "-id"], name="feedback_newest"),
             models.Index(fields=["account", "received_on"], name="feedback_account"),
             models.Index(
                 fields=["workspace", "id"], name="feedback_unlabelled", condition=models.Q(labelled_at__isnull=True)
@@ -345,7 +347,11 @@ class Feedback(models.Model):
 
 class FeedbackTerm(models.Model):
     """One label of a feedback text as a row (an intent, a competitor or a keyword), so the voice of the
-    customer filters and counts by term in SQL on every backend; rewritten with the labels."""
+    customer filters and counts by term in SQL on every backend; rewritten with the labels.
+
+    The feedback's fields the voice filters and counts by are copied here (``records.labelling`` keeps
+    them in step when the feedback changes), so counting a period's terms reads this table alone: at a
+    million texts, joining eight million terms to their feedback took two seconds."""
 
     class Kind(models.TextChoices):
         INTENT = "intent", _("Intent")
@@ -356,11 +362,24 @@ class FeedbackTerm(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     term = models.CharField(max_length=100)
+    # Copied from the feedback (and its labels):
+    received_on = models.DateField(null=True)
+    channel = models.CharField(max_length=8, blank=True, default="")
+    sentiment = models.CharField(max_length=8, blank=True, default="")
+    contact = models.CharField(max_length=128, blank=True, default="")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    deleted = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "kind", "term"], name="feedbackterm_term"),
             models.Index(fields=["feedback"], name="feedbackterm_feedback"),
+            # A period's terms of a kind; on PostgreSQL the counts read the index alone.
+            models.Index(
+                fields=["workspace", "kind", "received_on"],
+                include=["term", "channel", "sentiment", "deleted"],
+                name="feedbackterm_day",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from events.models import CrmUser
 from events.validation import Errors
+from records.labelling import COPIED, terms_follow
 from records.marks import DirtyMarks
 from records.models import (
     Account,
@@ -617,6 +618,8 @@ def _write_feedback(
         if (old.account_id, old.deleted) != (obj.account_id, obj.deleted):
             marks.account(old.account_id)
             marks.account(obj.account_id)
+    # Its terms carry where the feedback is (channel, account, day…): they follow it.
+    terms_follow([obj for old, obj in before if any(getattr(old, f) != getattr(obj, f) for f in COPIED)])
     return len(new), len(before)
 
 

@@ -56,6 +56,8 @@ TABS = (
     ("sales-open-pipeline", "sales/open-pipeline/"),
     ("sales-forecast", "sales/forecast/"),
     ("sales-adoption", "sales/adoption/"),
+    ("perception", "perception/"),
+    ("perception-voice", "perception/voice/"),
 )  # (file name, path under /w/<slug>/)
 TAB_STATES = (
     ("activity-user", "activity/?user=u0003"),

@@ -128,6 +128,9 @@ class AccountListRowSerializer(serializers.Serializer):
     open_deals = serializers.IntegerField()
     last_activity = serializers.DateField(allow_null=True, help_text="The latest completed activity's day.")
     created = serializers.DateField()
+    nps = serializers.FloatField(allow_null=True, help_text="Over all the account's NPS responses; null: none.")
+    last_sentiment = serializers.CharField(allow_null=True, help_text="The latest labelled feedback's sentiment.")
+    churn_risk = serializers.BooleanField(help_text="The Churn risk rule (suggested segment churn_risk).")
 
 
 class PaginatedAccountListSerializer(serializers.Serializer):

@@ -72,6 +72,13 @@ class FeedbackItemSerializer(serializers.Serializer):
     keywords = serializers.ListField(child=serializers.CharField())
 
 
+class PaginatedFeedbackSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = FeedbackItemSerializer(many=True)
+
+
 class CompetitorSettingSerializer(serializers.Serializer):
     name = serializers.CharField()
     aliases = serializers.ListField(child=serializers.CharField())

@@ -76,7 +76,7 @@ class FeedbackListView(WorkspaceAPIView):
     query_class = FeedbackListQuery
     csv_filename = "feedback.csv"
 
-    @document(FeedbackListQuery, s.FeedbackItemSerializer(many=True), "Feedback items with their labels", TAG)
+    @document(FeedbackListQuery, s.PaginatedFeedbackSerializer, "Feedback items with their labels", TAG)
     def get(self, request: Request, slug: str) -> Response:
         query: FeedbackListQuery = self.parse_query()
         rows = selectors.feedback_items(query)

@@ -12,11 +12,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 
 from records.figures import pct
 from records.labelling import configured_terms
-from records.models import Feedback, FeedbackTerm
+from records.models import Account, Feedback, FeedbackTerm
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
@@ -27,6 +27,7 @@ SENTIMENT_TIES = [Feedback.Sentiment.NEGATIVE, Feedback.Sentiment.NEUTRAL, Feedb
 CHANNELS = list(Feedback.Channel.values)
 # What a unit is counted by: the item itself, its contact, its account.
 UNIT_FIELDS = {"responses": "id", "contacts": "contact", "accounts": "account_id"}
+TERM_UNIT_FIELDS = {"contacts": "contact", "accounts": "account_id"}
 VOICE_KEYWORDS = 50  # the word cloud's
 
 
@@ -50,13 +51,30 @@ def labelled_feedback(query: VoiceQuery) -> QuerySet[Feedback]:
     return feedback_in_period(query).exclude(sentiment="")
 
 
-def _units(rows: QuerySet[Feedback], by: str) -> QuerySet[Feedback]:
-    """Only the items that have a unit of ``by``."""
+def _units[M: (Feedback, FeedbackTerm)](rows: QuerySet[M], by: str) -> QuerySet[M]:
+    """Only the items (or their terms) that have a unit of ``by``."""
     if by == "contacts":
         return rows.exclude(contact="")
     if by == "accounts":
         return rows.filter(account__isnull=False)
     return rows
+
+
+def terms_in_period(query: VoiceQuery, kind: str) -> QuerySet[FeedbackTerm]:
+    """The terms of ``kind`` of the feedback ``feedback_in_period`` keeps, read from the terms alone (they
+    carry the feedback's day, channel, account and deleted flag)."""
+    terms = FeedbackTerm.objects.filter(
+        workspace=query.workspace,
+        kind=kind,
+        received_on__gte=query.period.start,
+        received_on__lte=query.period.end,
+        deleted=False,
+    ).exclude(account_id__in=Account.objects.filter(workspace=query.workspace, deleted=True).values("id"))
+    if query.channel:
+        terms = terms.filter(channel=query.channel)
+    if query.account is not None:
+        terms = terms.filter(account=query.account)
+    return terms
 
 
 @dataclass(frozen=True)
@@ -93,11 +111,12 @@ def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _term_units(rows: QuerySet[Feedback], kind: str, field: str) -> dict[str, int]:
-    """Per term of ``kind``: the distinct units (``field`` of the feedback) whose items have it."""
-    terms = FeedbackTerm.objects.filter(feedback__in=rows, kind=kind)
-    counted = terms.values("term").annotate(units=Count(f"feedback__{field}", distinct=True)).order_by()
-    return {row["term"]: row["units"] for row in counted}
+def _term_units(query: VoiceUnitQuery, kind: str) -> dict[str, int]:
+    """Per term of ``kind``: the distinct units whose items have it (an item lists a term once, so the
+    items are its rows)."""
+    terms = _units(terms_in_period(query, kind), query.by)
+    units = Count("id") if query.by == "responses" else Count(TERM_UNIT_FIELDS[query.by], distinct=True)
+    return dict(terms.values("term").annotate(units=units).order_by().values_list("term", "units"))
 
 
 def voice(query: VoiceUnitQuery) -> Voice:
@@ -112,23 +131,23 @@ def voice(query: VoiceUnitQuery) -> Voice:
         .values_list("sentiment", "units")
     )
     intents, competitors = configured_terms(query.workspace)
-    intent_units = _term_units(rows, FeedbackTerm.Kind.INTENT, field)
-    competitor_units = _term_units(rows, FeedbackTerm.Kind.COMPETITOR, field)
+    intent_units = _term_units(query, FeedbackTerm.Kind.INTENT)
+    competitor_units = _term_units(query, FeedbackTerm.Kind.COMPETITOR)
     return Voice(
         units=units,
         sentiment=_shares([(s.value, by_sentiment.get(s.value, 0)) for s in SENTIMENTS]),
         intents=_most_first({name: intent_units.get(name, 0) for name in intents}),
         competitors=_shares(_most_first({name: competitor_units.get(name, 0) for name in competitors})),
-        keywords=keyword_rows(labelled_feedback(query), VOICE_KEYWORDS),
+        keywords=keyword_rows(query, VOICE_KEYWORDS),
     )
 
 
-def keyword_rows(rows: QuerySet[Feedback], limit: int) -> list[KeywordRow]:
-    """The keywords of ``rows``, most frequent first (ties by keyword), at most ``limit``."""
+def keyword_rows(query: VoiceQuery, limit: int) -> list[KeywordRow]:
+    """The keywords of the period's feedback, most frequent first (ties by keyword), at most ``limit``."""
     counted = (
-        FeedbackTerm.objects.filter(feedback__in=rows, kind=FeedbackTerm.Kind.KEYWORD)
-        .values("term", channel=F("feedback__channel"), sentiment=F("feedback__sentiment"))
-        .annotate(items=Count("feedback_id"))
+        terms_in_period(query, FeedbackTerm.Kind.KEYWORD)
+        .values("term", "channel", "sentiment")
+        .annotate(items=Count("id"))
         .order_by()
     )
     frequency: Counter[str] = Counter()
@@ -159,7 +178,7 @@ def most_common_sentiment(counts: Counter[str]) -> str:
 
 
 def keywords(query: KeywordQuery) -> list[KeywordRow]:
-    return keyword_rows(labelled_feedback(query), query.limit)
+    return keyword_rows(query, query.limit)
 
 
 @dataclass(frozen=True)
@@ -174,9 +193,9 @@ class CompetitorMentions:
 def competitor_mentions(query: VoiceQuery) -> list[CompetitorMentions]:
     """Every configured competitor: the items naming it, by sentiment; most mentioned first, ties by name."""
     counted = (
-        FeedbackTerm.objects.filter(feedback__in=labelled_feedback(query), kind=FeedbackTerm.Kind.COMPETITOR)
-        .values("term", sentiment=F("feedback__sentiment"))
-        .annotate(items=Count("feedback_id"))
+        terms_in_period(query, FeedbackTerm.Kind.COMPETITOR)
+        .values("term", "sentiment")
+        .annotate(items=Count("id"))
         .order_by()
     )
     by_competitor: dict[str, Counter[str]] = defaultdict(Counter)
@@ -203,7 +222,6 @@ def feedback_items(query: FeedbackListQuery) -> QuerySet[Feedback]:
     if query.sentiment:
         rows = rows.filter(sentiment=query.sentiment)
     for kind, term in ((FeedbackTerm.Kind.INTENT, query.intent), (FeedbackTerm.Kind.COMPETITOR, query.competitor)):
-        if term:
-            tagged = FeedbackTerm.objects.filter(workspace=query.workspace, kind=kind, term=term)
-            rows = rows.filter(id__in=tagged.values("feedback_id"))
+        if term:  # the period's terms only: all-time ones made the IN list a million long
+            rows = rows.filter(id__in=terms_in_period(query, kind).filter(term=term).values("feedback_id"))
     return rows.select_related("account").order_by("-received_at", "-id")

@@ -9,9 +9,10 @@ import csv
 import io
 
 import pytest
-from django.utils import timezone
 
-from records.models import Feedback, FeedbackTerm, PerceptionSettings
+from records.labelling import labels_store
+from records.models import Feedback, PerceptionSettings
+from records.vocabulary import Labels
 from tenancy.models import AuditEntry, Membership
 from tests.conftest import crm_records
 
@@ -51,18 +52,15 @@ def store(workspace, items, vocabulary=VOCABULARY):
             for key, (account, contact, channel, day, *_labels, deleted) in items.items()
         ],
     )  # fmt: skip
-    for key, (*_fields, sentiment, intents, competitors, keywords, _deleted) in items.items():
-        item = Feedback.objects.get(workspace=workspace, external_id=key)
-        if not sentiment:
-            continue
-        item.language, item.sentiment, item.labelled_at = "en", sentiment, timezone.now()
-        item.intents, item.competitors, item.keywords = intents, competitors, keywords
-        item.save()
-        FeedbackTerm.objects.bulk_create(
-            FeedbackTerm(feedback=item, workspace=workspace, kind=kind, term=term)
-            for kind, terms in (("intent", intents), ("competitor", competitors), ("keyword", keywords))
-            for term in terms
-        )
+    # The labels as a worker stores them (records.labelling: labels, terms, marks), given rather than
+    # analysed, so these counts do not depend on the text analysis (tests/records/test_text_analysis.py).
+    labelled = [
+        (Feedback.objects.get(workspace=workspace, external_id=key).pk,
+         Labels(language="en", sentiment=sentiment, intents=intents, competitors=competitors, keywords=keywords))
+        for key, (*_fields, sentiment, intents, competitors, keywords, _deleted) in items.items()
+        if sentiment
+    ]  # fmt: skip
+    assert labels_store(workspace, labelled) == len(labelled)
 
 
 @pytest.fixture
@@ -232,3 +230,110 @@ def test_settings_are_read_by_members_and_replaced_by_admins_only(two, member_cl
     # Meanwhile the voice counts the previous labels, and lists the intents now configured.
     assert [i["intent"] for i in get(admin, "voice")["intents"]] == ["refund"]
     assert get(admin, "voice")["units"] == 5
+
+
+def test_terms_follow_their_feedback_when_it_moves(two, django_capture_on_commit_callbacks):
+    acme, _other, client = two
+    assert get(client, "voice", channel="chat")["units"] == 1  # F2
+    crm_records(acme, "feedback", [
+        {"external_id": "F1", "channel": "chat"},  # email → chat
+        {"external_id": "F3", "deleted": True},
+        {"external_id": "F4", "account": "A1"},  # A2 → A1
+    ])  # fmt: skip
+    chat = get(client, "voice", channel="chat")
+    assert chat["units"] == 2 and chat["competitors"][0] == {"competitor": "HubSpot", "count": 1, "share_pct": 100.0}
+    mentions = {r["competitor"]: r["mentions"] for r in get(client, "competitor-mentions")["competitors"]}
+    assert mentions == {"HubSpot": 1, "Zoho": 1}  # F3 deleted
+    assert get(client, "competitor-mentions", account="A2")["competitors"][1]["mentions"] == 0  # Zoho left A2
+    crm_records(acme, "accounts", [{"external_id": "A1", "deleted": True}])
+    keywords = {r["keyword"]: r["frequency"] for r in get(client, "keywords")["keywords"]}
+    assert keywords == {"support": 1}  # only F5 (no account) is left
+
+
+def test_random_feedback_counts_as_its_labels_say(make_workspace, member_client):
+    """Random labelled feedback in two workspaces, then random moves (channel, account, day, contact,
+    deleted, accounts deleted); every voice figure equals a recomputation from the feedback rows and
+    their labels, for random periods, channels, accounts and units."""
+    import random
+    from collections import Counter
+    from datetime import date, timedelta
+
+    from perception.selectors.voice import most_common_sentiment
+
+    rng = random.Random(2020)
+    vocabulary = {"intents": {"a": ["x"], "b": ["y"], "c": ["z"]}, "competitors": [{"name": "K1", "aliases": []},
+                                                                                    {"name": "K2", "aliases": []}]}  # fmt: skip
+    accounts = ["A1", "A2", "A3"]
+    workspaces = [make_workspace(slug)[0] for slug in ("acme", "other")]
+    first = date(2026, 3, 1)
+    for workspace in workspaces:
+        PerceptionSettings.objects.create(workspace=workspace, **vocabulary)
+        crm_records(
+            workspace, "accounts", [{"external_id": a, "name": a, "created_at": "2025-01-01"} for a in accounts]
+        )
+
+        def item(n):
+            return {"external_id": f"F{n}", "account": rng.choice([*accounts, None]),
+                    "contact": rng.choice(["", "c1", "c2", "c3"]), "channel": rng.choice(["email", "chat", "case"]),
+                    "text": f"t{n}", "received_at": f"{first + timedelta(days=rng.randrange(20))}T10:00:00+00:00",
+                    "deleted": rng.random() < 0.1}  # fmt: skip
+
+        crm_records(workspace, "feedback", [item(n) for n in range(60)])
+        labelled = [
+            (f.pk, Labels(language="en", sentiment=rng.choice(["positive", "neutral", "negative"]),
+                          intents=rng.sample(["a", "b", "c"], rng.randrange(3)),
+                          competitors=rng.sample(["K1", "K2"], rng.randrange(3)),
+                          keywords=rng.sample(["k1", "k2", "k3", "k4"], rng.randrange(4))))
+            for f in Feedback.objects.filter(workspace=workspace)
+        ]  # fmt: skip
+        labels_store(workspace, labelled)
+        moved = [item(n) for n in rng.sample(range(60), 20)]
+        for row in moved:
+            row.pop("text")
+        crm_records(workspace, "feedback", moved)
+        crm_records(workspace, "accounts", [{"external_id": "A3", "deleted": True}])
+    acme = workspaces[0]
+    client = member_client(acme)
+    rows = list(Feedback.objects.filter(workspace=acme).select_related("account"))
+
+    def kept(f, start, end, channel, account):
+        return (not f.deleted and f.sentiment and start <= f.received_on <= end
+                and not (f.account and f.account.deleted) and (not channel or f.channel == channel)
+                and (not account or (f.account and f.account.external_id == account)))  # fmt: skip
+
+    def unit(f, by):
+        return {"responses": f.pk, "contacts": f.contact or None, "accounts": f.account_id}[by]
+
+    for _ in range(12):
+        start = first + timedelta(days=rng.randrange(10))
+        end = start + timedelta(days=rng.randrange(12))
+        channel, account, by = (
+            rng.choice(["", "email", "chat"]),
+            rng.choice(["", "A1", "A2"]),
+            rng.choice(["responses", "contacts", "accounts"]),
+        )
+        params = {"start": start, "end": end, "by": by, **({"channel": channel} if channel else {}),
+                  **({"account": account} if account else {})}  # fmt: skip
+        items = [f for f in rows if kept(f, start, end, channel, account)]
+        units = [f for f in items if unit(f, by) is not None]
+        voice = get(client, "voice", **params)
+        assert voice["units"] == len({unit(f, by) for f in units}), params
+        pairs = Counter(s for s in {(unit(f, by), f.sentiment) for f in units} for s in [s[1]])
+        assert [r["count"] for r in voice["sentiment"]] == [pairs[s] for s in ("positive", "neutral", "negative")]
+        intents = {n: len({unit(f, by) for f in units if n in f.intents}) for n in ("a", "b", "c")}
+        assert {r["intent"]: r["count"] for r in voice["intents"]} == intents, params
+        competitors = {n: len({unit(f, by) for f in units if n in f.competitors}) for n in ("K1", "K2")}
+        assert {r["competitor"]: r["count"] for r in voice["competitors"]} == competitors, params
+        keywords = get(client, "keywords", **{k: v for k, v in params.items() if k != "by"})["keywords"]
+        expected = {}
+        for word in ("k1", "k2", "k3", "k4"):
+            having = [f for f in items if word in f.keywords]
+            if having:
+                counts = Counter(f.sentiment for f in having)
+                expected[word] = (len(having), most_common_sentiment(counts),
+                                  round(counts["negative"] / len(having) * 100, 1))  # fmt: skip
+        assert {r["keyword"]: (r["frequency"], r["sentiment"], r["severity"]) for r in keywords} == expected, params
+        mentions = get(client, "competitor-mentions", **{k: v for k, v in params.items() if k != "by"})
+        assert {r["competitor"]: r["mentions"] for r in mentions["competitors"]} == {
+            n: sum(1 for f in items if n in f.competitors) for n in ("K1", "K2")
+        }, params

@@ -1,0 +1,281 @@
+"""The Perception tab at size (issue 20): N accounts, their contracts and survey responses, and M labelled
+feedback texts, in a fresh PostgreSQL (the bench's settings, ``run.Services``); then the p50/p95 of each
+perception endpoint through gunicorn (4 workers, a personal token), as ``bench/records_bench.py`` reads
+the Accounts and Sales endpoints.
+
+    .venv/bin/python bench/perception_bench.py [--accounts 100000] [--feedback 1000000] [--reads 20]
+
+The records go in with ``import_records`` (CSV files written first). The feedback's labels are the
+analysis' own (``records.text_analysis.label_many``) of the labelled set's texts, which the feedback
+repeats; they are written with two statements (the labels of 327 texts joined on the text), since
+labelling a million texts one by one measures the labelling (``bench/label_bench.py`` does), not the
+reads. Results: ``bench/results/perception.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+SLUG = "perception-bench"
+TZ = "Asia/Shanghai"
+AS_OF = date(2026, 6, 30)
+INDUSTRIES = ["Retail", "Software", "Finance", "Manufacturing", "Education", "Healthcare", "Logistics", ""]
+CHANNELS = ["email", "survey", "case", "call", "chat", "note"]
+
+
+def log(message: str) -> None:
+    print(f"[perception {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- the load step (inside Django) -------------------------------------------------------------------------
+
+
+def write_files(folder: Path, accounts: int, feedback: int, seed: int = 20) -> dict[str, Path]:
+    rng = random.Random(seed)
+    reps = [str(n) for n in range(1, 2001)]  # the bench's users.csv: external ids 1…2000
+    texts = [json.loads(line)["text"] for line in (ROOT / "tests/records/data/labelled_feedback.jsonl").open()]
+    files = {kind: folder / f"{kind}.csv" for kind in ("accounts", "contracts", "surveys", "feedback")}
+    first = AS_OF - timedelta(days=730)
+
+    def day(low: date, high: date) -> date:
+        return low + timedelta(days=rng.randrange((high - low).days + 1))
+
+    with (
+        files["accounts"].open("w", newline="") as a,
+        files["contracts"].open("w", newline="") as c,
+        files["surveys"].open("w", newline="") as s,
+    ):
+        accounts_csv, contracts_csv, surveys_csv = csv.writer(a), csv.writer(c), csv.writer(s)
+        accounts_csv.writerow(["external_id", "name", "industry", "country", "owner", "created_at"])
+        contracts_csv.writerow(["external_id", "account", "start", "end", "monthly_value", "status"])
+        surveys_csv.writerow(["external_id", "account", "contact", "kind", "score", "responded_at"])
+        survey = 0
+        for n in range(1, accounts + 1):
+            account = f"A{n:07d}"
+            accounts_csv.writerow(
+                [account, f"Account {n}", rng.choice(INDUSTRIES), "CN", rng.choice(reps), "2023-01-01"]
+            )
+            start = day(first, AS_OF - timedelta(days=30))
+            for term in range(1, 4):
+                end = start + timedelta(days=rng.choice([182, 364, 729]))
+                status = "active" if end >= AS_OF else rng.choice(["renewed", "renewed", "churned"])
+                contracts_csv.writerow([f"K{n:07d}-{term}", account, start, end, rng.randrange(100, 5000), status])
+                if status != "renewed":
+                    break
+                start = end + timedelta(days=1)
+            for _ in range(rng.randrange(0, 7)):
+                survey += 1
+                kind = rng.choice(["nps", "nps", "ces", "csat"])
+                score = {"nps": rng.randrange(11), "ces": rng.randrange(1, 8), "csat": rng.randrange(1, 6)}[kind]
+                surveys_csv.writerow([f"S{survey:08d}", account, f"C{n}-{rng.randrange(3)}", kind, score,
+                                      day(AS_OF - timedelta(days=365), AS_OF)])  # fmt: skip
+    with files["feedback"].open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["external_id", "account", "contact", "channel", "text", "received_at"])
+        for n in range(1, feedback + 1):
+            account = rng.randrange(1, accounts + 1)
+            moment = f"{day(AS_OF - timedelta(days=365), AS_OF)}T{rng.randrange(9, 18):02d}:00:00+08:00"
+            writer.writerow([f"F{n:08d}", f"A{account:07d}", f"C{account}-{rng.randrange(3)}", rng.choice(CHANNELS),
+                             rng.choice(texts), moment])  # fmt: skip
+    return files
+
+
+def copy_feedback(workspace: Any, path: Path) -> None:
+    """The feedback file's rows into the feedback table, unlabelled, with one COPY."""
+    from datetime import datetime
+
+    from django.db import connection
+
+    from records.models import Account, Feedback
+
+    ids = dict(Account.objects.filter(workspace=workspace).values_list("external_id", "id"))
+    tz = workspace.tzinfo
+    columns = "workspace_id, external_id, account_id, contact, channel, text, received_at, received_on, deleted, " \
+        "language, sentiment, intents, competitors, keywords"  # fmt: skip
+    table = Feedback._meta.db_table
+    with (
+        path.open() as handle,
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in csv.DictReader(handle):
+            moment = datetime.fromisoformat(row["received_at"])
+            copy.write_row([workspace.pk, row["external_id"], ids[row["account"]], row["contact"], row["channel"],
+                                row["text"], moment, moment.astimezone(tz).date(), False, "", "", "[]", "[]", "[]"])  # fmt: skip
+
+
+def load(slug: str, accounts: int, feedback: int) -> dict[str, Any]:
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
+    import django
+
+    django.setup()
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from records.labelling import vocabulary_for
+    from records.models import Feedback, FeedbackTerm
+    from records.text_analysis import label_many
+    from tenancy.models import Workspace
+
+    workspace = Workspace.objects.get(slug=slug)
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        files = write_files(Path(folder), accounts, feedback)
+        for kind in ("accounts", "contracts", "surveys"):
+            started = time.perf_counter()
+            call_command("import_records", kind, str(files[kind]), workspace=slug, no_refresh=True,
+                         stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+            seconds[kind] = time.perf_counter() - started
+        # The feedback goes in with one COPY: this measures the reads, and import_records' speed on
+        # feedback is measured apart (the import of 1M texts took 283 s, bench/README.md).
+        started = time.perf_counter()
+        copy_feedback(workspace, files["feedback"])
+        seconds["feedback (COPY)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    texts = sorted({json.loads(line)["text"] for line in (ROOT / "tests/records/data/labelled_feedback.jsonl").open()})
+    labels = label_many(texts, vocabulary_for(workspace))
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE pool (text text, language text, sentiment text, intents jsonb, "
+                       "competitors jsonb, keywords jsonb)")  # fmt: skip
+        with cursor.copy("COPY pool FROM STDIN") as copy:
+            for text, label in zip(texts, labels, strict=True):
+                copy.write_row([text, label.language, label.sentiment, json.dumps(label.intents),
+                                json.dumps(label.competitors), json.dumps(label.keywords)])  # fmt: skip
+        cursor.execute(
+            f"UPDATE {Feedback._meta.db_table} f SET language = p.language, sentiment = p.sentiment, "
+            "intents = p.intents, competitors = p.competitors, keywords = p.keywords, labelled_at = now() "
+            "FROM pool p WHERE f.text = p.text AND f.workspace_id = %s",
+            [workspace.pk],
+        )
+        for kind, column in (("intent", "intents"), ("competitor", "competitors"), ("keyword", "keywords")):
+            cursor.execute(
+                f"INSERT INTO {FeedbackTerm._meta.db_table} (feedback_id, workspace_id, kind, term, received_on, "
+                "channel, sentiment, contact, account_id, deleted) "
+                f"SELECT f.id, f.workspace_id, %s, left(t.term, 100), f.received_on, f.channel, f.sentiment, "
+                f"f.contact, f.account_id, f.deleted FROM {Feedback._meta.db_table} f, "
+                f"jsonb_array_elements_text(f.{column}) AS t(term) WHERE f.workspace_id = %s",
+                [kind, workspace.pk],
+            )
+        cursor.execute("ANALYZE")
+    seconds["labels"] = time.perf_counter() - started
+    return {"seconds": seconds, "terms": FeedbackTerm.objects.filter(workspace=workspace).count()}
+
+
+# --- the reads (through gunicorn) --------------------------------------------------------------------------
+
+
+def endpoints() -> list[tuple[str, str]]:
+    month = "start=2026-06-01&end=2026-06-30"
+    year = "start=2025-07-01&end=2026-06-30"
+    return [
+        ("summary (June)", f"perception/summary?{month}"),
+        ("summary (June, one industry)", f"perception/summary?{month}&industry=Retail"),
+        ("trend (a year)", f"perception/trend?{year}"),
+        ("breakdown by industry (June)", f"perception/breakdown?{month}"),
+        ("accounts churned (June), page 1", f"perception/accounts?{month}&status=churned"),
+        ("voice by responses (June)", f"perception/voice?{month}"),
+        ("voice by contacts (June)", f"perception/voice?{month}&by=contacts"),
+        ("voice by accounts (June)", f"perception/voice?{month}&by=accounts"),
+        ("keywords (June)", f"perception/keywords?{month}"),
+        ("competitor mentions (June)", f"perception/competitor-mentions?{month}"),
+        ("feedback page 1 (June)", f"perception/feedback?{month}"),
+        ("feedback by intent (June)", f"perception/feedback?{month}&intent=complaint"),
+    ]
+
+
+def measure(port: int, token: str, count: int, warmup: int) -> dict[str, dict[str, Any]]:
+    import run
+
+    headers = {"Authorization": f"Token {token}"}
+    results: dict[str, dict[str, Any]] = {}
+    for name, path in endpoints():
+        url = f"/api/v1/workspaces/{SLUG}/{path}"
+        status, body = run.request(port, "GET", url, None, headers)
+        if status != 200:
+            results[name] = {"status": status, "error": body[:300].decode(errors="replace")}
+            log(f"  {name}: {status} {body[:200]!r}")
+            continue
+        times = []
+        for i in range(count + warmup - 1):
+            started = time.perf_counter()
+            run.request(port, "GET", url, None, headers)
+            if i >= warmup - 1:
+                times.append(time.perf_counter() - started)
+        results[name] = {"bytes": len(body), "p50_ms": statistics.median(times) * 1000,
+                         "p95_ms": run.percentile(times, 95) * 1000}  # fmt: skip
+        log(f"  {name}: p95 {results[name]['p95_ms']:.1f} ms ({len(body):,} bytes)")
+    return results
+
+
+def main() -> int:
+    import run
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--feedback", type=int, default=1_000_000)
+    parser.add_argument("--reads", type=int, default=20)
+    args = parser.parse_args()
+    services = run.Services()
+    services.start()
+    try:
+        env = run.django_env(services.env["DATABASE_URL"])
+        run.manage(env, "migrate", "--noinput")
+        setup = run.step(env, "setup", SLUG, TZ, str(BENCH / "data" / "records_1" / "users.csv"))
+        log(f"loading {args.accounts:,} accounts and {args.feedback:,} feedback texts")
+        out, wall, _ = run.run_rss([str(BENCH / "perception_bench.py"), "load", SLUG, str(args.accounts),
+                                    str(args.feedback)], env)  # fmt: skip
+        loaded = json.loads(out.strip().splitlines()[-1])
+        log(f"  loaded in {wall:.0f} s: {loaded}")
+        gunicorn = run.Gunicorn(env)
+        try:
+            log(f"reads through gunicorn: {args.reads} requests per endpoint")
+            reads = measure(gunicorn.port, setup["token"], args.reads, warmup=2 * gunicorn.workers)
+        finally:
+            gunicorn.stop()
+    finally:
+        services.stop()
+    machine = run.machine()
+    lines = [
+        f"## Perception at {args.accounts:,} accounts and {args.feedback:,} feedback texts "
+        f"({time.strftime('%Y-%m-%d %H:%M')})",
+        "",
+        f"Machine: {machine}. Loaded: {loaded}.",
+        "",
+        "| endpoint | p50 ms | p95 ms | bytes | ≤ 150 ms |",
+        "| --- | ---: | ---: | ---: | :---: |",
+    ]
+    for name, result in reads.items():
+        if "p95_ms" in result:
+            met = "yes" if result["p95_ms"] <= 150 else "**no**"
+            lines.append(f"| {name} | {result['p50_ms']:.0f} | {result['p95_ms']:.0f} | {result['bytes']:,} | {met} |")
+        else:
+            lines.append(f"| {name} | – | – | status {result['status']} | – |")
+    (BENCH / "results" / "perception.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "load":
+        print(json.dumps(load(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    else:
+        sys.exit(main())
