@@ -145,8 +145,8 @@ def load(slug: str, accounts: int, feedback: int) -> dict[str, Any]:
             call_command("import_records", kind, str(files[kind]), workspace=slug, no_refresh=True,
                          stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
             seconds[kind] = time.perf_counter() - started
-        # The feedback goes in with one COPY: this measures the reads, and import_records' speed on
-        # feedback is measured apart (the import of 1M texts took 283 s, bench/README.md).
+        # The feedback goes in with one COPY: import_records would also label it (without a broker the
+        # task it enqueues runs in the process), and labelling is measured apart (bench/label_bench.py).
         started = time.perf_counter()
         copy_feedback(workspace, files["feedback"])
         seconds["feedback (COPY)"] = time.perf_counter() - started

@@ -14,6 +14,7 @@ after each batch by a Celery task, never edited by hand.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -211,6 +212,16 @@ class Target(models.Model):
 # --- customer perception (DESIGN.md section 7; docs/perception.md) ----------------------------------------
 
 
+def _same_workspace(record: models.Model) -> None:
+    """A record's account must be of its workspace: the admin's raw id field takes any account's id."""
+    account_id: int | None = getattr(record, "account_id", None)
+    workspace_id: int | None = getattr(record, "workspace_id", None)
+    if account_id is None or workspace_id is None:
+        return
+    if not Account.objects.filter(pk=account_id, workspace_id=workspace_id).exists():
+        raise ValidationError({"account": _("Choose an account of the same workspace.")})
+
+
 class SurveyResponse(models.Model):
     class Kind(models.TextChoices):
         NPS = "nps", _("NPS")
@@ -242,6 +253,15 @@ class SurveyResponse(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.score} ({self.external_id})"
 
+    def clean(self) -> None:
+        """The admin's checks (the batch API has its own, records.validation): the score on its kind's scale,
+        and an account of the same workspace."""
+        _same_workspace(self)
+        low, high = self.SCALES.get(self.kind, (0, 10))
+        if self.score is not None and not low <= self.score <= high:
+            raise ValidationError({"score": _("A %(kind)s score must be between %(low)s and %(high)s.")
+                                   % {"kind": self.kind, "low": low, "high": high}})  # fmt: skip
+
 
 class Contract(models.Model):
     class Status(models.TextChoices):
@@ -272,6 +292,9 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return f"{self.external_id} {self.start}–{self.end}"
 
+    def clean(self) -> None:
+        _same_workspace(self)
+
 
 class RetentionSpend(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -293,6 +316,9 @@ class RetentionSpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} {self.period:%Y-%m}"
+
+    def clean(self) -> None:
+        _same_workspace(self)
 
 
 class Feedback(models.Model):
@@ -343,6 +369,9 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.external_id}"
+
+    def clean(self) -> None:
+        _same_workspace(self)
 
 
 class FeedbackTerm(models.Model):

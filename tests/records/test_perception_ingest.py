@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from records.models import Contract, Feedback, RetentionSpend, SurveyResponse
+from records.models import Account, Contract, Feedback, RetentionSpend, SurveyResponse
 from records.validation import parse_perception_settings
 from tenancy.models import Membership
 from tests.conftest import crm_records, crm_users, run
@@ -226,3 +226,25 @@ def test_admin_pages_show_only_the_staff_user_s_workspace(client, two, page):
     assert "secret" not in listing.content.decode()
     other = Feedback.objects.get(workspace=b)
     assert client.get(f"/admin/records/feedback/{other.pk}/change/").status_code == 404
+
+
+def test_the_admin_refuses_another_workspace_s_account_and_a_score_off_its_scale(client, two):
+    """Staff change a survey of their workspace in the admin; its account is a raw id field, which takes
+    any account's id: another workspace's is refused, as is a score off the kind's scale."""
+    a, _key, b, _ = two
+    crm_records(a, "surveys", [{**SURVEY, "kind": "ces", "score": 6}])
+    survey = SurveyResponse.objects.get(workspace=a)
+    staff = get_user_model().objects.create_user(username="acme-admin", is_staff=True)
+    Membership.objects.create(workspace=a, user=staff, role=Membership.Role.ADMIN)
+    client.force_login(staff)
+    url = f"/admin/records/surveyresponse/{survey.pk}/change/"
+    form = {"workspace": a.pk, "external_id": "S1", "contact": "", "kind": "ces", "score": 6, "comment": "",
+            "responded_at_0": "2026-03-01", "responded_at_1": "10:00:00",
+            "account": Account.objects.get(workspace=a).pk}  # fmt: skip
+    refused = client.post(url, {**form, "account": Account.objects.get(workspace=b).pk})
+    assert refused.status_code == 200 and "Choose an account of the same workspace." in refused.content.decode()
+    off_scale = client.post(url, {**form, "score": 9})
+    assert off_scale.status_code == 200 and "A ces score must be between 1 and 7." in off_scale.content.decode()
+    assert SurveyResponse.objects.get(pk=survey.pk).account.workspace == a
+    saved = client.post(url, {**form, "score": 7})
+    assert saved.status_code == 302 and SurveyResponse.objects.get(pk=survey.pk).score == 7
