@@ -14,6 +14,8 @@ after each batch by a Celery task, never edited by hand.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +55,9 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        same_workspace(self, "owner")
 
 
 class Product(models.Model):
@@ -127,6 +132,9 @@ class Deal(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        same_workspace(self, "account", "owner")
+
 
 class DealLineItem(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="line_items")
@@ -140,6 +148,14 @@ class DealLineItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.quantity} × {self.product_id}"
+
+    def clean(self) -> None:
+        """The deal's workspace's products only (the admin's inline takes any product's id)."""
+        deal = Deal.objects.filter(pk=self.deal_id).only("workspace_id").first()
+        if deal is None or self.product_id is None:
+            return
+        if not Product.objects.filter(pk=self.product_id, workspace_id=deal.workspace_id).exists():
+            raise ValidationError({"product": OTHER_WORKSPACE})
 
 
 class DealStageChange(models.Model):
@@ -186,6 +202,9 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
 
+    def clean(self) -> None:
+        same_workspace(self, "owner", "account", "deal")
+
 
 class Target(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -208,18 +227,29 @@ class Target(models.Model):
     def __str__(self) -> str:
         return f"{self.external_id} {self.month:%Y-%m}"
 
+    def clean(self) -> None:
+        same_workspace(self, "owner")
+
 
 # --- customer perception (DESIGN.md section 7; docs/perception.md) ----------------------------------------
 
 
-def _same_workspace(record: models.Model) -> None:
-    """A record's account must be of its workspace: the admin's raw id field takes any account's id."""
-    account_id: int | None = getattr(record, "account_id", None)
-    workspace_id: int | None = getattr(record, "workspace_id", None)
-    if account_id is None or workspace_id is None:
-        return
-    if not Account.objects.filter(pk=account_id, workspace_id=workspace_id).exists():
-        raise ValidationError({"account": _("Choose an account of the same workspace.")})
+def same_workspace(record: models.Model, *names: str) -> None:
+    """The records ``record`` refers to by ``names`` (accounts, CRM users, deals, products) must be of its
+    own workspace: the admin's raw id fields take any row's id. The batch API resolves references within
+    the workspace itself (records.services)."""
+    workspace_id = getattr(record, "workspace_id", None)
+    for name in names:
+        related_id = getattr(record, f"{name}_id", None)
+        if related_id is None or workspace_id is None:
+            continue
+        related: Any = record._meta.get_field(name).related_model
+        if not related._default_manager.filter(pk=related_id, workspace_id=workspace_id).exists():
+            message = _("Choose an account of the same workspace.") if name == "account" else OTHER_WORKSPACE
+            raise ValidationError({name: message})
+
+
+OTHER_WORKSPACE = _("Choose one of the same workspace.")
 
 
 class SurveyResponse(models.Model):
@@ -256,7 +286,7 @@ class SurveyResponse(models.Model):
     def clean(self) -> None:
         """The admin's checks (the batch API has its own, records.validation): the score on its kind's scale,
         and an account of the same workspace."""
-        _same_workspace(self)
+        same_workspace(self, "account")
         low, high = self.SCALES.get(self.kind, (0, 10))
         if self.score is not None and not low <= self.score <= high:
             raise ValidationError({"score": _("A %(kind)s score must be between %(low)s and %(high)s.")
@@ -293,7 +323,7 @@ class Contract(models.Model):
         return f"{self.external_id} {self.start}–{self.end}"
 
     def clean(self) -> None:
-        _same_workspace(self)
+        same_workspace(self, "account")
 
 
 class RetentionSpend(models.Model):
@@ -318,7 +348,7 @@ class RetentionSpend(models.Model):
         return f"{self.external_id} {self.period:%Y-%m}"
 
     def clean(self) -> None:
-        _same_workspace(self)
+        same_workspace(self, "account")
 
 
 class Feedback(models.Model):
@@ -371,7 +401,7 @@ class Feedback(models.Model):
         return f"{self.channel} {self.external_id}"
 
     def clean(self) -> None:
-        _same_workspace(self)
+        same_workspace(self, "account")
 
 
 class FeedbackTerm(models.Model):

@@ -248,3 +248,40 @@ def test_the_admin_refuses_another_workspace_s_account_and_a_score_off_its_scale
     assert SurveyResponse.objects.get(pk=survey.pk).account.workspace == a
     saved = client.post(url, {**form, "score": 7})
     assert saved.status_code == 302 and SurveyResponse.objects.get(pk=survey.pk).score == 7
+
+
+def test_every_record_refuses_references_to_another_workspace(two):
+    """What the admin's raw id fields would let through: each record's references must be of its own
+    workspace (the models' clean, which the admin's forms call)."""
+    from django.core.exceptions import ValidationError
+
+    from events.models import CrmUser
+    from records.models import Activity, Deal, DealLineItem, Product, Target
+
+    a, _key, b, _ = two
+    crm_records(a, "products", [{"external_id": "P1", "name": "P"}])
+    crm_records(b, "products", [{"external_id": "P1", "name": "P"}])
+    crm_records(a, "deals", [{"external_id": "D1", "account": "A1", "name": "D", "stage": "S", "state": "open",
+                              "created_at": "2026-01-01", "line_items": [{"product": "P1", "amount": 5}]}])  # fmt: skip
+    theirs = {"account": Account.objects.get(workspace=b), "owner": CrmUser.objects.get(workspace=b),
+              "product": Product.objects.get(workspace=b)}  # fmt: skip
+    cases = [  # a fresh record each time: one wrong reference at a time
+        (lambda: Account.objects.get(workspace=a), "owner"),
+        (lambda: Deal.objects.get(workspace=a), "account"),
+        (lambda: Deal.objects.get(workspace=a), "owner"),
+        (lambda: Activity(workspace=a, external_id="X", kind="call", owner=CrmUser.objects.get(workspace=a)), "owner"),
+        (lambda: Target(workspace=a, external_id="T", month=date(2026, 1, 1)), "owner"),
+        (lambda: SurveyResponse(workspace=a, external_id="S", kind="nps", score=9), "account"),
+        (lambda: DealLineItem.objects.get(deal__workspace=a), "product"),
+    ]
+    for make, field in cases:
+        record = make()
+        setattr(record, field, theirs[field])
+        try:
+            record.clean()
+        except ValidationError as error:
+            assert field in error.message_dict, (type(record).__name__, error.message_dict)
+        else:
+            raise AssertionError(f"{type(record).__name__}.{field} of another workspace was accepted")
+    deal = Deal.objects.get(workspace=a)
+    deal.clean()  # its own account and owner pass
