@@ -109,6 +109,9 @@ def test_build_and_save_a_funnel_and_see_its_result(page: Any, demo: Any) -> Non
     page.fill("input[name=name]", "Lead to conversion")
     # The dependent pickers: choosing a feature offers only the actions seen for it.
     page.select_option("#id_steps-0-feature", "Leads")
+    # The feature catalog arrives by fetch: a feature chosen before it gets its actions when it lands (a
+    # loaded machine once asserted in between and saw the placeholder alone).
+    page.wait_for_selector("#id_steps-0-action option[value=convert]", state="attached")
     assert "convert" in page.locator("#id_steps-0-action option").all_inner_texts()
     page.select_option("#id_steps-0-action", "create")
     page.select_option("#id_steps-1-feature", "Leads")
