@@ -107,7 +107,9 @@ class Card:
 
 
 def _direction(metric: Metric, rise_is_good: bool) -> tuple[str, str]:
-    change = metric.change if metric.change_pct is None else metric.change_pct
+    """Up or down by the change itself (value − previous): ``change_pct`` divides by the previous value as
+    it is (API.md), so from an NPS of −20 to −10 it is −50 %, a rise all the same."""
+    change = metric.change
     if change is None:
         return "", "neutral"
     if change == 0:

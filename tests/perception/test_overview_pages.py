@@ -84,3 +84,15 @@ def test_empty_and_bad_requests(client, make_workspace, acme):
     Membership.objects.create(workspace=empty, user=get_user_model().objects.get(username="viewer"))
     page = client.get("/w/empty/perception/")
     assert page.status_code == 200 and "No surveys or contracts yet" in page.content.decode()
+
+
+def test_a_card_rises_with_its_value_even_from_a_negative_previous():
+    """API.md's change_pct divides by the previous value as it is: an NPS from −20 to −10 is −50 %. The
+    card still says it rose, and that this is good news; churn rising is bad news."""
+    from perception.presenters import _direction
+    from perception.selectors.metrics import Metric
+
+    assert _direction(Metric(-10.0, -20.0, 10.0, -50.0), rise_is_good=True) == ("up", "good")
+    assert _direction(Metric(2.0, 1.0, 1.0, 100.0), rise_is_good=False) == ("up", "bad")
+    assert _direction(Metric(2.0, 2.0, 0.0, -1.0), rise_is_good=False) == ("flat", "neutral")
+    assert _direction(Metric(None, 2.0, None, None), rise_is_good=True) == ("", "neutral")
