@@ -54,7 +54,9 @@ class WorkspaceChartView(LoginRequiredMixin, BaseLineChartView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.scope = scope_for(request.user, kwargs["slug"])
         try:
-            self.query = self.query_class.parse(request.GET, workspace=self.scope.workspace, **self.parse_context())
+            self.query = self.query_class.parse(
+                request.GET, workspace=self.scope.workspace, viewer=request.user, **self.parse_context()
+            )
         except QueryInvalid as exc:
             return JsonResponse({"errors": exc.errors}, status=400)
         self.load()

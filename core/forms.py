@@ -83,9 +83,12 @@ class QueryForm(forms.Form):
 
     data: QueryDict
 
-    def __init__(self, data: QueryDict, *, workspace: Workspace, errors: Errors | None = None) -> None:
+    def __init__(
+        self, data: QueryDict, *, workspace: Workspace, errors: Errors | None = None, viewer: Any = None
+    ) -> None:
         super().__init__(data)
         self.workspace = workspace
+        self.viewer = viewer  # who asks: pickers of saved configurations list only what they may use
         for name in USER_FILTER_FIELDS:
             label = {"language": _("Language"), "country": _("Country"), "timezone": _("Time zone")}.get(
                 name, _("Status")

@@ -68,11 +68,11 @@ def tab_page[Q: Query](
     workspace = scope.workspace
     query: Q | None
     try:
-        parsed = query_class.parse(data, workspace=workspace, **(context or {}))
+        parsed = query_class.parse(data, workspace=workspace, viewer=request.user, **(context or {}))
     except QueryInvalid as exc:
-        query, form = None, form_class(data, workspace=workspace, errors=exc.errors)
+        query, form = None, form_class(data, workspace=workspace, errors=exc.errors, viewer=request.user)
     else:
-        query, form = parsed, form_class(form_data(parsed), workspace=workspace)
+        query, form = parsed, form_class(form_data(parsed), workspace=workspace, viewer=request.user)
     state = workspace_data_state(workspace=workspace)
     context = {
         **page_chrome(request, workspace, active=active),

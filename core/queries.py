@@ -380,7 +380,8 @@ class Query:
     def parse(cls, data: Any, *, workspace: Workspace, **context: Any) -> Self:
         """The query asked for by ``data`` (a QueryDict or a dict); ``QueryInvalid`` if it is not valid.
         ``context`` reaches the Params: what a query of a saved configuration is parsed against (the
-        saved funnel; a saved filter set's ``default_days``)."""
+        saved funnel; a saved filter set's ``default_days``), and ``viewer``, the Django user asking (pages,
+        charts and the API pass it: a parameter naming a saved segment resolves only those they may see)."""
         params = cls.Params(data=data, context={"workspace": workspace, **context})
         if not params.is_valid():
             raise QueryInvalid(params.errors)

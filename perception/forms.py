@@ -12,7 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import PeriodForm
 from perception.voice_queries import VOICE_UNITS
 from records.models import Feedback
+from records.segments import segments_for
 from records.validation import parse_perception_settings
+
+SEGMENT_CHOICES = 200  # the picker lists at most this many segments, by name
 
 
 def unit_choices() -> list[tuple[str, Any]]:
@@ -20,7 +23,18 @@ def unit_choices() -> list[tuple[str, Any]]:
     return [(unit, labels[unit]) for unit in VOICE_UNITS]
 
 
-class VoiceForm(PeriodForm):
+class SegmentPicker(PeriodForm):
+    """A period form with the ``segment`` picker: the saved segments the viewer may use, by name."""
+
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
+
+    def setup(self) -> None:
+        refs = segments_for(self.workspace, self.viewer, limit=SEGMENT_CHOICES)
+        choices = [("", _("All accounts")), *((str(ref.pk), ref.name) for ref in refs)]
+        self.fields["segment"].choices = choices  # type: ignore[attr-defined]
+
+
+class VoiceForm(SegmentPicker):
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", _("All channels")), *Feedback.Channel.choices]
     )
@@ -28,12 +42,14 @@ class VoiceForm(PeriodForm):
     by = forms.ChoiceField(label=_("Count"), required=False, choices=unit_choices)
 
 
-class PerceptionForm(PeriodForm):
+class PerceptionForm(SegmentPicker):
     industry = forms.CharField(label=_("Industry"), required=False, help_text=_("Only accounts of this industry."))
     owner = forms.CharField(label=_("Owner"), required=False, help_text=_("A CRM user's external id."))
     account = forms.CharField(label=_("Account"), required=False, help_text=_("An account's external id."))
     by = forms.ChoiceField(
-        label=_("Break down by"), required=False, choices=[("industry", _("Industry")), ("owner", _("Owner"))]
+        label=_("Break down by"),
+        required=False,
+        choices=[("industry", _("Industry")), ("owner", _("Owner")), ("segment", _("Segment"))],
     )
 
 

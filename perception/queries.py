@@ -1,6 +1,7 @@
 """The customer-perception metrics' queries (API.md "Customer perception", docs/perception.md#metrics): a
 period asked for as ``start`` + ``end`` (the 30 days ending today by default, as every tab) and the account
-filters ``industry``, ``owner`` and ``account``, resolved once here (an unknown owner or account is a 400
+filters ``industry``, ``owner``, ``account`` and ``segment`` (a saved segment of the Accounts tab the
+viewer may see: its accounts now), resolved once here (an unknown owner, account or segment is a 400
 naming the field). Each endpoint adds its own parameters: ``by`` (breakdown), ``status`` and the page
 (the accounts list).
 
@@ -21,10 +22,11 @@ from rest_framework import serializers
 from core.queries import ChoiceParam, PeriodParams, PeriodQuery, TextParam, WholeNumberParam
 from events.models import CrmUser
 from records.models import Account
+from records.segments import SegmentRef, segment_param, segments_for
 from records.selectors import visible_accounts
 from tenancy.scoping import in_workspace
 
-BREAKDOWNS = ["industry", "owner"]
+BREAKDOWNS = ["industry", "owner", "segment"]
 ACCOUNT_STATUSES = ["at_start", "churned", "retained"]
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -39,9 +41,11 @@ class PerceptionParams(PeriodParams):
     industry = TextParam(max_length=100, help_text="Only accounts of this industry (exact).")
     owner = TextParam(max_length=128, help_text="Only accounts owned by this CRM user (external id).")
     account = TextParam(max_length=128, help_text="Only this account (external id).")
+    segment = WholeNumberParam(min_value=1, help_text="Only the accounts of this saved segment (its id).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
+        attrs["segment"] = segment_param(self.workspace, self.context.get("viewer"), attrs.get("segment"))
         owner_id = attrs.get("owner") or ""
         attrs["owner"] = None
         if owner_id:
@@ -69,11 +73,14 @@ class PerceptionQuery(PeriodQuery):
     industry: str = ""  # "": any
     owner: CrmUser | None = None
     account: Account | None = None
+    segment: SegmentRef | None = None
+    # Not a parameter: the breakdown's group when it is by segment (within ``segment``, when one is given).
+    group_segment: SegmentRef | None = None
 
     @property
     def narrowed(self) -> bool:
         """True when a filter leaves out some accounts: then only retention spend on an account counts."""
-        return bool(self.industry or self.owner or self.account)
+        return bool(self.industry or self.owner or self.account or self.segment or self.group_segment)
 
     def account_filter(self, prefix: str = "account__") -> Q:
         """The filters as a condition on the accounts (``prefix``: the path from the rows read to their account)."""
@@ -84,10 +91,19 @@ class PerceptionQuery(PeriodQuery):
             condition &= Q(**{f"{prefix}owner": self.owner})
         if self.account is not None:
             condition &= Q(**{(f"{prefix}pk" if prefix else "pk"): self.account.pk})
+        for segment in (self.segment, self.group_segment):
+            if segment is not None:
+                condition &= Q(**{(f"{prefix}pk__in" if prefix else "pk__in"): segment.account_ids})
         return condition
 
     def encode(self) -> dict[str, Any]:
-        return {**super().encode(), "industry": self.industry, "owner": self.owner, "account": self.account}
+        return {
+            **super().encode(),
+            "industry": self.industry,
+            "owner": self.owner,
+            "account": self.account,
+            "segment": self.segment.pk if self.segment else None,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,16 +117,30 @@ class TrendQuery(PerceptionQuery):
 
 
 class BreakdownParams(PerceptionParams):
-    by = ChoiceParam(BREAKDOWNS, default="industry", help_text="Group the accounts by industry (default) or owner.")
+    by = ChoiceParam(
+        BREAKDOWNS,
+        default="industry",
+        help_text="Group the accounts by industry (default), owner, or saved segment (those you can see, by name).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        attrs["segments"] = ()
+        if attrs.get("by") == "segment":  # an account may be in several: each segment is a group of its own
+            # A segment whose filters no longer hold (its owner filter names a removed user) is left out.
+            found = segments_for(self.workspace, self.context.get("viewer"))
+            attrs["segments"] = tuple(ref for ref in found if not ref.problem)
+        return attrs
 
 
 @dataclass(frozen=True, kw_only=True)
 class BreakdownQuery(PerceptionQuery):
-    """Every metric over the period per industry or owner of the accounts."""
+    """Every metric over the period per industry, owner or segment of the accounts."""
 
     Params: ClassVar[type[serializers.Serializer]] = BreakdownParams
 
     by: str = "industry"
+    segments: tuple[SegmentRef, ...] = ()  # by segment: the groups
 
     def encode(self) -> dict[str, Any]:
         return {**super().encode(), "by": self.by}

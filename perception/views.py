@@ -20,7 +20,7 @@ from core.queries import PeriodQuery
 from perception import presenters
 from perception.charts import sentiment_labels
 from perception.forms import PerceptionForm, VocabularyForm, VoiceForm
-from perception.queries import BreakdownQuery, PerceptionAccountsQuery, SummaryQuery, TrendQuery
+from perception.queries import BREAKDOWNS, BreakdownQuery, PerceptionAccountsQuery, SummaryQuery, TrendQuery
 from perception.selectors import metrics
 from perception.selectors import voice as voice_selectors
 from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
@@ -112,9 +112,12 @@ def overview_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
             "cards": presenters.summary_cards(summary, fmt),
             "headings": [label for _key, label, _help, _kind, _good in presenters.METRICS],
             "months": [(row.month, presenters.row_texts(row.values, fmt)) for row in months],
-            "groups": [(row.group, presenters.row_texts(row.values, fmt)) for row in groups],
+            "groups": [
+                (row.group, group_link(scope, query, row), presenters.row_texts(row.values, fmt)) for row in groups
+            ],
             "by": query.by,
-            "by_links": {by: workspace_url(TAB, scope, query.params(by=by)) for by in ("industry", "owner")},
+            "by_links": {by: workspace_url(TAB, scope, query.params(by=by)) for by in BREAKDOWNS},
+            "segments_url": workspace_url("accounts-segments", scope),
             "trend_chart_url": workspace_url("perception-chart-trend", scope, params),
             "drill": {
                 status: workspace_url("perception-accounts", scope, query.params(by=None, status=status))
@@ -128,6 +131,20 @@ def overview_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         }
     )
     return render(request, template, page.context)
+
+
+def group_link(scope: WorkspaceScope, query: BreakdownQuery, row: metrics.GroupRow) -> str | None:
+    """The accounts at start of a breakdown's group: the drill-down filtered as the group is counted."""
+    group_filter: dict[str, Any]
+    if row.segment is not None:
+        if query.segment is not None and query.segment.pk != row.segment:
+            return None  # the page filters by one segment at a time
+        group_filter = {"segment": row.segment}
+    elif row.group is None:
+        return None  # "no industry" is not a filter value
+    else:
+        group_filter = {query.by: row.group}
+    return workspace_url("perception-accounts", scope, query.params(by=None, status="at_start", **group_filter))
 
 
 ACCOUNT_ROWS = 50

@@ -1,5 +1,6 @@
 """The voice of the customer's queries (API.md "Customer perception", docs/perception.md#voice): a period
-of received feedback, narrowed by channel and account; each endpoint adds its own parameters."""
+of received feedback, narrowed by channel, account and segment (a saved segment of the Accounts tab the
+viewer may see: its accounts now); each endpoint adds its own parameters."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rest_framework import serializers
 
 from core.queries import ChoiceParam, PeriodParams, PeriodQuery, TextParam, WholeNumberParam
 from records.models import Account, Feedback
+from records.segments import SegmentRef, segment_param
 
 MAX_KEYWORDS = 500
 DEFAULT_KEYWORDS = 50
@@ -23,9 +25,11 @@ class VoiceParams(PeriodParams):
 
     channel = ChoiceParam(Feedback.Channel.values, help_text="Only feedback of this channel.")
     account = TextParam(max_length=128, help_text="Only feedback of this account (its external id).")
+    segment = WholeNumberParam(min_value=1, help_text="Only feedback of the accounts of this saved segment (its id).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
+        attrs["segment"] = segment_param(self.workspace, self.context.get("viewer"), attrs.get("segment"))
         external_id = attrs.get("account")
         if external_id:
             account = Account.objects.filter(workspace=self.workspace, external_id=external_id).first()
@@ -46,9 +50,15 @@ class VoiceQuery(PeriodQuery):
 
     channel: str | None = None
     account: Account | None = None
+    segment: SegmentRef | None = None
 
     def encode(self) -> dict[str, Any]:
-        return {**super().encode(), "channel": self.channel, "account": self.account}
+        return {
+            **super().encode(),
+            "channel": self.channel,
+            "account": self.account,
+            "segment": self.segment.pk if self.segment else None,
+        }
 
 
 class VoiceUnitParams(VoiceParams):

@@ -59,8 +59,8 @@ class WorkspaceAPIView(WorkspaceScopedMixin, APIView):
         query_class = query_class or self.query_class
         assert query_class is not None
         data = self.request.query_params if data is None else data
-        try:
-            return query_class.parse(data, workspace=self.workspace, **context)
+        try:  # the viewer: who asks (a query may name a saved configuration only they may use)
+            return query_class.parse(data, workspace=self.workspace, viewer=self.request.user, **context)
         except QueryInvalid as exc:
             raise serializers.ValidationError(exc.detail) from None
 

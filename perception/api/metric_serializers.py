@@ -79,7 +79,10 @@ class PerceptionTrendSerializer(serializers.Serializer):
 
 
 class PerceptionGroupSerializer(PerceptionValuesSerializer):
-    group = serializers.CharField(allow_null=True, help_text="The industry or the owner's external id; null: none.")
+    group = serializers.CharField(
+        allow_null=True, help_text="The industry, the owner's external id or the segment's name; null: none."
+    )
+    segment = serializers.IntegerField(required=False, help_text="By segment: the segment's id.")
 
 
 class PerceptionBreakdownSerializer(serializers.Serializer):

@@ -97,11 +97,21 @@ class BreakdownView(WorkspaceAPIView):
     query_class = BreakdownQuery
     csv_filename = "perception-breakdown.csv"
 
-    @document(BreakdownQuery, s.PerceptionBreakdownSerializer, "Perception metrics per industry or owner", TAG)
+    @document(BreakdownQuery, s.PerceptionBreakdownSerializer, "Perception metrics per industry, owner or segment", TAG)
     def get(self, request: Request, slug: str) -> Response:
         query: BreakdownQuery = self.parse_query()
-        rows = [{"group": row.group, **values_json(row.values)} for row in selectors.breakdown(query)]
-        return self.table_response({"groups": rows}, rows, BREAKDOWN_COLUMNS)
+        rows = [group_json(row) for row in selectors.breakdown(query)]
+        columns = ["segment", *BREAKDOWN_COLUMNS] if query.by == "segment" else BREAKDOWN_COLUMNS
+        return self.table_response({"groups": rows}, rows, columns)
+
+
+def group_json(row: selectors.GroupRow) -> dict[str, Any]:
+    """A breakdown's group; by segment, its id too (segment names need not be unique)."""
+    return {
+        **({"segment": row.segment} if row.segment is not None else {}),
+        "group": row.group,
+        **values_json(row.values),
+    }
 
 
 class PerceptionAccountsPagination(CheckedPagination):

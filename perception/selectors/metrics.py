@@ -25,7 +25,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -521,12 +521,20 @@ def trend(query: TrendQuery) -> list[MonthRow]:
 class GroupRow:
     group: Group
     values: dict[str, float | int | None]
+    segment: int | None = None  # by segment: its id
 
 
 def breakdown(query: BreakdownQuery) -> list[GroupRow]:
     """Each group with something to count in the period (a contract in force, a response, spend on its
-    accounts), by name, the null group last; each computed as if filtered to it."""
+    accounts), by name, the null group last; each computed as if filtered to it. By segment: every
+    segment the viewer may use (``query.segments``), by name, each counted on its own (an account may be
+    in several), those with nothing to count included."""
     period, by = query.period, query.by
+    if by == "segment":
+        return [
+            GroupRow(ref.name, _figures(replace(query, group_segment=ref), [period])[0].rounded(), ref.pk)
+            for ref in query.segments
+        ]
     contracts = contracts_in_force(query, period.start, period.end, by)
     counts = survey_counts(query, [period], by)
     spend = spend_by_month(query, period.start, period.end, by)

@@ -32,8 +32,8 @@ VOICE_KEYWORDS = 50  # the word cloud's
 
 
 def feedback_in_period(query: VoiceQuery) -> QuerySet[Feedback]:
-    """The workspace's feedback received in the period (channel, account as asked), deleted and deleted
-    accounts' left out."""
+    """The workspace's feedback received in the period (channel, account, segment as asked), deleted and
+    deleted accounts' left out."""
     rows = Feedback.objects.filter(
         workspace=query.workspace,
         deleted=False,
@@ -44,6 +44,8 @@ def feedback_in_period(query: VoiceQuery) -> QuerySet[Feedback]:
         rows = rows.filter(channel=query.channel)
     if query.account is not None:
         rows = rows.filter(account=query.account)
+    if query.segment is not None:
+        rows = rows.filter(account_id__in=query.segment.account_ids)
     return rows
 
 
@@ -74,6 +76,8 @@ def terms_in_period(query: VoiceQuery, kind: str) -> QuerySet[FeedbackTerm]:
         terms = terms.filter(channel=query.channel)
     if query.account is not None:
         terms = terms.filter(account=query.account)
+    if query.segment is not None:
+        terms = terms.filter(account_id__in=query.segment.account_ids)
     return terms
 
 

@@ -258,6 +258,7 @@ class Command(BaseCommand):
             }
             with contextlib.suppress(ValidationError):
                 funnel_create(workspace=workspace, owner=owner, data={**data, "visibility": "workspace"})
+        self._saved_segments(workspace, owner)
         if not FeatureAction.objects.filter(workspace=workspace, feature__key="Leads", action="create").exists():
             return
         if not FilterSet.objects.filter(workspace=workspace).exists():
@@ -272,6 +273,24 @@ class Command(BaseCommand):
                     "features": [{"feature": "Leads", "action": "create", "used": False, "min_count": 1}],
                 },
             )
+
+    def _saved_segments(self, workspace: Workspace, owner: Any) -> None:
+        """Shared segments, so the Accounts list and the Perception tab's breakdown by segment show some."""
+        from accounts.models import Segment
+        from accounts.queries import segment_filters
+        from accounts.services import segment_save
+
+        if Segment.objects.filter(workspace=workspace).exists():
+            return
+        examples = [
+            ("Technology accounts", {"industry": ["Technology"]}),
+            ("Financial services", {"industry": ["Financial Services"]}),
+            ("Detractors (NPS below 0)", {"max_nps": "-0.1"}),
+            ("Churn risk", {"suggested": "churn_risk"}),
+        ]
+        for name, filters in examples:
+            values = {"name": name, "visibility": "workspace", "filters": segment_filters(workspace, filters)}
+            segment_save(workspace=workspace, actor=owner, segment=None, values=values)
 
     def _admin(self, workspace: Workspace) -> str:
         """The superuser ``admin`` with a fresh random password, an admin member of the workspace."""
