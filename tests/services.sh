@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis servers for the test suite (used by `make test`).
 #
-#   tests/services.sh packages      install the Debian packages postgresql, redis-server, chromium and gettext if missing
+#   tests/services.sh packages      install the Debian packages postgresql, redis-server, chromium, gettext and a CJK font if missing
 #   tests/services.sh start [DIR]   start both servers with their files in DIR (default .tmp/services);
 #                                   writes DIR/env (shell exports) and prints it
 #   tests/services.sh stop [DIR]    stop both servers and delete DIR
@@ -47,6 +47,8 @@ missing_packages() {
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     # gettext's msgfmt/xgettext: the test that the Chinese catalog covers every UI string needs them.
     command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+    # A Chinese font, so that the browser tests and screenshots of the zh-Hans pages draw glyphs, not boxes.
+    [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || missing+=(fonts-wqy-microhei)
     printf '%s\n' "${missing[@]}"
 }
 
