@@ -35,6 +35,7 @@ from records.services import (
     perception_settings_replace,
 )
 from records.validation import DERIVED_DATES, parse_perception_settings
+from records.versions import records_changed
 from tenancy.admin import WorkspaceAdminScope
 
 
@@ -80,6 +81,7 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
             elif isinstance(record, SurveyResponse | Contract | Feedback):  # the account's perception figures
                 marks.account(record.account_id)
         marks.save(obj.workspace)
+        records_changed(obj.workspace_id)
         workspace_id = obj.workspace_id
         transaction.on_commit(lambda: enqueue_figures_refresh(workspace_id))
 

@@ -35,6 +35,7 @@ from records.models import (
     RepDayActivity,
     SurveyResponse,
 )
+from records.versions import records_changed
 from tenancy.models import Workspace
 
 CHUNK = 900  # keys per IN (…): under SQLite's default variable limit with room for the other parameters
@@ -443,6 +444,7 @@ def local_dates_recompute(*, workspace: Workspace) -> None:
                 model.objects.bulk_update(changed, [day])
                 changed = []
         model.objects.bulk_update(changed, [day])
+    records_changed(workspace.pk)
 
 
 def figures_pending(*, workspace: Workspace) -> bool:

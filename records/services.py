@@ -46,6 +46,7 @@ from records.models import (
 )
 from records.names import duplicate_key
 from records.validation import CROSS_CHECKED, REQUIRED_ON_CREATION, cross_errors
+from records.versions import records_changed
 from tenancy.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,8 @@ def _upsert(
         created, updated = writer(workspace, merged, existing, resolved, marks, prepared)
         touched = marks.any()
         marks.save(workspace)
+        if created or updated:  # the last statement of the chunk's transaction: see records.versions
+            records_changed(workspace.pk)
         if touched and enqueue_refresh:
             transaction.on_commit(lambda: enqueue_figures_refresh(workspace.id))
         if marks.feedback_to_label and enqueue_refresh:

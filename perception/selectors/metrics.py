@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
@@ -36,6 +36,7 @@ from events.periods import Period, change_pct, month_end, months_between
 from records.figures import div_half_up, pct, ratio
 from records.models import Account, Contract, RetentionSpend, SurveyResponse
 from records.selectors import visible_accounts
+from records.versions import cached_answer
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.queries import BreakdownQuery, PerceptionAccountsQuery, PerceptionQuery, SummaryQuery, TrendQuery
@@ -490,7 +491,25 @@ def _metrics(now: Figures, before: Figures) -> dict[str, Metric]:
     return result
 
 
+def _cached[T](name: str, query: PerceptionQuery, compute: Callable[[], T], *extra: Any) -> T:
+    """``compute()``, cached until the workspace's records change (``records.versions``), keyed on all
+    the answer depends on: the period, its time zone and the filters. A segment's accounts depend on the
+    aggregates too (revenue, NPS, rules): with one, every read is computed."""
+    if query.segment is not None or query.group_segment is not None:
+        return compute()
+    period = query.period
+    parts = (
+        period.start, period.end, period.tz.key, query.industry,
+        query.owner.pk if query.owner else None, query.account.pk if query.account else None, *extra,
+    )  # fmt: skip
+    return cached_answer(query.workspace, f"perception-{name}", parts, compute)
+
+
 def summary(query: SummaryQuery) -> Summary:
+    return _cached("summary", query, lambda: _summary(query))
+
+
+def _summary(query: SummaryQuery) -> Summary:
     previous = query.period.previous()
     before, now = _figures(query, [previous, query.period])
     return Summary(query.period, previous, _metrics(now, before), now.promoters, now.passives, now.detractors)
@@ -511,6 +530,10 @@ class MonthRow:
 
 
 def trend(query: TrendQuery) -> list[MonthRow]:
+    return _cached("trend", query, lambda: _trend(query))
+
+
+def _trend(query: TrendQuery) -> list[MonthRow]:
     periods = month_periods(query.period)
     return [
         MonthRow(p.start.replace(day=1), f.rounded()) for p, f in zip(periods, _figures(query, periods), strict=True)
@@ -529,12 +552,16 @@ def breakdown(query: BreakdownQuery) -> list[GroupRow]:
     accounts), by name, the null group last; each computed as if filtered to it. By segment: every
     segment the viewer may use (``query.segments``), by name, each counted on its own (an account may be
     in several), those with nothing to count included."""
-    period, by = query.period, query.by
-    if by == "segment":
+    if query.by == "segment":
         return [
-            GroupRow(ref.name, _figures(replace(query, group_segment=ref), [period])[0].rounded(), ref.pk)
+            GroupRow(ref.name, _figures(replace(query, group_segment=ref), [query.period])[0].rounded(), ref.pk)
             for ref in query.segments
         ]
+    return _cached("breakdown", query, lambda: _breakdown(query), query.by)
+
+
+def _breakdown(query: BreakdownQuery) -> list[GroupRow]:
+    period, by = query.period, query.by
     contracts = contracts_in_force(query, period.start, period.end, by)
     counts = survey_counts(query, [period], by)
     spend = spend_by_month(query, period.start, period.end, by)

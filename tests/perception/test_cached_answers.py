@@ -1,0 +1,125 @@
+"""The perception metrics are cached until the workspace's records change (records/versions.py): a read
+between two writes is served from the cache (shown by changing a row behind the application's back), and
+every way records are written — the batch API, import_records, the admin, a time-zone change — renews the
+version, so the next read shows the write. Two workspaces: a write in one leaves the other's answers cached.
+The figures are those of test_metrics.py's hand-checked scenario."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from records.aggregates import local_dates_recompute
+from records.models import Contract, SurveyResponse
+from records.versions import records_changed
+from tenancy.models import Membership, Workspace
+from tests.conftest import crm_records
+from tests.perception.test_metrics import PERIOD, seed_scenario, survey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two(make_workspace, member_client):
+    acme = make_workspace("acme", tz="Asia/Shanghai")[0]
+    other = make_workspace("other", tz="Asia/Shanghai")[0]
+    seed_scenario(acme)
+    seed_scenario(other)
+    return acme, other, member_client(acme), member_client(other, username="other-member")
+
+
+def read(client, workspace, name="summary", **params):
+    response = client.get(f"/api/v1/workspaces/{workspace.slug}/perception/{name}", {**PERIOD, **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def nps(client, workspace, **params):
+    return read(client, workspace, **params)["metrics"]["nps"]
+
+
+def test_a_read_between_two_writes_comes_from_the_cache(two):
+    acme, other, client, other_client = two
+    assert nps(client, acme)["value"] == 40.0  # promoters S1, S2, S5; passive S3; detractor S4
+    breakdown = read(client, acme, "breakdown", by="owner")
+    trend = read(client, acme, "trend")
+    assert nps(other_client, other)["value"] == 40.0
+    # Behind the application's back (no version renewed): S4, the detractor, becomes a promoter.
+    SurveyResponse.objects.filter(workspace__in=[acme, other], external_id="S4").update(score=10)
+    assert nps(client, acme)["value"] == 40.0
+    assert read(client, acme, "breakdown", by="owner") == breakdown and read(client, acme, "trend") == trend
+    # Another period or filter is another answer, computed now.
+    assert nps(client, acme, industry="Retail")["value"] == 100.0  # S4 alone
+    records_changed(acme.pk)
+    assert nps(client, acme)["value"] == 80.0  # (4 − 0) ÷ 5
+    assert read(client, acme, "breakdown", by="owner") != breakdown
+    assert nps(other_client, other)["value"] == 40.0  # acme's write renewed acme's version only
+
+
+def test_a_segment_s_answers_are_never_cached(two, member_client):
+    acme, _other, client, _ = two
+    boss = member_client(acme, Membership.Role.ADMIN, username="boss")
+    created = boss.post(
+        "/api/v1/workspaces/acme/segments/",
+        {"name": "Retail", "filters": {"industry": ["Retail"]}, "visibility": "workspace"},
+        format="json",
+    )
+    segment = created.json()["id"]
+    assert nps(client, acme, segment=segment)["value"] == 0.0  # S4 (3) and S5 (9), of A3 and A5
+    SurveyResponse.objects.filter(workspace=acme, external_id="S4").update(score=10)
+    assert nps(client, acme, segment=segment)["value"] == 100.0
+    groups = read(client, acme, "breakdown", by="segment")["groups"]
+    assert groups[0]["nps"] == 100.0
+
+
+def test_no_version_no_cache(make_workspace, member_client):
+    workspace = make_workspace("fresh")[0]
+    client = member_client(workspace)
+    assert Workspace.objects.get(pk=workspace.pk).records_version is None
+    assert nps(client, workspace)["value"] is None
+    crm_records(workspace, "accounts", [{"external_id": "A1", "name": "A", "created_at": "2025-01-01"}])
+    assert Workspace.objects.get(pk=workspace.pk).records_version is not None
+
+
+def test_the_batch_api_and_import_records_renew_the_version(two, tmp_path):
+    acme, _other, client, _ = two
+    assert nps(client, acme)["value"] == 40.0
+    crm_records(acme, "surveys", [survey("S10", "A3", "nps", 10, "2026-03-20T10:00:00+08:00")])
+    assert nps(client, acme)["promoters"] == 4 and nps(client, acme)["value"] == 50.0  # (4 − 1) ÷ 6
+    before = read(client, acme)["metrics"]["customer_churn_pct"]["value"]
+    assert before == 50.0
+    # import_records: A3's contract K4 ends in the period, unrenewed: A3 churns too (3 of 4).
+    path = tmp_path / "contracts.csv"
+    path.write_text("external_id,account,start,end,monthly_value,status\nK4,A3,2025-01-01,2026-03-25,310.00,churned\n")
+    call_command("import_records", "contracts", str(path), workspace="acme", stdout=io.StringIO())
+    assert Contract.objects.get(workspace=acme, external_id="K4").status == "churned"
+    assert read(client, acme)["metrics"]["customer_churn_pct"]["value"] == 75.0
+
+
+def test_an_admin_edit_renews_the_version(two, client):
+    acme, _other, api, _ = two
+    assert nps(api, acme)["value"] == 40.0
+    staff = get_user_model().objects.create_user(username="acme-admin", is_staff=True)
+    Membership.objects.create(workspace=acme, user=staff, role=Membership.Role.ADMIN)
+    client.force_login(staff)
+    detractor = SurveyResponse.objects.get(workspace=acme, external_id="S4")
+    form = {"workspace": acme.pk, "external_id": "S4", "contact": "", "kind": "nps", "score": 10, "comment": "",
+            "responded_at_0": "2026-03-31", "responded_at_1": "10:00:00", "account": detractor.account_id}  # fmt: skip
+    saved = client.post(f"/admin/records/surveyresponse/{detractor.pk}/change/", form)
+    assert saved.status_code == 302, saved.content
+    assert nps(api, acme)["value"] == 80.0
+
+
+def test_a_time_zone_change_renews_the_version(two):
+    """The local dates are recomputed by a task after the change (records.tasks). In UTC, S2 (17:00 UTC on
+    the 16th, the 17th in Shanghai) moves to the previous period, beside S7 (8) and S8 (7): 1 promoter of 3."""
+    acme, _other, client, _ = two
+    assert nps(client, acme)["previous"] == 0.0
+    Workspace.objects.filter(pk=acme.pk).update(timezone="UTC")
+    # Read in the new zone (its own answer: the zone is part of the key) before the dates are recomputed.
+    assert nps(client, acme)["previous"] == 0.0
+    local_dates_recompute(workspace=Workspace.objects.get(pk=acme.pk))
+    assert nps(client, acme)["previous"] == 33.3  # the same key: only the renewed version shows the move
