@@ -202,7 +202,10 @@ def endpoints() -> list[tuple[str, str]]:
     ]
 
 
-def measure(port: int, token: str, count: int, warmup: int) -> dict[str, dict[str, Any]]:
+def measure(port: int, token: str, count: int, warmup: int, renew: Any) -> dict[str, dict[str, Any]]:
+    """Per endpoint: ``count`` reads after ``warmup`` ("warm": answers cached since the last write are
+    served from the cache, records/versions.py), then ``count`` reads each after ``renew()`` gave the
+    workspace a new records version, as a write does ("cold": every read computes)."""
     import run
 
     headers = {"Authorization": f"Token {token}"}
@@ -214,16 +217,36 @@ def measure(port: int, token: str, count: int, warmup: int) -> dict[str, dict[st
             results[name] = {"status": status, "error": body[:300].decode(errors="replace")}
             log(f"  {name}: {status} {body[:200]!r}")
             continue
-        times = []
+        times, cold = [], []
         for i in range(count + warmup - 1):
             started = time.perf_counter()
             run.request(port, "GET", url, None, headers)
             if i >= warmup - 1:
                 times.append(time.perf_counter() - started)
+        for _ in range(count):
+            renew()
+            started = time.perf_counter()
+            run.request(port, "GET", url, None, headers)
+            cold.append(time.perf_counter() - started)
         results[name] = {"bytes": len(body), "p50_ms": statistics.median(times) * 1000,
-                         "p95_ms": run.percentile(times, 95) * 1000}  # fmt: skip
-        log(f"  {name}: p95 {results[name]['p95_ms']:.1f} ms ({len(body):,} bytes)")
+                         "p95_ms": run.percentile(times, 95) * 1000,
+                         "cold_p50_ms": statistics.median(cold) * 1000,
+                         "cold_p95_ms": run.percentile(cold, 95) * 1000}  # fmt: skip
+        log(f"  {name}: p95 {results[name]['p95_ms']:.1f} ms, cold {results[name]['cold_p95_ms']:.1f} ms "
+            f"({len(body):,} bytes)")  # fmt: skip
     return results
+
+
+def version_renewer(database_url: str) -> Any:
+    """A function giving the bench workspace a new records version (what every records write does)."""
+    import psycopg
+
+    connection = psycopg.connect(database_url, autocommit=True)
+
+    def renew() -> None:
+        connection.execute("UPDATE events_workspace SET records_version = gen_random_uuid() WHERE slug = %s", [SLUG])
+
+    return renew
 
 
 def main() -> int:
@@ -248,7 +271,8 @@ def main() -> int:
         gunicorn = run.Gunicorn(env)
         try:
             log(f"reads through gunicorn: {args.reads} requests per endpoint")
-            reads = measure(gunicorn.port, setup["token"], args.reads, warmup=2 * gunicorn.workers)
+            renew = version_renewer(services.env["DATABASE_URL"])
+            reads = measure(gunicorn.port, setup["token"], args.reads, 2 * gunicorn.workers, renew)
         finally:
             gunicorn.stop()
     finally:
@@ -260,15 +284,20 @@ def main() -> int:
         "",
         f"Machine: {machine}. Loaded: {loaded}.",
         "",
-        "| endpoint | p50 ms | p95 ms | bytes | ≤ 150 ms |",
-        "| --- | ---: | ---: | ---: | :---: |",
+        "Warm: reads between two records writes (cached answers served); cold: the records version renewed",
+        "before each read, as after a write (every read computes). ≤ 150 ms: the issue's target, p95.",
+        "",
+        "| endpoint | warm p50 ms | warm p95 ms | cold p50 ms | cold p95 ms | bytes | warm ≤ 150 | cold ≤ 150 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: | :---: |",
     ]
     for name, result in reads.items():
         if "p95_ms" in result:
-            met = "yes" if result["p95_ms"] <= 150 else "**no**"
-            lines.append(f"| {name} | {result['p50_ms']:.0f} | {result['p95_ms']:.0f} | {result['bytes']:,} | {met} |")
+            warm = "yes" if result["p95_ms"] <= 150 else "**no**"
+            cold = "yes" if result["cold_p95_ms"] <= 150 else "**no**"
+            lines.append(f"| {name} | {result['p50_ms']:.0f} | {result['p95_ms']:.0f} | {result['cold_p50_ms']:.0f} "
+                         f"| {result['cold_p95_ms']:.0f} | {result['bytes']:,} | {warm} | {cold} |")  # fmt: skip
         else:
-            lines.append(f"| {name} | – | – | status {result['status']} | – |")
+            lines.append(f"| {name} | – | – | – | – | status {result['status']} | – | – |")
     (BENCH / "results" / "perception.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
