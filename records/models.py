@@ -621,9 +621,53 @@ class RepDayActivity(models.Model):
         return f"{self.day}: {self.activities}"
 
 
+class FeedbackDayFigures(models.Model):
+    """Labelled feedback per received day, channel and sentiment: what the voice counts by responses
+    (deleted feedback and deleted accounts' left out, as ``perception.selectors.voice`` does)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=8)
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "day"], name="feedbackday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.sentiment}: {self.items}"
+
+
+class FeedbackTermDayFigures(models.Model):
+    """The terms of the feedback ``FeedbackDayFigures`` counts, per received day, channel, sentiment, kind
+    and term: the items listing each intent, competitor and keyword."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10)
+    term = models.CharField(max_length=100)
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "day"], name="feedbacktermday_day"),  # the refresh's deletes
+            # Covering (PostgreSQL): a period's terms of a kind read the index alone.
+            models.Index(
+                fields=["workspace", "kind", "day"],
+                include=["term", "channel", "sentiment", "items"],
+                name="feedbacktermday_kind_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.term}: {self.items}"
+
+
 class RecordsDirty(models.Model):
     """What a batch changed and the aggregates have not caught up with: an account (its figures), a
-    close date, a close month, a creation month, an activity day. Written in the batch's transaction,
+    close date, a close month, a creation month, an activity day, a feedback day. Written in the batch's transaction,
     cleared by the refresh task (``records.tasks``)."""
 
     class Kind(models.TextChoices):
@@ -634,6 +678,7 @@ class RecordsDirty(models.Model):
         ACTIVITY_DAY = "activity_day"
         OPEN_STAGE = "open_stage"  # a close date, or "-" for deals without one
         DEAL = "deal"  # a deal id: its last activity
+        FEEDBACK_DAY = "feedback_day"  # a received day: its labelled feedback and terms
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
