@@ -32,6 +32,7 @@ from records.models import (
     FeedbackDayFigures,
     FeedbackTerm,
     FeedbackTermDayFigures,
+    FeedbackTermMonthFigures,
     OpenStageFigures,
     ProductDayFigures,
     RecordsDirty,
@@ -372,16 +373,17 @@ def voice_terms(workspace: Workspace) -> QuerySet[FeedbackTerm]:
     return FeedbackTerm.objects.filter(workspace=workspace, deleted=False).exclude(account_id__in=deleted_accounts)
 
 
-def _insert_select(model: Any, workspace: Workspace, columns: list[str], rows: QuerySet[Any]) -> None:
-    """Insert the grouped ``rows`` (their columns in ``columns``' order) with one ``INSERT … SELECT``: a
-    year of terms is about a million aggregate rows, which need not travel through Python."""
+def _insert_select(model: Any, workspace: Workspace, columns: dict[str, str], rows: QuerySet[Any]) -> None:
+    """Insert the grouped ``rows`` (``columns``: the model field of each of their names) with one ``INSERT
+    … SELECT``: a year of terms is about two million aggregate rows, which need not travel through Python."""
     sql, params = rows.query.sql_with_params()
-    names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in ["workspace", *columns])
+    # The statement's columns: its fields, then its annotations (Django's order).
+    names = [*rows.query.values_select, *rows.query.annotation_select]
+    fields = ["workspace", *(columns[name] for name in names)]
+    quoted = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) SELECT %s, q.* FROM ({sql}) q",
-            [workspace.pk, *params],
-        )
+        cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT %s, q.* FROM ({sql}) q", [workspace.pk, *params])
 
 
 def feedback_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
@@ -393,23 +395,25 @@ def feedback_day_figures(workspace: Workspace, days: Iterable[date] | None) -> N
         _insert_select(
             FeedbackDayFigures,
             workspace,
-            ["day", "channel", "sentiment", "items"],
+            {"received_on": "day", "channel": "channel", "sentiment": "sentiment", "n": "items"},
             feedback.values("received_on", "channel", "sentiment").annotate(n=Count("id")).order_by("received_on"),
         )
         _insert_select(
             FeedbackTermDayFigures,
             workspace,
-            ["day", "channel", "sentiment", "kind", "term", "items"],
+            {"received_on": "day", "channel": "channel", "sentiment": "sentiment", "kind": "kind", "term": "term",
+             "n": "items"},
             terms.exclude(received_on=None)
             .values("received_on", "channel", "sentiment", "kind", "term")
             .annotate(n=Count("id"))
             .order_by("received_on"),
-        )
+        )  # fmt: skip
 
     if days is None:
         FeedbackDayFigures.objects.filter(workspace=workspace).delete()
         FeedbackTermDayFigures.objects.filter(workspace=workspace).delete()
         build(voice_feedback(workspace), voice_terms(workspace))
+        feedback_term_month_figures(workspace, None)
         return
     for chunk in _chunks(days):
         FeedbackDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
@@ -418,6 +422,31 @@ def feedback_day_figures(workspace: Workspace, days: Iterable[date] | None) -> N
             voice_feedback(workspace).filter(received_on__in=chunk),
             voice_terms(workspace).filter(received_on__in=chunk),
         )
+    feedback_term_month_figures(workspace, {day.replace(day=1) for day in days})
+
+
+def feedback_term_month_figures(workspace: Workspace, months: Iterable[date] | None) -> None:
+    """``FeedbackTermMonthFigures`` of ``months`` (None: all), summed from the day rows (refreshed first)."""
+
+    def build(rows: QuerySet[FeedbackTermDayFigures]) -> None:
+        _insert_select(
+            FeedbackTermMonthFigures,
+            workspace,
+            {"month": "month", "channel": "channel", "sentiment": "sentiment", "kind": "kind", "term": "term",
+             "n": "items"},
+            rows.values("channel", "sentiment", "kind", "term", month=TruncMonth("day"))
+            .annotate(n=Sum("items"))
+            .order_by("month"),
+        )  # fmt: skip
+
+    days = FeedbackTermDayFigures.objects.filter(workspace=workspace)
+    if months is None:
+        FeedbackTermMonthFigures.objects.filter(workspace=workspace).delete()
+        build(days)
+        return
+    for chunk in _chunks(months):
+        FeedbackTermMonthFigures.objects.filter(workspace=workspace, month__in=chunk).delete()
+        build(days.filter(_months_q("day", chunk)))
 
 
 def marked_ids(model: type[Account | Deal], workspace: Workspace, keys: Iterable[str]) -> set[int] | None:

@@ -14,13 +14,23 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from records.aggregates import next_month
 from records.figures import pct
 from records.labelling import configured_terms
-from records.models import Account, Feedback, FeedbackDayFigures, FeedbackTerm, FeedbackTermDayFigures, RecordsDirty
+from records.models import (
+    Account,
+    Feedback,
+    FeedbackDayFigures,
+    FeedbackTerm,
+    FeedbackTermDayFigures,
+    FeedbackTermMonthFigures,
+    RecordsDirty,
+)
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
@@ -78,12 +88,42 @@ def day_figures(query: VoiceQuery) -> QuerySet[FeedbackDayFigures]:
     return rows.filter(channel=query.channel) if query.channel else rows
 
 
-def term_day_figures(query: VoiceQuery, kinds: list[str]) -> QuerySet[FeedbackTermDayFigures]:
-    """The period's (and channel's) rows of ``FeedbackTermDayFigures`` of ``kinds``."""
-    rows = FeedbackTermDayFigures.objects.filter(
-        workspace=query.workspace, kind__in=kinds, day__gte=query.period.start, day__lte=query.period.end
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first days of the first and last calendar months lying wholly in ``start``–``end``; None: none."""
+    first = start if start.day == 1 else next_month(start.replace(day=1))
+    end_month = end.replace(day=1)
+    last = (
+        end_month
+        if next_month(end_month) - timedelta(days=1) == end
+        else (end_month - timedelta(days=1)).replace(day=1)
     )
-    return rows.filter(channel=query.channel) if query.channel else rows
+    return (first, last) if first <= last else None
+
+
+def term_figures(query: VoiceQuery, kinds: list[str], fields: list[str]) -> list[dict[str, Any]]:
+    """The items of each term of ``kinds`` in the period (and channel), per ``fields``: its whole months
+    from ``FeedbackTermMonthFigures``, its other days from ``FeedbackTermDayFigures``."""
+    start, end = query.period.start, query.period.end
+    days = FeedbackTermDayFigures.objects.filter(workspace=query.workspace, kind__in=kinds)
+    parts: list[QuerySet[Any]]
+    months = whole_months(start, end)
+    if months is None:
+        parts = [days.filter(day__gte=start, day__lte=end)]
+    else:
+        first, last = months
+        parts = [
+            days.filter(Q(day__gte=start, day__lt=first) | Q(day__gte=next_month(last), day__lte=end)),
+            FeedbackTermMonthFigures.objects.filter(
+                workspace=query.workspace, kind__in=kinds, month__gte=first, month__lte=last
+            ),
+        ]
+    summed: Counter[tuple[Any, ...]] = Counter()
+    for rows in parts:
+        if query.channel:
+            rows = rows.filter(channel=query.channel)
+        for *key, items in rows.values_list(*fields).annotate(items=Sum("items")).order_by():
+            summed[tuple(key)] += items
+    return [{**dict(zip(fields, key, strict=True)), "items": items} for key, items in summed.items()]
 
 
 def labelled_feedback(query: VoiceQuery) -> QuerySet[Feedback]:
@@ -155,8 +195,7 @@ def _term_units(query: VoiceUnitQuery, fast: bool) -> dict[tuple[str, str], int]
     lists a term once, so by responses its rows)."""
     kinds: list[str] = [FeedbackTerm.Kind.INTENT, FeedbackTerm.Kind.COMPETITOR]
     if fast:
-        summed = term_day_figures(query, kinds).values("kind", "term").annotate(units=Sum("items")).order_by()
-        return {(row["kind"], row["term"]): row["units"] for row in summed}
+        return {(row["kind"], row["term"]): row["items"] for row in term_figures(query, kinds, ["kind", "term"])}
     terms = _units(terms_in_period(query, kinds), query.by)
     units = Count("id") if query.by == "responses" else Count(TERM_UNIT_FIELDS[query.by], distinct=True)
     counted = terms.values("kind", "term").annotate(units=units).order_by()
@@ -196,7 +235,7 @@ def voice(query: VoiceUnitQuery) -> Voice:
 def _term_items(query: VoiceQuery, kind: str, fields: list[str], fast: bool) -> list[dict[str, Any]]:
     """The items listing each term of ``kind``, per ``fields`` (``term`` and more)."""
     if fast:
-        return list(term_day_figures(query, [kind]).values(*fields).annotate(items=Sum("items")).order_by())
+        return term_figures(query, [kind], fields)
     return list(terms_in_period(query, [kind]).values(*fields).annotate(items=Count("id")).order_by())
 
 

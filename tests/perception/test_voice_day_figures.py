@@ -24,6 +24,7 @@ from records.models import (
     FeedbackDayFigures,
     FeedbackTerm,
     FeedbackTermDayFigures,
+    FeedbackTermMonthFigures,
     PerceptionSettings,
     RecordsDirty,
 )
@@ -40,9 +41,12 @@ VOCABULARY = {
     "intents": {"a": ["x"], "b": ["y"], "c": ["z"]},
     "competitors": [{"name": "K1", "aliases": []}, {"name": "K2", "aliases": []}],
 }
-# Periods: one day, a week across the data's start, the whole data, a stretch beyond it.
+# Periods: one day, a week across the data's start, the data's days, a stretch beyond it; and whole months
+# (read from the month aggregates) alone and with days before or after them.
 PERIODS = [(FIRST, FIRST), (FIRST - timedelta(days=3), FIRST + timedelta(days=6)),
-           (FIRST, FIRST + timedelta(days=19)), (FIRST + timedelta(days=15), FIRST + timedelta(days=40))]  # fmt: skip
+           (FIRST, FIRST + timedelta(days=19)), (FIRST + timedelta(days=15), FIRST + timedelta(days=40)),
+           (FIRST, date(2026, 3, 31)), (date(2026, 2, 20), date(2026, 4, 30)), (FIRST, date(2026, 4, 5)),
+           (date(2026, 2, 27), date(2026, 3, 31))]  # fmt: skip
 UNITS = ["responses", "contacts", "accounts"]
 
 
@@ -67,12 +71,15 @@ def label_all(rng: random.Random, workspace: Any, intents: list[str], competitor
     labels_store(workspace, labelled)
 
 
-def figure_rows(workspace: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def figure_rows(workspace: Any) -> tuple[list[tuple[Any, ...]], ...]:
     days = FeedbackDayFigures.objects.filter(workspace=workspace).values_list("day", "channel", "sentiment", "items")
     terms = FeedbackTermDayFigures.objects.filter(workspace=workspace).values_list(
         "day", "channel", "sentiment", "kind", "term", "items"
     )
-    return sorted(days), sorted(terms)
+    months = FeedbackTermMonthFigures.objects.filter(workspace=workspace).values_list(
+        "month", "channel", "sentiment", "kind", "term", "items"
+    )
+    return sorted(days), sorted(terms), sorted(months)
 
 
 def reads(workspace: Any) -> dict[str, Any]:
@@ -139,7 +146,7 @@ def check(workspaces: list[Any], clients: dict[str, Any], monkeypatch: pytest.Mo
             assert fast == reads(workspace)
             assert fast_routes == routes(clients[workspace.slug], workspace.slug)
         refreshed = figure_rows(workspace)
-        assert refreshed[0] and refreshed[1]
+        assert all(refreshed)
         figures_rebuild(workspace=workspace)
         assert figure_rows(workspace) == refreshed
 
@@ -220,3 +227,66 @@ def test_a_new_time_zone_moves_the_terms_with_their_feedback(two, monkeypatch):
     with monkeypatch.context() as raw:
         raw.setattr(voice_selectors, "_from_day_figures", lambda query: False)
         assert fast == reads(acme)
+
+
+def test_the_admin_marks_the_days_it_moves_feedback_between(two, client, monkeypatch):
+    """Staff move a labelled text to another day and channel, and delete an account, in the admin: the
+    days are marked, and once refreshed the aggregates answer as the rows do."""
+    from django.contrib.auth import get_user_model
+
+    from records.models import Account
+    from tenancy.models import Membership
+
+    _rng, workspaces, clients = two
+    acme = workspaces[0]
+    figures_refresh_dirty(workspace=acme)
+    staff = get_user_model().objects.create_user(username="acme-admin", is_staff=True)
+    Membership.objects.create(workspace=acme, user=staff, role=Membership.Role.ADMIN)
+    client.force_login(staff)
+    text = Feedback.objects.filter(workspace=acme, deleted=False, labelled_at__isnull=False).order_by("id").first()
+    assert text is not None and text.received_on != FIRST + timedelta(days=25)
+    old_day = text.received_on
+    answer = client.post(
+        f"/admin/records/feedback/{text.pk}/change/",
+        {"workspace": acme.pk, "external_id": text.external_id, "account": text.account_id or "",
+         "contact": text.contact, "channel": "note", "text": text.text,
+         "received_at_0": str(FIRST + timedelta(days=25)), "received_at_1": "10:00:00"},
+    )  # fmt: skip
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    marked = set(
+        RecordsDirty.objects.filter(workspace=acme, kind=RecordsDirty.Kind.FEEDBACK_DAY).values_list("key", flat=True)
+    )
+    assert marked == {old_day.isoformat(), (FIRST + timedelta(days=25)).isoformat()}
+    account = Account.objects.get(workspace=acme, external_id="A3")
+    answer = client.post(
+        f"/admin/records/account/{account.pk}/change/",
+        {"workspace": acme.pk, "external_id": "A3", "name": "A3", "industry": "", "country": "", "owner": "",
+         "created_at_0": "2025-01-01", "created_at_1": "00:00:00", "status": "active", "deleted": "on"},
+    )  # fmt: skip
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    days = set(Feedback.objects.filter(account=account).values_list("received_on", flat=True))
+    marked = set(
+        RecordsDirty.objects.filter(workspace=acme, kind=RecordsDirty.Kind.FEEDBACK_DAY).values_list("key", flat=True)
+    )
+    assert days and {day.isoformat() for day in days} <= marked
+    check([acme], clients, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        ("2026-03-01", "2026-03-31", ("2026-03-01", "2026-03-01")),
+        ("2026-03-02", "2026-03-31", None),
+        ("2026-03-01", "2026-03-30", None),
+        ("2026-02-15", "2026-05-31", ("2026-03-01", "2026-05-01")),
+        ("2026-01-31", "2026-03-30", ("2026-02-01", "2026-02-01")),
+        ("2025-12-01", "2026-01-31", ("2025-12-01", "2026-01-01")),
+        ("2026-02-01", "2026-02-28", ("2026-02-01", "2026-02-01")),
+        ("2026-03-05", "2026-03-20", None),
+    ],
+)
+def test_the_whole_months_of_a_period(start, end, months):
+    from perception.selectors.voice import whole_months
+
+    expected = months and (date.fromisoformat(months[0]), date.fromisoformat(months[1]))
+    assert whole_months(date.fromisoformat(start), date.fromisoformat(end)) == expected
