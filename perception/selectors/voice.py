@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
 
 from records.aggregates import next_month
 from records.figures import pct
@@ -197,9 +198,15 @@ def _term_units(query: VoiceUnitQuery, fast: bool) -> dict[tuple[str, str], int]
     if fast:
         return {(row["kind"], row["term"]): row["items"] for row in term_figures(query, kinds, ["kind", "term"])}
     terms = _units(terms_in_period(query, kinds), query.by)
-    units = Count("id") if query.by == "responses" else Count(TERM_UNIT_FIELDS[query.by], distinct=True)
-    counted = terms.values("kind", "term").annotate(units=units).order_by()
-    return {(row["kind"], row["term"]): row["units"] for row in counted}
+    if query.by == "responses":
+        counted = terms.values("kind", "term").annotate(units=Count("id")).order_by()
+        return {(row["kind"], row["term"]): row["units"] for row in counted}
+    # The distinct (kind, term, unit) triples, then counted per term: hashed, where COUNT(DISTINCT …)
+    # sorts the period's terms.
+    sql, params = terms.values("kind", "term", TERM_UNIT_FIELDS[query.by]).distinct().order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT q.kind, q.term, COUNT(*) FROM ({sql}) q GROUP BY q.kind, q.term", params)
+        return {(kind, term): units for kind, term, units in cursor.fetchall()}
 
 
 def _sentiment_units(query: VoiceUnitQuery, fast: bool) -> tuple[int, dict[str, int]]:
@@ -208,13 +215,21 @@ def _sentiment_units(query: VoiceUnitQuery, fast: bool) -> tuple[int, dict[str, 
         summed = day_figures(query).values("sentiment").annotate(items=Sum("items")).order_by()
         by_sentiment = {row["sentiment"]: row["items"] for row in summed}
         return sum(by_sentiment.values()), by_sentiment
-    field = UNIT_FIELDS[query.by]
-    # One statement: the units and each sentiment's, counted in the same pass over the period's rows.
-    counted = _units(labelled_feedback(query), query.by).aggregate(
-        units=Count(field, distinct=True),
-        **{s.value: Count(field, distinct=True, filter=Q(sentiment=s.value)) for s in SENTIMENTS},
+    # One statement, one pass and one grouping: per unit, whether it has an item of each sentiment; then
+    # the units, and those having each (four distinct counts sorted the month's rows four times).
+    per_unit = (
+        _units(labelled_feedback(query), query.by)
+        .values(UNIT_FIELDS[query.by])
+        .annotate(
+            **{
+                f"has_{s.value}": Max(Case(When(sentiment=s.value, then=Value(1)), default=Value(0)))
+                for s in SENTIMENTS
+            }
+        )
+        .order_by()
     )
-    return counted.pop("units"), counted
+    counted = per_unit.aggregate(units=Count("*"), **{s.value: Sum(f"has_{s.value}") for s in SENTIMENTS})
+    return counted.pop("units"), {name: units or 0 for name, units in counted.items()}
 
 
 def voice(query: VoiceUnitQuery) -> Voice:
