@@ -67,6 +67,8 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
         for record in (before, obj):
             if isinstance(record, Account):
                 marks.account(record.pk)
+                if before is not None and before.deleted != obj.deleted:  # its feedback leaves or rejoins
+                    marks.feedback_of_accounts([record.pk])
                 for close_date, created_on in Deal.objects.filter(account=record).values_list(
                     "close_date", "created_on"
                 ):
@@ -80,6 +82,8 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
                 marks.deal_activity(record.deal_id)
             elif isinstance(record, SurveyResponse | Contract | Feedback):  # the account's perception figures
                 marks.account(record.account_id)
+                if isinstance(record, Feedback):  # the voice's day aggregates
+                    marks.feedback_day(record.received_on)
         marks.save(obj.workspace)
         records_changed(obj.workspace_id)
         workspace_id = obj.workspace_id

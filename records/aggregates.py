@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -29,6 +29,10 @@ from records.models import (
     DealLineItem,
     DealMonthFigures,
     Feedback,
+    FeedbackDayFigures,
+    FeedbackTerm,
+    FeedbackTermDayFigures,
+    FeedbackTermMonthFigures,
     OpenStageFigures,
     ProductDayFigures,
     RecordsDirty,
@@ -353,6 +357,99 @@ def activity_day_figures(workspace: Workspace, days: Iterable[date] | None) -> N
         RepDayActivity.objects.bulk_create(build(counted.filter(occurred_on__in=chunk)), batch_size=1000)
 
 
+def voice_feedback(workspace: Workspace) -> QuerySet[Feedback]:
+    """The feedback the voice counts: labelled, not deleted, of no account or one not deleted."""
+    deleted_accounts = Account.objects.filter(workspace=workspace, deleted=True).values("id")
+    return (
+        Feedback.objects.filter(workspace=workspace, deleted=False)
+        .exclude(sentiment="")
+        .exclude(account_id__in=deleted_accounts)
+    )
+
+
+def voice_terms(workspace: Workspace) -> QuerySet[FeedbackTerm]:
+    """The terms of that feedback, read from the terms alone (they carry its day, channel, sentiment,
+    account and deleted flag; only labelled feedback has terms)."""
+    deleted_accounts = Account.objects.filter(workspace=workspace, deleted=True).values("id")
+    return FeedbackTerm.objects.filter(workspace=workspace, deleted=False).exclude(account_id__in=deleted_accounts)
+
+
+def _insert_select(model: Any, workspace: Workspace, columns: dict[str, str], rows: QuerySet[Any]) -> None:
+    """Insert the grouped ``rows`` (``columns``: the model field of each of their names) with one ``INSERT
+    … SELECT``: a year of terms is about two million aggregate rows, which need not travel through Python."""
+    sql, params = rows.query.sql_with_params()
+    # The statement's columns: its fields, then its annotations (Django's order).
+    names = [*rows.query.values_select, *rows.query.annotation_select]
+    fields = ["workspace", *(columns[name] for name in names)]
+    quoted = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT %s, q.* FROM ({sql}) q", [workspace.pk, *params])
+
+
+def feedback_day_figures(workspace: Workspace, days: Iterable[date] | None) -> None:
+    """``FeedbackDayFigures`` and ``FeedbackTermDayFigures`` of ``days`` (None: all): the voice's counts
+    by responses, per received day."""
+
+    def build(feedback: QuerySet[Feedback], terms: QuerySet[FeedbackTerm]) -> None:
+        # In day order, so that a day's rows lie together on disk (see activity_day_figures).
+        _insert_select(
+            FeedbackDayFigures,
+            workspace,
+            {"received_on": "day", "channel": "channel", "sentiment": "sentiment", "n": "items"},
+            feedback.values("received_on", "channel", "sentiment").annotate(n=Count("id")).order_by("received_on"),
+        )
+        _insert_select(
+            FeedbackTermDayFigures,
+            workspace,
+            {"received_on": "day", "channel": "channel", "sentiment": "sentiment", "kind": "kind", "term": "term",
+             "n": "items"},
+            terms.exclude(received_on=None)
+            .values("received_on", "channel", "sentiment", "kind", "term")
+            .annotate(n=Count("id"))
+            .order_by("received_on"),
+        )  # fmt: skip
+
+    if days is None:
+        FeedbackDayFigures.objects.filter(workspace=workspace).delete()
+        FeedbackTermDayFigures.objects.filter(workspace=workspace).delete()
+        build(voice_feedback(workspace), voice_terms(workspace))
+        feedback_term_month_figures(workspace, None)
+        return
+    for chunk in _chunks(days):
+        FeedbackDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
+        FeedbackTermDayFigures.objects.filter(workspace=workspace, day__in=chunk).delete()
+        build(
+            voice_feedback(workspace).filter(received_on__in=chunk),
+            voice_terms(workspace).filter(received_on__in=chunk),
+        )
+    feedback_term_month_figures(workspace, {day.replace(day=1) for day in days})
+
+
+def feedback_term_month_figures(workspace: Workspace, months: Iterable[date] | None) -> None:
+    """``FeedbackTermMonthFigures`` of ``months`` (None: all), summed from the day rows (refreshed first)."""
+
+    def build(rows: QuerySet[FeedbackTermDayFigures]) -> None:
+        _insert_select(
+            FeedbackTermMonthFigures,
+            workspace,
+            {"month": "month", "channel": "channel", "sentiment": "sentiment", "kind": "kind", "term": "term",
+             "n": "items"},
+            rows.values("channel", "sentiment", "kind", "term", month=TruncMonth("day"))
+            .annotate(n=Sum("items"))
+            .order_by("month"),
+        )  # fmt: skip
+
+    days = FeedbackTermDayFigures.objects.filter(workspace=workspace)
+    if months is None:
+        FeedbackTermMonthFigures.objects.filter(workspace=workspace).delete()
+        build(days)
+        return
+    for chunk in _chunks(months):
+        FeedbackTermMonthFigures.objects.filter(workspace=workspace, month__in=chunk).delete()
+        build(days.filter(_months_q("day", chunk)))
+
+
 def marked_ids(model: type[Account | Deal], workspace: Workspace, keys: Iterable[str]) -> set[int] | None:
     """The ids of the workspace's accounts or deals inside the marked ranges (``"17"``, ``"1024-2047"``;
     ``records.services.id_ranges``); None (recompute them all) when that is more than ``REFRESH_ALL``
@@ -406,6 +503,8 @@ def figures_refresh_dirty(*, workspace: Workspace) -> int:
             open_stage_figures(workspace, {None if k == "-" else date.fromisoformat(k) for k in keys[Kind.OPEN_STAGE]})
         if Kind.DEAL in keys:
             deal_last_activity(workspace, marked_ids(Deal, workspace, keys[Kind.DEAL]))
+        if Kind.FEEDBACK_DAY in keys:
+            feedback_day_figures(workspace, {date.fromisoformat(k) for k in keys[Kind.FEEDBACK_DAY]})
         for chunk in _chunks([mark_id for mark_id, _k, _key in marks]):
             RecordsDirty.objects.filter(id__in=chunk).delete()
     return len(marks)
@@ -424,6 +523,7 @@ def figures_rebuild(*, workspace: Workspace) -> None:
         activity_day_figures(workspace, None)
         open_stage_figures(workspace, None)
         deal_last_activity(workspace, None)
+        feedback_day_figures(workspace, None)
 
 
 def local_dates_recompute(*, workspace: Workspace) -> None:
@@ -441,10 +541,17 @@ def local_dates_recompute(*, workspace: Workspace) -> None:
                 setattr(obj, day, local)
                 changed.append(obj)
             if len(changed) >= 2000:
-                model.objects.bulk_update(changed, [day])
+                _save_local_dates(model, changed, day)
                 changed = []
-        model.objects.bulk_update(changed, [day])
+        _save_local_dates(model, changed, day)
     records_changed(workspace.pk)
+
+
+def _save_local_dates(model: Any, changed: list[Any], day: str) -> None:
+    model.objects.bulk_update(changed, [day])
+    if model is Feedback and changed:  # the terms carry their feedback's day
+        own_day = Subquery(Feedback.objects.filter(pk=OuterRef("feedback_id")).values("received_on")[:1])
+        FeedbackTerm.objects.filter(feedback_id__in=[obj.pk for obj in changed]).update(received_on=own_day)
 
 
 def figures_pending(*, workspace: Workspace) -> bool:

@@ -134,6 +134,11 @@ def _store_labels(
         # The terms copy the feedback as the update left it (its row is locked until the commit, so a
         # batch changing its channel or account meanwhile waits, then brings the terms along).
         copied = {row[0]: row[1:] for row in Feedback.objects.filter(id__in=stored).values_list("id", *COPIED)}
+        marks = DirtyMarks()
+        # The days the old terms counted on (a text changed with its day in the admin kept its terms
+        # where they were until now).
+        for day in FeedbackTerm.objects.filter(feedback_id__in=stored).values_list("received_on", flat=True).distinct():
+            marks.feedback_day(day)
         FeedbackTerm.objects.filter(feedback_id__in=stored).delete()
         FeedbackTerm.objects.bulk_create(
             [
@@ -151,9 +156,9 @@ def _store_labels(
             ],
             batch_size=2000,
         )
-        marks = DirtyMarks()
         for row_id in stored:
             marks.account(copied[row_id][COPIED.index("account_id")])
+            marks.feedback_day(copied[row_id][COPIED.index("received_on")])
         marks.save(workspace)
     return len(stored)
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.db import connection
 
-from records.models import Deal, RecordsDirty
+from records.models import Deal, Feedback, FeedbackTerm, RecordsDirty
 from tenancy.models import Workspace
 
 # Accounts and deals a batch touched are marked as ranges of ids, at most this many per kind: an import
@@ -73,6 +73,22 @@ class DirtyMarks:
     def activity(self, day: date | None) -> None:
         if day is not None:
             self.keys.add((RecordsDirty.Kind.ACTIVITY_DAY, day.isoformat()))
+
+    def feedback_day(self, day: date | None) -> None:
+        """A day of the voice's feedback aggregates (``FeedbackDayFigures``, ``FeedbackTermDayFigures``)."""
+        if day is not None:
+            self.keys.add((RecordsDirty.Kind.FEEDBACK_DAY, day.isoformat()))
+
+    def feedback_of_accounts(self, account_ids: Iterable[int]) -> None:
+        """Every day of the accounts' feedback (an account deleted or brought back: its feedback leaves or
+        rejoins the voice's counts), its terms' days included."""
+        ids = sorted(set(account_ids))
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            for model in (Feedback, FeedbackTerm):
+                days = model.objects.filter(account_id__in=chunk).values_list("received_on", flat=True).distinct()
+                for day in days.order_by():
+                    self.feedback_day(day)
 
     def deal_activity(self, deal_id: int | None) -> None:
         if deal_id is not None:

@@ -51,6 +51,8 @@ class Account(models.Model):
             models.Index(fields=["workspace", "created_on"], name="account_created"),
             models.Index(fields=["workspace", "name_key"], name="account_name_key"),
             models.Index(fields=["workspace", "owner"], name="account_owner"),
+            # The deleted accounts, whose feedback the voice leaves out: a few ids, not a scan of all.
+            models.Index(fields=["workspace"], name="account_deleted", condition=models.Q(deleted=True)),
         ]
 
     def __str__(self) -> str:
@@ -388,7 +390,12 @@ class Feedback(models.Model):
         verbose_name_plural = _("feedback")
         constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="feedback_unique_external_id")]
         indexes = [
-            models.Index(fields=["workspace", "received_on"], name="feedback_day"),
+            # Covering (PostgreSQL): the voice's distinct contacts or accounts read a period from the index.
+            models.Index(
+                fields=["workspace", "received_on"],
+                include=["sentiment", "channel", "contact", "account", "deleted"],
+                name="feedback_day_cover",
+            ),
             # The feedback list, newest first: its first page reads the newest entries of this index.
             models.Index(fields=["workspace", "-received_at", "-id"], name="feedback_newest"),
             models.Index(fields=["account", "received_on"], name="feedback_account"),
@@ -433,11 +440,12 @@ class FeedbackTerm(models.Model):
         indexes = [
             models.Index(fields=["workspace", "kind", "term"], name="feedbackterm_term"),
             models.Index(fields=["feedback"], name="feedbackterm_feedback"),
-            # A period's terms of a kind; on PostgreSQL the counts read the index alone.
+            # A period's terms of a kind; on PostgreSQL the counts (items, distinct contacts or accounts)
+            # read the index alone.
             models.Index(
                 fields=["workspace", "kind", "received_on"],
-                include=["term", "channel", "sentiment", "deleted"],
-                name="feedbackterm_day",
+                include=["term", "channel", "sentiment", "deleted", "contact", "account"],
+                name="feedbackterm_day_cover",
             ),
         ]
 
@@ -621,9 +629,79 @@ class RepDayActivity(models.Model):
         return f"{self.day}: {self.activities}"
 
 
+class FeedbackDayFigures(models.Model):
+    """Labelled feedback per received day, channel and sentiment: what the voice counts by responses
+    (deleted feedback and deleted accounts' left out, as ``perception.selectors.voice`` does)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=8)
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "day"], name="feedbackday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.sentiment}: {self.items}"
+
+
+class FeedbackTermDayFigures(models.Model):
+    """The terms of the feedback ``FeedbackDayFigures`` counts, per received day, channel, sentiment, kind
+    and term: the items listing each intent, competitor and keyword."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10)
+    term = models.CharField(max_length=100)
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "day"], name="feedbacktermday_day"),  # the refresh's deletes
+            # Covering (PostgreSQL): a period's terms of a kind read the index alone.
+            models.Index(
+                fields=["workspace", "kind", "day"],
+                include=["term", "channel", "sentiment", "items"],
+                name="feedbacktermday_kind_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.term}: {self.items}"
+
+
+class FeedbackTermMonthFigures(models.Model):
+    """``FeedbackTermDayFigures`` summed per month (refreshed with its days): a month of a million texts
+    is a few thousand rows here against some 140,000 per day, so a period reads its whole months here
+    and only its other days there."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    channel = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10)
+    term = models.CharField(max_length=100)
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["workspace", "kind", "month"],
+                include=["term", "channel", "sentiment", "items"],
+                name="feedbacktermmonth_kind_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} {self.term}: {self.items}"
+
+
 class RecordsDirty(models.Model):
     """What a batch changed and the aggregates have not caught up with: an account (its figures), a
-    close date, a close month, a creation month, an activity day. Written in the batch's transaction,
+    close date, a close month, a creation month, an activity day, a feedback day. Written in the batch's transaction,
     cleared by the refresh task (``records.tasks``)."""
 
     class Kind(models.TextChoices):
@@ -634,6 +712,7 @@ class RecordsDirty(models.Model):
         ACTIVITY_DAY = "activity_day"
         OPEN_STAGE = "open_stage"  # a close date, or "-" for deals without one
         DEAL = "deal"  # a deal id: its last activity
+        FEEDBACK_DAY = "feedback_day"  # a received day: its labelled feedback and terms
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -437,6 +437,8 @@ def _write_accounts(
     _save(Account, new, changed, fields)
     # Whether the account counts (active, not deleted) shapes every figure of its deals.
     flipped = [obj.id for old, obj in before if (old.status, old.deleted) != (obj.status, obj.deleted)]
+    # An account deleted or brought back: its feedback leaves or rejoins the voice's counts.
+    marks.feedback_of_accounts(obj.id for old, obj in before if old.deleted != obj.deleted)
     for obj in new:
         marks.account(obj.id)
     for _old, obj in before:
@@ -621,6 +623,10 @@ def _write_feedback(
         if (old.account_id, old.deleted) != (obj.account_id, obj.deleted):
             marks.account(old.account_id)
             marks.account(obj.account_id)
+    for old, obj in before:  # where a labelled text counts in the voice's day aggregates
+        if any(getattr(old, f) != getattr(obj, f) for f in COPIED):
+            marks.feedback_day(old.received_on)
+            marks.feedback_day(obj.received_on)
     # Its terms carry where the feedback is (channel, account, day…): they follow it.
     terms_follow([obj for old, obj in before if any(getattr(old, f) != getattr(obj, f) for f in COPIED)])
     return len(new), len(before)

@@ -4,19 +4,34 @@ labelled feedback of a period says, counted in SQL over the feedback and its ter
 Only labelled feedback counts (``sentiment`` set): a text waiting for its first labels has none yet; a
 text waiting to be labelled again (its vocabulary changed) counts with its previous labels meanwhile.
 Units are items, or the distinct contacts or accounts behind them (items without one left out).
+
+Counts of items (by responses, the keywords, the competitor mentions) are read from the day aggregates
+(``FeedbackDayFigures``, ``FeedbackTermDayFigures``) when ``_from_day_figures`` says they give the same
+numbers; otherwise, and for distinct contacts or accounts, from the feedback and terms themselves.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, QuerySet
+from django.db import connection
+from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
 
+from records.aggregates import next_month
 from records.figures import pct
 from records.labelling import configured_terms
-from records.models import Account, Feedback, FeedbackTerm
+from records.models import (
+    Account,
+    Feedback,
+    FeedbackDayFigures,
+    FeedbackTerm,
+    FeedbackTermDayFigures,
+    FeedbackTermMonthFigures,
+    RecordsDirty,
+)
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
@@ -39,7 +54,7 @@ def feedback_in_period(query: VoiceQuery) -> QuerySet[Feedback]:
         deleted=False,
         received_on__gte=query.period.start,
         received_on__lte=query.period.end,
-    ).exclude(account__deleted=True)
+    ).exclude(account_id__in=_deleted_accounts(query))  # a hashed list, not a join to every account
     if query.channel:
         rows = rows.filter(channel=query.channel)
     if query.account is not None:
@@ -47,6 +62,71 @@ def feedback_in_period(query: VoiceQuery) -> QuerySet[Feedback]:
     if query.segment is not None:
         rows = rows.filter(account_id__in=query.segment.account_ids)
     return rows
+
+
+def _deleted_accounts(query: VoiceQuery) -> QuerySet[Account, Any]:
+    return Account.objects.filter(workspace=query.workspace, deleted=True).values("id")
+
+
+def _from_day_figures(query: VoiceQuery) -> bool:
+    """Whether counts of items may be read from the day aggregates: they hold the whole workspace's labelled
+    feedback per day, channel and sentiment, so no filter narrowing it otherwise (an account, a segment of
+    accounts), and no day of the period marked for their refresh (a batch or a labelling not yet counted
+    there: the rows themselves are current)."""
+    if query.account is not None or query.segment is not None:
+        return False
+    return not RecordsDirty.objects.filter(
+        workspace=query.workspace,
+        kind=RecordsDirty.Kind.FEEDBACK_DAY,
+        key__gte=query.period.start.isoformat(),  # ISO dates sort as text
+        key__lte=query.period.end.isoformat(),
+    ).exists()
+
+
+def day_figures(query: VoiceQuery) -> QuerySet[FeedbackDayFigures]:
+    """The period's (and channel's) rows of ``FeedbackDayFigures``."""
+    rows = FeedbackDayFigures.objects.filter(
+        workspace=query.workspace, day__gte=query.period.start, day__lte=query.period.end
+    )
+    return rows.filter(channel=query.channel) if query.channel else rows
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first days of the first and last calendar months lying wholly in ``start``–``end``; None: none."""
+    first = start if start.day == 1 else next_month(start.replace(day=1))
+    end_month = end.replace(day=1)
+    last = (
+        end_month
+        if next_month(end_month) - timedelta(days=1) == end
+        else (end_month - timedelta(days=1)).replace(day=1)
+    )
+    return (first, last) if first <= last else None
+
+
+def term_figures(query: VoiceQuery, kinds: list[str], fields: list[str]) -> list[dict[str, Any]]:
+    """The items of each term of ``kinds`` in the period (and channel), per ``fields``: its whole months
+    from ``FeedbackTermMonthFigures``, its other days from ``FeedbackTermDayFigures``."""
+    start, end = query.period.start, query.period.end
+    days = FeedbackTermDayFigures.objects.filter(workspace=query.workspace, kind__in=kinds)
+    parts: list[QuerySet[Any]]
+    months = whole_months(start, end)
+    if months is None:
+        parts = [days.filter(day__gte=start, day__lte=end)]
+    else:
+        first, last = months
+        parts = [
+            days.filter(Q(day__gte=start, day__lt=first) | Q(day__gte=next_month(last), day__lte=end)),
+            FeedbackTermMonthFigures.objects.filter(
+                workspace=query.workspace, kind__in=kinds, month__gte=first, month__lte=last
+            ),
+        ]
+    summed: Counter[tuple[Any, ...]] = Counter()
+    for rows in parts:
+        if query.channel:
+            rows = rows.filter(channel=query.channel)
+        for *key, items in rows.values_list(*fields).annotate(items=Sum("items")).order_by():
+            summed[tuple(key)] += items
+    return [{**dict(zip(fields, key, strict=True)), "items": items} for key, items in summed.items()]
 
 
 def labelled_feedback(query: VoiceQuery) -> QuerySet[Feedback]:
@@ -62,16 +142,16 @@ def _units[M: (Feedback, FeedbackTerm)](rows: QuerySet[M], by: str) -> QuerySet[
     return rows
 
 
-def terms_in_period(query: VoiceQuery, kind: str) -> QuerySet[FeedbackTerm]:
-    """The terms of ``kind`` of the feedback ``feedback_in_period`` keeps, read from the terms alone (they
+def terms_in_period(query: VoiceQuery, kinds: list[str]) -> QuerySet[FeedbackTerm]:
+    """The terms of ``kinds`` of the feedback ``feedback_in_period`` keeps, read from the terms alone (they
     carry the feedback's day, channel, account and deleted flag)."""
     terms = FeedbackTerm.objects.filter(
         workspace=query.workspace,
-        kind=kind,
+        kind__in=kinds,
         received_on__gte=query.period.start,
         received_on__lte=query.period.end,
         deleted=False,
-    ).exclude(account_id__in=Account.objects.filter(workspace=query.workspace, deleted=True).values("id"))
+    ).exclude(account_id__in=_deleted_accounts(query))
     if query.channel:
         terms = terms.filter(channel=query.channel)
     if query.account is not None:
@@ -115,45 +195,75 @@ def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _term_units(query: VoiceUnitQuery, kind: str) -> dict[str, int]:
-    """Per term of ``kind``: the distinct units whose items have it (an item lists a term once, so the
-    items are its rows)."""
-    terms = _units(terms_in_period(query, kind), query.by)
-    units = Count("id") if query.by == "responses" else Count(TERM_UNIT_FIELDS[query.by], distinct=True)
-    return dict(terms.values("term").annotate(units=units).order_by().values_list("term", "units"))
+def _term_units(query: VoiceUnitQuery, fast: bool) -> dict[tuple[str, str], int]:
+    """Per (kind, term) of the intents and competitors: the distinct units whose items have it (an item
+    lists a term once, so by responses its rows)."""
+    kinds: list[str] = [FeedbackTerm.Kind.INTENT, FeedbackTerm.Kind.COMPETITOR]
+    if fast:
+        return {(row["kind"], row["term"]): row["items"] for row in term_figures(query, kinds, ["kind", "term"])}
+    terms = _units(terms_in_period(query, kinds), query.by)
+    if query.by == "responses":
+        counted = terms.values("kind", "term").annotate(units=Count("id")).order_by()
+        return {(row["kind"], row["term"]): row["units"] for row in counted}
+    # The distinct (kind, term, unit) triples, then counted per term: hashed, where COUNT(DISTINCT …)
+    # sorts the period's terms.
+    sql, params = terms.values("kind", "term", TERM_UNIT_FIELDS[query.by]).distinct().order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT q.kind, q.term, COUNT(*) FROM ({sql}) q GROUP BY q.kind, q.term", params)
+        return {(kind, term): units for kind, term, units in cursor.fetchall()}
+
+
+def _sentiment_units(query: VoiceUnitQuery, fast: bool) -> tuple[int, dict[str, int]]:
+    """The units, and per sentiment the distinct units with an item of it ((unit, sentiment) pairs)."""
+    if fast:
+        summed = day_figures(query).values("sentiment").annotate(items=Sum("items")).order_by()
+        by_sentiment = {row["sentiment"]: row["items"] for row in summed}
+        return sum(by_sentiment.values()), by_sentiment
+    # One statement, one pass and one grouping: per unit, whether it has an item of each sentiment; then
+    # the units, and those having each (four distinct counts sorted the month's rows four times).
+    per_unit = (
+        _units(labelled_feedback(query), query.by)
+        .values(UNIT_FIELDS[query.by])
+        .annotate(
+            **{
+                f"has_{s.value}": Max(Case(When(sentiment=s.value, then=Value(1)), default=Value(0)))
+                for s in SENTIMENTS
+            }
+        )
+        .order_by()
+    )
+    counted = per_unit.aggregate(units=Count("*"), **{s.value: Sum(f"has_{s.value}") for s in SENTIMENTS})
+    return counted.pop("units"), {name: units or 0 for name, units in counted.items()}
 
 
 def voice(query: VoiceUnitQuery) -> Voice:
-    field = UNIT_FIELDS[query.by]
-    rows = _units(labelled_feedback(query), query.by)
-    units = rows.aggregate(units=Count(field, distinct=True))["units"]
-    # (unit, sentiment) pairs: per sentiment, the distinct units with an item of it.
-    by_sentiment = dict(
-        rows.values_list("sentiment")
-        .annotate(units=Count(field, distinct=True))
-        .order_by()
-        .values_list("sentiment", "units")
-    )
+    fast = _from_day_figures(query)
+    units, by_sentiment = _sentiment_units(query, fast and query.by == "responses")
     intents, competitors = configured_terms(query.workspace)
-    intent_units = _term_units(query, FeedbackTerm.Kind.INTENT)
-    competitor_units = _term_units(query, FeedbackTerm.Kind.COMPETITOR)
+    term_units = _term_units(query, fast and query.by == "responses")
+    intent, competitor = FeedbackTerm.Kind.INTENT, FeedbackTerm.Kind.COMPETITOR
     return Voice(
         units=units,
         sentiment=_shares([(s.value, by_sentiment.get(s.value, 0)) for s in SENTIMENTS]),
-        intents=_most_first({name: intent_units.get(name, 0) for name in intents}),
-        competitors=_shares(_most_first({name: competitor_units.get(name, 0) for name in competitors})),
-        keywords=keyword_rows(query, VOICE_KEYWORDS),
+        intents=_most_first({name: term_units.get((intent, name), 0) for name in intents}),
+        competitors=_shares(_most_first({name: term_units.get((competitor, name), 0) for name in competitors})),
+        keywords=keyword_rows(query, VOICE_KEYWORDS, fast),  # items, whatever the unit
     )
 
 
-def keyword_rows(query: VoiceQuery, limit: int) -> list[KeywordRow]:
-    """The keywords of the period's feedback, most frequent first (ties by keyword), at most ``limit``."""
-    counted = (
-        terms_in_period(query, FeedbackTerm.Kind.KEYWORD)
-        .values("term", "channel", "sentiment")
-        .annotate(items=Count("id"))
-        .order_by()
-    )
+def _term_items(query: VoiceQuery, kind: str, fields: list[str], fast: bool) -> list[dict[str, Any]]:
+    """The items listing each term of ``kind``, per ``fields`` (``term`` and more)."""
+    if fast:
+        return term_figures(query, [kind], fields)
+    return list(terms_in_period(query, [kind]).values(*fields).annotate(items=Count("id")).order_by())
+
+
+def keyword_rows(query: VoiceQuery, limit: int, fast: bool | None = None) -> list[KeywordRow]:
+    """The keywords of the period's feedback, most frequent first (ties by keyword), at most ``limit``.
+    ``fast``: ``_from_day_figures(query)``, when the caller knows it."""
+    if fast is None:
+        fast = _from_day_figures(query)
+    counted = _term_items(query, FeedbackTerm.Kind.KEYWORD, ["term", "channel", "sentiment"], fast)
     frequency: Counter[str] = Counter()
     sentiments: dict[str, Counter[str]] = defaultdict(Counter)
     channels: dict[str, set[str]] = defaultdict(set)
@@ -196,12 +306,7 @@ class CompetitorMentions:
 
 def competitor_mentions(query: VoiceQuery) -> list[CompetitorMentions]:
     """Every configured competitor: the items naming it, by sentiment; most mentioned first, ties by name."""
-    counted = (
-        terms_in_period(query, FeedbackTerm.Kind.COMPETITOR)
-        .values("term", "sentiment")
-        .annotate(items=Count("id"))
-        .order_by()
-    )
+    counted = _term_items(query, FeedbackTerm.Kind.COMPETITOR, ["term", "sentiment"], _from_day_figures(query))
     by_competitor: dict[str, Counter[str]] = defaultdict(Counter)
     for row in counted:
         by_competitor[row["term"]][row["sentiment"]] += row["items"]
@@ -227,5 +332,5 @@ def feedback_items(query: FeedbackListQuery) -> QuerySet[Feedback]:
         rows = rows.filter(sentiment=query.sentiment)
     for kind, term in ((FeedbackTerm.Kind.INTENT, query.intent), (FeedbackTerm.Kind.COMPETITOR, query.competitor)):
         if term:  # the period's terms only: all-time ones made the IN list a million long
-            rows = rows.filter(id__in=terms_in_period(query, kind).filter(term=term).values("feedback_id"))
+            rows = rows.filter(id__in=terms_in_period(query, [kind]).filter(term=term).values("feedback_id"))
     return rows.select_related("account").order_by("-received_at", "-id")
