@@ -47,7 +47,7 @@ def log(message: str) -> None:
 
 def write_files(folder: Path, accounts: int, feedback: int, seed: int = 20) -> dict[str, Path]:
     rng = random.Random(seed)
-    reps = [str(n) for n in range(1, 2001)]  # the bench's users.csv: external ids 1…2000
+    reps = [str(n) for n in range(1, 2001)]  # the users main() sets up: external ids 1…2000
     texts = [json.loads(line)["text"] for line in (ROOT / "tests/records/data/labelled_feedback.jsonl").open()]
     files = {kind: folder / f"{kind}.csv" for kind in ("accounts", "contracts", "surveys", "feedback")}
     first = AS_OF - timedelta(days=730)
@@ -327,7 +327,9 @@ def main() -> int:
     try:
         env = run.django_env(services.env["DATABASE_URL"])
         run.manage(env, "migrate", "--noinput")
-        setup = run.step(env, "setup", SLUG, TZ, str(BENCH / "data" / "records_1" / "users.csv"))
+        users = Path(tempfile.mkdtemp()) / "users.csv"  # the owners, external ids 1…2000 (write_files)
+        users.write_text("external_id,status\n" + "".join(f"{n},active\n" for n in range(1, 2001)))
+        setup = run.step(env, "setup", SLUG, TZ, str(users))
         log(f"loading {args.accounts:,} accounts and {args.feedback:,} feedback texts")
         out, wall, _ = run.run_rss([str(BENCH / "perception_bench.py"), "load", SLUG, str(args.accounts),
                                     str(args.feedback)], env)  # fmt: skip
