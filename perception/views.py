@@ -23,6 +23,7 @@ from perception.forms import PerceptionForm, VocabularyForm, VoiceForm
 from perception.queries import BREAKDOWNS, BreakdownQuery, PerceptionAccountsQuery, SummaryQuery, TrendQuery
 from perception.selectors import metrics
 from perception.selectors import voice as voice_selectors
+from perception.services import PAGE_KEYWORDS
 from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
 from records.labelling import settings_as_json
 from records.models import Contract, Feedback, SurveyResponse
@@ -202,7 +203,7 @@ def voice_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         {
             "voice": answer,
             "sentiment_names": sentiment_labels(),
-            "keywords": voice_selectors.keywords(query.derive(KeywordQuery, limit=PAGE_ROWS)),
+            "keywords": voice_selectors.keywords(query.derive(KeywordQuery, limit=PAGE_KEYWORDS)),
             "mentions": voice_selectors.competitor_mentions(query),
             "items": list(items[:PAGE_ROWS]),
             "item_count": items.count(),

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from records.marks import DirtyMarks
 from records.models import Feedback, FeedbackTerm, PerceptionSettings
+from records.versions import records_changed
 from records.vocabulary import DEFAULT_COMPETITORS, DEFAULT_INTENTS, Labels, Vocabulary
 from tenancy.models import Workspace
 
@@ -160,6 +161,8 @@ def _store_labels(
             marks.account(copied[row_id][COPIED.index("account_id")])
             marks.feedback_day(copied[row_id][COPIED.index("received_on")])
         marks.save(workspace)
+        if stored:  # the voice's cached answers counted the old labels
+            records_changed(workspace.pk)
     return len(stored)
 
 

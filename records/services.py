@@ -82,6 +82,29 @@ REFERENCE_MODELS: dict[str, type[models.Model]] = {
 }
 
 
+# The tables a kind's rows land in (a deal's line items and stage changes with it).
+KIND_TABLES: dict[str, tuple[type[models.Model], ...]] = {
+    **{kind: (model,) for kind, model in MODELS.items()},
+    "deals": (Deal, DealLineItem, DealStageChange),
+}
+
+
+def records_tables_analyze(kinds: Iterable[str]) -> None:
+    """``ANALYZE`` the tables of these kinds on PostgreSQL (nothing on SQLite), after a bulk load.
+
+    The aggregates' refresh right after a load reads the new rows joined to one another. If the
+    tables' statistics are from when they were empty, the planner takes them for one row each and
+    nests loops of full scans: the demo's 2,000 line items then took over five minutes to group on
+    PostgreSQL instead of 50 ms. Autovacuum would fix the statistics, but only after the load
+    committed and a minute passed; ANALYZE samples the rows (also uncommitted ones of this
+    transaction) in a few milliseconds."""
+    if connection.vendor != "postgresql":
+        return
+    tables = sorted({model._meta.db_table for kind in kinds for model in KIND_TABLES[kind]})
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
 @dataclass
 class UpsertResult:
     created: int = 0

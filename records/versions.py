@@ -20,15 +20,24 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
+from django.dispatch import Signal
 
 from tenancy.models import Workspace
 
 CACHE_SECONDS = 24 * 3600
 
+# Sent after a transaction that renewed a workspace's records version commits, with ``workspace_id``.
+# Areas caching answers over the records (the Perception tab) listen and compute their default views
+# ahead; the records area does not need to know them.
+records_version_renewed = Signal()
+
 
 def records_changed(workspace_id: int) -> None:
-    """A new records version for the workspace (call inside the transaction that wrote, at its end)."""
+    """A new records version for the workspace (call inside the transaction that wrote, at its end);
+    ``records_version_renewed`` is sent once it commits."""
     Workspace.objects.filter(pk=workspace_id).update(records_version=uuid.uuid4())
+    transaction.on_commit(lambda: records_version_renewed.send(sender=None, workspace_id=workspace_id))
 
 
 def records_version(workspace: Workspace) -> uuid.UUID | None:

@@ -8,6 +8,10 @@
 #
 # Both servers listen on 127.0.0.1 only, on the first free port from 54329 (PostgreSQL) and 63799
 # (Redis); PostgreSQL trusts local connections and runs without fsync: the data is thrown away.
+# Autovacuum is off: every test rolls its rows back, and autovacuum then vacuumed and analyzed the
+# tables over and over, taking a core of two from the tests and leaving statistics of whatever moment
+# it sampled (an almost empty table), from which the planner chose nested loops of full scans: CI's
+# seed_demo hung. Statistics now come only from what the code itself analyzes, the same every run.
 # initdb and postgres refuse to run as root, so as root they run as the `postgres` system user.
 set -euo pipefail
 
@@ -101,7 +105,7 @@ start_postgres() {
         if ! port_in_use "$port"; then
             printf 'PG_BIN=%q\nPG_DATA=%q\n' "$bin" "$dir/pg/data" >"$dir/state.pg"
             if as_pg_user "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 60 \
-                -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/pg/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+                -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/pg/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off -c max_connections=50" \
                 start >/dev/null; then
                 break
             fi

@@ -13,6 +13,7 @@ numbers; otherwise, and for distinct contacts or accounts, from the feedback and
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from records.models import (
     FeedbackTermMonthFigures,
     RecordsDirty,
 )
+from records.versions import cached_answer
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
@@ -236,7 +238,27 @@ def _sentiment_units(query: VoiceUnitQuery, fast: bool) -> tuple[int, dict[str, 
     return counted.pop("units"), {name: units or 0 for name, units in counted.items()}
 
 
+def _cached[T](name: str, query: VoiceQuery, compute: Callable[[], T], *extra: Any) -> T:
+    """``compute()``, cached until the workspace's records change (``records.versions``): a batch or an
+    import of feedback, and every labelling, renew the version. The configured intents and competitors
+    are part of the key, so an edit shows at once (the new names, counted 0 until the texts are labelled
+    again). With a segment (whose accounts follow the aggregates), every read is computed."""
+    if query.segment is not None:
+        return compute()
+    intents, competitors = configured_terms(query.workspace)
+    period = query.period
+    parts = (
+        period.start, period.end, period.tz.key, query.channel, query.account.pk if query.account else None,
+        tuple(intents), tuple(competitors), *extra,
+    )  # fmt: skip
+    return cached_answer(query.workspace, f"voice-{name}", parts, compute)
+
+
 def voice(query: VoiceUnitQuery) -> Voice:
+    return _cached("voice", query, lambda: _voice(query), query.by)
+
+
+def _voice(query: VoiceUnitQuery) -> Voice:
     fast = _from_day_figures(query)
     units, by_sentiment = _sentiment_units(query, fast and query.by == "responses")
     intents, competitors = configured_terms(query.workspace)
@@ -292,7 +314,7 @@ def most_common_sentiment(counts: Counter[str]) -> str:
 
 
 def keywords(query: KeywordQuery) -> list[KeywordRow]:
-    return keyword_rows(query, query.limit)
+    return _cached("keywords", query, lambda: keyword_rows(query, query.limit), query.limit)
 
 
 @dataclass(frozen=True)

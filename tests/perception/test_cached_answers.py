@@ -10,14 +10,20 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.aggregates import local_dates_recompute
-from records.models import Contract, SurveyResponse
+from records.labelling import labels_store
+from records.models import Contract, Feedback, SurveyResponse
 from records.versions import records_changed
+from records.vocabulary import Labels
 from tenancy.models import Membership, Workspace
 from tests.conftest import crm_records
 from tests.perception.test_metrics import PERIOD, seed_scenario, survey
+from tests.perception.test_voice import ITEMS, store
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +129,87 @@ def test_a_time_zone_change_renews_the_version(two):
     assert nps(client, acme)["previous"] == 0.0
     local_dates_recompute(workspace=Workspace.objects.get(pk=acme.pk))
     assert nps(client, acme)["previous"] == 33.3  # the same key: only the renewed version shows the move
+
+
+def test_the_voice_is_cached_until_feedback_or_its_labels_change(make_workspace, member_client):
+    """test_voice.py's items: 5 labelled in March (F8 waits for its labels)."""
+    acme, other = make_workspace("acme")[0], make_workspace("other")[0]
+    store(acme, ITEMS)
+    store(other, ITEMS)
+    client, other_client = member_client(acme), member_client(other, username="other-member")
+
+    def voice(api, workspace, **params):
+        return read(api, workspace, "voice", start="2026-03-01", end="2026-03-31", **params)
+
+    assert voice(client, acme)["units"] == 5 and voice(client, acme, by="accounts")["units"] == 2
+    assert voice(client, acme, channel="chat")["units"] == 1  # F2
+    assert voice(other_client, other)["sentiment"][0]["count"] == 2
+    keywords = read(client, acme, "keywords", start="2026-03-01", end="2026-03-31")
+    # Behind the application's back: every text of both workspaces turns positive.
+    Feedback.objects.filter(workspace__in=[acme, other]).exclude(sentiment="").update(sentiment="positive")
+    assert voice(client, acme)["sentiment"][0] == {"sentiment": "positive", "count": 2, "share_pct": 40.0}
+    assert read(client, acme, "keywords", start="2026-03-01", end="2026-03-31") == keywords
+    # A worker labels F8 (negative): the version is renewed, the next read counts every label as stored.
+    f8 = Feedback.objects.get(workspace=acme, external_id="F8")
+    labels_store(acme, [(f8.pk, Labels(language="en", sentiment="negative", intents=[], competitors=[],
+                                       keywords=["export"]))])  # fmt: skip
+    answer = voice(client, acme)
+    assert answer["units"] == 6
+    assert answer["sentiment"] == [
+        {"sentiment": "positive", "count": 5, "share_pct": 83.3},
+        {"sentiment": "neutral", "count": 0, "share_pct": 0.0},
+        {"sentiment": "negative", "count": 1, "share_pct": 16.7},
+    ]
+    assert voice(other_client, other)["sentiment"][0]["count"] == 2  # still other's cached answer
+    # A text moved through the batch API renews it too (its terms follow at once).
+    crm_records(acme, "feedback", [{"external_id": "F1", "channel": "chat"}])
+    assert voice(client, acme, channel="chat")["units"] == 2
+
+
+def contract_reads(client, workspace, name):
+    """Whether the default view of ``name`` read the contracts (was computed, not a cache read)."""
+    with CaptureQueriesContext(connection) as view:
+        response = client.get(f"/api/v1/workspaces/{workspace.slug}/perception/{name}")
+        assert response.status_code == 200, response.content
+    return any("records_contract" in q["sql"] for q in view.captured_queries)
+
+
+def write_and_commit(workspace, capture):
+    """A records write whose transaction commits (its on-commit callbacks run: the warm-up is queued
+    and, tasks being in-process here, run)."""
+    with capture(execute=True):
+        crm_records(workspace, "surveys", [survey("S11", "A1", "nps", 9, "2026-03-21T10:00:00+08:00")])
+
+
+def test_a_worker_computes_the_default_views_after_a_write(
+    two, settings, django_capture_on_commit_callbacks, time_machine
+):
+    settings.PRECOMPUTE_AFTER_REFRESH = True  # as with a worker (a broker configured)
+    time_machine.move_to("2026-03-31T12:00:00+08:00")  # the default period (30 days) ends in March
+    acme, other, client, other_client = two
+    write_and_commit(acme, django_capture_on_commit_callbacks)
+    assert not contract_reads(client, acme, "summary") and not contract_reads(client, acme, "trend")
+    assert not contract_reads(client, acme, "breakdown")
+    assert contract_reads(client, acme, "summary?industry=Retail")  # not a default view: computed
+    assert contract_reads(other_client, other, "summary")  # acme's write warmed acme's views only
+    # One warm-up queued per workspace at a time: a write while one is pending queues none.
+    cache.add(f"perception-warm-pending:{acme.pk}", 1)
+    write_and_commit(acme, django_capture_on_commit_callbacks)
+    assert contract_reads(client, acme, "summary")
+    cache.delete(f"perception-warm-pending:{acme.pk}")
+    write_and_commit(acme, django_capture_on_commit_callbacks)
+    assert not contract_reads(client, acme, "summary")
+    # The warmed answers are the computed ones.
+    warmed = client.get("/api/v1/workspaces/acme/perception/summary").json()
+    assert warmed["period"]["end"] == "2026-03-31" and warmed["metrics"]["nps"]["value"] is not None
+    records_changed(acme.pk)  # a new version, not warmed (this transaction never commits)
+    assert contract_reads(client, acme, "summary")
+    assert client.get("/api/v1/workspaces/acme/perception/summary").json() == warmed
+
+
+def test_in_process_a_write_computes_no_view_ahead(two, settings, django_capture_on_commit_callbacks):
+    """Without a broker the write's request would pay for the warm-up: the views compute on first view."""
+    settings.PRECOMPUTE_AFTER_REFRESH = False
+    acme, _other, client, _ = two
+    write_and_commit(acme, django_capture_on_commit_callbacks)
+    assert contract_reads(client, acme, "summary")

@@ -55,7 +55,7 @@ from records.models import (
     SurveyResponse,
     Target,
 )
-from records.services import records_upsert
+from records.services import KIND_TABLES, records_tables_analyze, records_upsert
 from records.validation import parse_record
 from tenancy.models import Membership, Workspace
 from tenancy.services import membership_set, workspace_create
@@ -220,6 +220,7 @@ class Command(BaseCommand):
                     result = records_upsert(workspace=workspace, kind=kind, items=parsed, enqueue_refresh=False)
                     if result.rejected:
                         raise CommandError(f"Demo {kind} rejected: {result.rejected[:3]}")
+            records_tables_analyze(KIND_TABLES)
             labelled = feedback_label_pending(workspace=workspace)
             figures_refresh_dirty(workspace=workspace)
         lines = sum(len(d["line_items"]) for d in plan["deals"])

@@ -25,6 +25,7 @@ from records.services import (
     enqueue_feedback_labelling,
     enqueue_figures_refresh,
     prepare_chunk,
+    records_tables_analyze,
     records_upsert,
 )
 from records.validation import FIELDS, JSON_COLUMNS, KINDS, parse_record
@@ -120,6 +121,7 @@ class Command(BaseCommand):
             if kind == "feedback":
                 enqueue_feedback_labelling(workspace.id)
         else:
+            records_tables_analyze([kind])
             if kind == "feedback":  # first: the labels mark the accounts the refresh then reads
                 feedback_label_pending(workspace=workspace)
             figures_refresh_dirty(workspace=workspace)
