@@ -120,12 +120,7 @@ def copy_feedback(workspace: Any, path: Path) -> None:
 
 
 def load(slug: str, accounts: int, feedback: int) -> dict[str, Any]:
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
-    import django
-
-    django.setup()
+    _django()
     import io
 
     from django.core.management import call_command
@@ -206,14 +201,19 @@ def load(slug: str, accounts: int, feedback: int) -> dict[str, Any]:
     }
 
 
-def explain(slug: str) -> None:
-    """``--explain``: the plan of every statement the voice's reads run (June), as PostgreSQL ran it."""
+def _django() -> None:
+    """Django set up in this process (the bench's subcommands run against the bench's database)."""
     import os
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
     import django
 
     django.setup()
+
+
+def explain(slug: str) -> None:
+    """``--explain``: the plan of every statement the voice's reads run (June), as PostgreSQL ran it."""
+    _django()
     from django.db import connection
 
     from events.periods import Period
@@ -246,12 +246,7 @@ def explain(slug: str) -> None:
 def warm_up(slug: str) -> float:
     """Seconds the worker's warm-up after a write takes (``perception.services.default_views_warm``),
     every answer computed: the records version renewed first, as the write did."""
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
-    import django
-
-    django.setup()
+    _django()
     from perception.services import default_views_warm
     from records.versions import records_changed
     from tenancy.models import Workspace

@@ -13,7 +13,7 @@ from perception.selectors import voice as voice_selectors
 from perception.voice_queries import KeywordQuery, VoiceUnitQuery
 from tenancy.models import Workspace
 
-# The keywords the voice page lists (perception.views.PAGE_ROWS).
+# The keywords the voice page lists (and so the warm-up computes).
 PAGE_KEYWORDS = 50
 
 

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 
 from events.periods import Period, change_pct, month_end, months_between
+from perception.selectors.cached import period_cached
 from records.figures import div_half_up, pct, ratio
 from records.models import Account, Contract, RetentionSpend, SurveyResponse
 from records.selectors import visible_accounts
-from records.versions import cached_answer
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.queries import BreakdownQuery, PerceptionAccountsQuery, PerceptionQuery, SummaryQuery, TrendQuery
@@ -497,12 +497,8 @@ def _cached[T](name: str, query: PerceptionQuery, compute: Callable[[], T], *ext
     aggregates too (revenue, NPS, rules): with one, every read is computed."""
     if query.segment is not None or query.group_segment is not None:
         return compute()
-    period = query.period
-    parts = (
-        period.start, period.end, period.tz.key, query.industry,
-        query.owner.pk if query.owner else None, query.account.pk if query.account else None, *extra,
-    )  # fmt: skip
-    return cached_answer(query.workspace, f"perception-{name}", parts, compute)
+    owner = query.owner.pk if query.owner else None
+    return period_cached(f"perception-{name}", query, compute, query.industry, owner, *extra)
 
 
 def summary(query: SummaryQuery) -> Summary:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
 
+from perception.selectors.cached import period_cached
 from records.aggregates import next_month
 from records.figures import pct
 from records.labelling import configured_terms
@@ -33,7 +34,6 @@ from records.models import (
     FeedbackTermMonthFigures,
     RecordsDirty,
 )
-from records.versions import cached_answer
 
 if TYPE_CHECKING:  # the selectors take the queries; parsing a query may call a selector
     from perception.voice_queries import FeedbackListQuery, KeywordQuery, VoiceQuery, VoiceUnitQuery
@@ -246,12 +246,7 @@ def _cached[T](name: str, query: VoiceQuery, compute: Callable[[], T], *extra: A
     if query.segment is not None:
         return compute()
     intents, competitors = configured_terms(query.workspace)
-    period = query.period
-    parts = (
-        period.start, period.end, period.tz.key, query.channel, query.account.pk if query.account else None,
-        tuple(intents), tuple(competitors), *extra,
-    )  # fmt: skip
-    return cached_answer(query.workspace, f"voice-{name}", parts, compute)
+    return period_cached(f"voice-{name}", query, compute, query.channel, tuple(intents), tuple(competitors), *extra)
 
 
 def voice(query: VoiceUnitQuery) -> Voice:

@@ -115,13 +115,14 @@ class Command(BaseCommand):
                 finally:
                     report(writer.close())
                 progress.close()
+        # The planner's statistics of what was loaded, before any refresh reads it (docs/records.md).
+        records_tables_analyze([kind])
         # Once at the end rather than after every chunk; with --no-refresh, a worker's job.
         if options["no_refresh"]:
             enqueue_figures_refresh(workspace.id)
             if kind == "feedback":
                 enqueue_feedback_labelling(workspace.id)
         else:
-            records_tables_analyze([kind])
             if kind == "feedback":  # first: the labels mark the accounts the refresh then reads
                 feedback_label_pending(workspace=workspace)
             figures_refresh_dirty(workspace=workspace)
