@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
+from perception.selectors.cached import METRIC_KINDS, VOICE_KINDS
 from perception.services import default_views_warm
 from tenancy.models import Workspace
 
@@ -36,11 +37,14 @@ def warm_default_views_task(workspace_id: int) -> bool:
     return True
 
 
-def warm_after_records_change(sender: Any, *, workspace_id: int, **kwargs: Any) -> None:
-    """Receiver of ``records.versions.records_version_renewed`` (connected in ``perception.apps``): a
-    worker computes the default views ahead (``PRECOMPUTE_AFTER_REFRESH``). Without one (in-process
-    tasks) the write's request must not pay for it: the views compute on their first view."""
-    if not settings.PRECOMPUTE_AFTER_REFRESH or not cache.add(_pending_key(workspace_id), 1, PENDING_SECONDS):
+def warm_after_records_change(sender: Any, *, workspace_id: int, kinds: frozenset[str], **kwargs: Any) -> None:
+    """Receiver of ``records.versions.records_version_renewed`` (connected in ``perception.apps``): after
+    a write to the kinds of records the tab reads, a worker computes the default views ahead
+    (``PRECOMPUTE_AFTER_REFRESH``). Without one (in-process tasks) the write's request must not pay for
+    it: the views compute on their first view."""
+    if not settings.PRECOMPUTE_AFTER_REFRESH or not kinds & {*METRIC_KINDS, *VOICE_KINDS}:
+        return
+    if not cache.add(_pending_key(workspace_id), 1, PENDING_SECONDS):
         return
     try:
         warm_default_views_task.delay(workspace_id)

@@ -29,6 +29,7 @@ from records.models import (
 )
 from records.names import duplicate_key
 from records.services import (
+    KIND_OF_MODEL,
     DirtyMarks,
     enqueue_feedback_labelling,
     enqueue_figures_refresh,
@@ -85,7 +86,7 @@ class MarksDirtyOnSave(WorkspaceAdminScope):
                 if isinstance(record, Feedback):  # the voice's day aggregates
                     marks.feedback_day(record.received_on)
         marks.save(obj.workspace)
-        records_changed(obj.workspace_id)
+        records_changed(obj.workspace_id, [KIND_OF_MODEL[type(obj)]])
         workspace_id = obj.workspace_id
         transaction.on_commit(lambda: enqueue_figures_refresh(workspace_id))
 

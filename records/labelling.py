@@ -162,7 +162,7 @@ def _store_labels(
             marks.feedback_day(copied[row_id][COPIED.index("received_on")])
         marks.save(workspace)
         if stored:  # the voice's cached answers counted the old labels
-            records_changed(workspace.pk)
+            records_changed(workspace.pk, ["feedback"])
     return len(stored)
 
 

@@ -438,7 +438,9 @@ class FeedbackTerm(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["workspace", "kind", "term"], name="feedbackterm_term"),
+            # A term's feedback in a period (the feedback list by intent or competitor): at a million
+            # texts, (workspace, kind, term) alone read a year of "complaint" to keep a month.
+            models.Index(fields=["workspace", "kind", "term", "received_on"], name="feedbackterm_term_day"),
             models.Index(fields=["feedback"], name="feedbackterm_feedback"),
             # A period's terms of a kind; on PostgreSQL the counts (items, distinct contacts or accounts)
             # read the index alone.
@@ -723,6 +725,23 @@ class RecordsDirty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class RecordsVersion(models.Model):
+    """The version of one kind of a workspace's records (accounts, contracts, feedback…): a new value in
+    every transaction that writes some (``records.versions.records_changed``). An answer cached under the
+    versions of the kinds it reads is never served after a write to one of them, and stays served after
+    a write to another kind (a deal leaves the perception figures cached)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32)
+    version = models.UUIDField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "kind"], name="recordsversion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version}"
 
 
 class StageThreshold(models.Model):

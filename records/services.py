@@ -62,6 +62,7 @@ MODELS: dict[str, type[models.Model]] = {
     "retention-spend": RetentionSpend,
     "feedback": Feedback,
 }
+KIND_OF_MODEL = {model: kind for kind, model in MODELS.items()}
 # Which fields name another record, and of which kind (CRM users for owners).
 REFERENCES: dict[str, dict[str, str]] = {
     "accounts": {"owner": "users"},
@@ -236,7 +237,7 @@ def _upsert(
         touched = marks.any()
         marks.save(workspace)
         if created or updated:  # the last statement of the chunk's transaction: see records.versions
-            records_changed(workspace.pk)
+            records_changed(workspace.pk, [kind])
         if touched and enqueue_refresh:
             transaction.on_commit(lambda: enqueue_figures_refresh(workspace.id))
         if marks.feedback_to_label and enqueue_refresh:

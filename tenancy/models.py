@@ -72,10 +72,7 @@ class Workspace(models.Model):
     # A new value in every transaction that changes the rollups: results cached under the old one are
     # never served again (useranalysis.services).
     rollups_version = models.UUIDField(null=True, editable=False)
-    # The same for the CRM's records (accounts, contracts, surveys, retention spend…): every transaction
-    # that writes some renews it, so perception figures cached under the old one are never served again
-    # (records.versions).
-    records_version = models.UUIDField(null=True, editable=False)
+    # The CRM's records have a version per kind: records.models.RecordsVersion.
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
 
     class Meta:

@@ -24,10 +24,18 @@ class PeriodAnswer(Protocol):
     def account(self) -> Account | None: ...
 
 
-def period_cached[T](name: str, query: PeriodAnswer, compute: Callable[[], T], *parts: Any) -> T:
-    """``compute()``, cached under ``name``, keyed on the query's period, its time zone and account filter
-    and ``parts`` (whatever else the answer depends on: the callers name every part). Callers with a
-    segment do not come here: a segment's accounts depend on the aggregates too, so those reads compute."""
+# The kinds of records each family of answers reads: a write to another kind leaves them cached.
+METRIC_KINDS = ("accounts", "contracts", "surveys", "retention-spend")
+VOICE_KINDS = ("accounts", "feedback")
+
+
+def period_cached[T](
+    name: str, kinds: tuple[str, ...], query: PeriodAnswer, compute: Callable[[], T], *parts: Any
+) -> T:
+    """``compute()``, cached under ``name`` until the records of ``kinds`` change, keyed on the query's
+    period, its time zone and account filter and ``parts`` (whatever else the answer depends on: the
+    callers name every part). Callers with a segment do not come here: a segment's accounts depend on
+    the aggregates too, so those reads compute."""
     period = query.period
     key = (period.start, period.end, period.tz.key, query.account.pk if query.account else None, *parts)
-    return cached_answer(query.workspace, name, key, compute)
+    return cached_answer(query.workspace, kinds, name, key, compute)

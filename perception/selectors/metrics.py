@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 
 from events.periods import Period, change_pct, month_end, months_between
-from perception.selectors.cached import period_cached
+from perception.selectors.cached import METRIC_KINDS, period_cached
 from records.figures import div_half_up, pct, ratio
 from records.models import Account, Contract, RetentionSpend, SurveyResponse
 from records.selectors import visible_accounts
@@ -492,13 +492,14 @@ def _metrics(now: Figures, before: Figures) -> dict[str, Metric]:
 
 
 def _cached[T](name: str, query: PerceptionQuery, compute: Callable[[], T], *extra: Any) -> T:
-    """``compute()``, cached until the workspace's records change (``records.versions``), keyed on all
+    """``compute()``, cached until the accounts, contracts, surveys or retention spend change
+    (``records.versions``; a deal or a feedback text leaves it cached), keyed on all
     the answer depends on: the period, its time zone and the filters. A segment's accounts depend on the
     aggregates too (revenue, NPS, rules): with one, every read is computed."""
     if query.segment is not None or query.group_segment is not None:
         return compute()
     owner = query.owner.pk if query.owner else None
-    return period_cached(f"perception-{name}", query, compute, query.industry, owner, *extra)
+    return period_cached(f"perception-{name}", METRIC_KINDS, query, compute, query.industry, owner, *extra)
 
 
 def summary(query: SummaryQuery) -> Summary:

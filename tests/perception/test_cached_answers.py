@@ -17,15 +17,19 @@ from django.test.utils import CaptureQueriesContext
 
 from records.aggregates import local_dates_recompute
 from records.labelling import labels_store
-from records.models import Contract, Feedback, SurveyResponse
+from records.models import Contract, Feedback, RecordsVersion, SurveyResponse
 from records.versions import records_changed
 from records.vocabulary import Labels
 from tenancy.models import Membership, Workspace
 from tests.conftest import crm_records
-from tests.perception.test_metrics import PERIOD, seed_scenario, survey
+from tests.perception.test_metrics import PERIOD, contract, seed_scenario, survey
 from tests.perception.test_voice import ITEMS, store
 
 pytestmark = pytest.mark.django_db
+
+# A deal of A1: a kind of records the Perception tab does not read.
+DEAL = {"external_id": "D1", "name": "Renewal", "stage": "Proposal", "state": "open", "account": "A1",
+        "created_at": "2026-03-01T10:00:00+08:00"}  # fmt: skip
 
 
 @pytest.fixture
@@ -84,10 +88,45 @@ def test_a_segment_s_answers_are_never_cached(two, member_client):
 def test_no_version_no_cache(make_workspace, member_client):
     workspace = make_workspace("fresh")[0]
     client = member_client(workspace)
-    assert Workspace.objects.get(pk=workspace.pk).records_version is None
+    assert not RecordsVersion.objects.filter(workspace=workspace).exists()
     assert nps(client, workspace)["value"] is None
     crm_records(workspace, "accounts", [{"external_id": "A1", "name": "A", "created_at": "2025-01-01"}])
-    assert Workspace.objects.get(pk=workspace.pk).records_version is not None
+    assert list(RecordsVersion.objects.filter(workspace=workspace).values_list("kind", flat=True)) == ["accounts"]
+
+
+def test_a_write_renews_only_the_kinds_it_wrote(two):
+    """The metrics read accounts, contracts, surveys and retention spend; the voice accounts and feedback.
+    A deal leaves both cached, a feedback text only the metrics, a contract only the voice."""
+    acme, _other, client, _ = two
+    crm_records(acme, "feedback", [{"external_id": "F1", "account": "A1", "contact": "c1", "channel": "email",
+                                    "text": "slow export", "received_at": "2026-03-20T12:00:00+08:00"}])  # fmt: skip
+    f1 = Feedback.objects.get(workspace=acme, external_id="F1")
+    labels_store(acme, [(f1.pk, Labels(language="en", sentiment="negative", intents=[], competitors=[],
+                                       keywords=["export"]))])  # fmt: skip
+
+    def negative():
+        return {row["sentiment"]: row["count"] for row in read(client, acme, "voice")["sentiment"]}["negative"]
+
+    assert nps(client, acme)["value"] == 40.0 and negative() == 1
+    # Behind the application's back: the detractor S4 becomes a promoter, F1 turns positive.
+    SurveyResponse.objects.filter(workspace=acme, external_id="S4").update(score=10)
+    Feedback.objects.filter(workspace=acme, external_id="F1").update(sentiment="positive")
+    crm_records(acme, "deals", [DEAL])
+    assert nps(client, acme)["value"] == 40.0 and negative() == 1  # both still the cached answers
+    crm_records(acme, "feedback", [{"external_id": "F2", "account": "A2", "channel": "chat", "text": "fine",
+                                    "received_at": "2026-01-05T12:00:00+08:00"}])  # fmt: skip
+    assert negative() == 0  # the voice is computed again
+    assert nps(client, acme)["value"] == 40.0  # the metrics are not
+    assert read(client, acme, "voice")["units"] == 1  # F1 (F2 is in January)
+    crm_records(acme, "contracts", [contract("K9", "A4", "2026-04-01", "2026-12-31", "100.00", "active")])
+    assert nps(client, acme)["value"] == 80.0  # computed again: (4 − 0) ÷ 5
+    Feedback.objects.filter(workspace=acme, external_id="F1").update(deleted=True)
+    assert read(client, acme, "voice")["units"] == 1  # still the voice's cached answer
+    Feedback.objects.filter(workspace=acme, external_id="F1").update(deleted=False)
+    crm_records(acme, "accounts", [{"external_id": "A1", "deleted": True}])  # both read the accounts
+    assert read(client, acme, "voice")["units"] == 0  # A1's F1 left with its account
+    versions = dict(RecordsVersion.objects.filter(workspace=acme).values_list("kind", "version"))
+    assert set(versions) == {"accounts", "contracts", "surveys", "retention-spend", "feedback", "deals"}
 
 
 def test_the_batch_api_and_import_records_renew_the_version(two, tmp_path):
@@ -207,9 +246,33 @@ def test_a_worker_computes_the_default_views_after_a_write(
     assert client.get("/api/v1/workspaces/acme/perception/summary").json() == warmed
 
 
+def test_a_write_the_tab_does_not_read_warms_nothing(two, settings, django_capture_on_commit_callbacks):
+    settings.PRECOMPUTE_AFTER_REFRESH = True
+    acme, _other, client, _ = two
+    records_changed(acme.pk, ["contracts"])  # the default views computed on their next read (never committed)
+    with django_capture_on_commit_callbacks(execute=True):
+        crm_records(acme, "deals", [DEAL])
+    assert contract_reads(client, acme, "summary")
+    records_changed(acme.pk, ["contracts"])
+    with django_capture_on_commit_callbacks(execute=True):
+        crm_records(acme, "retention-spend", [{"external_id": "R9", "period": "2026-03", "amount": "1.00"}])
+    assert not contract_reads(client, acme, "summary")  # retention spend: read by the metrics, so warmed
+
+
 def test_in_process_a_write_computes_no_view_ahead(two, settings, django_capture_on_commit_callbacks):
     """Without a broker the write's request would pay for the warm-up: the views compute on first view."""
     settings.PRECOMPUTE_AFTER_REFRESH = False
     acme, _other, client, _ = two
     write_and_commit(acme, django_capture_on_commit_callbacks)
     assert contract_reads(client, acme, "summary")
+
+
+def test_every_kind_of_records_has_a_version():
+    """A kind the batch API accepts but the versions do not know would fail its writes (records_changed
+    refuses unknown kinds)."""
+    from records.services import MODELS
+    from records.versions import RECORD_KINDS
+
+    assert sorted(RECORD_KINDS) == sorted(MODELS)
+    with pytest.raises(ValueError, match="unknown kinds"):
+        records_changed(1, ["invoices"])
