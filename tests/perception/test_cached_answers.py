@@ -213,6 +213,14 @@ def contract_reads(client, workspace, name):
     return any("records_contract" in q["sql"] for q in view.captured_queries)
 
 
+def feedback_reads(client, workspace, name):
+    """Whether the view of ``name`` read the feedback or its aggregates (was computed)."""
+    with CaptureQueriesContext(connection) as view:
+        response = client.get(f"/api/v1/workspaces/{workspace.slug}/perception/{name}")
+        assert response.status_code == 200, response.content
+    return any("records_feedback" in q["sql"] for q in view.captured_queries)
+
+
 def write_and_commit(workspace, capture):
     """A records write whose transaction commits (its on-commit callbacks run: the warm-up is queued
     and, tasks being in-process here, run)."""
@@ -229,6 +237,15 @@ def test_a_worker_computes_the_default_views_after_a_write(
     write_and_commit(acme, django_capture_on_commit_callbacks)
     assert not contract_reads(client, acme, "summary") and not contract_reads(client, acme, "trend")
     assert not contract_reads(client, acme, "breakdown")
+    # And every preset of the period picker, on both pages; a range typed by hand or a filter computes.
+    for name in ("summary", "trend", "breakdown"):
+        for preset in ("last_7_days", "last_month", "this_quarter", "year_to_date"):
+            assert not contract_reads(client, acme, f"{name}?period={preset}"), (name, preset)
+    assert not feedback_reads(client, acme, "voice?period=last_month")
+    assert not feedback_reads(client, acme, "keywords?period=this_month")
+    assert not feedback_reads(client, acme, "voice?period=last_month&by=accounts")
+    assert feedback_reads(client, acme, "voice?period=last_month&channel=email")
+    assert contract_reads(client, acme, "summary?start=2026-03-01&end=2026-03-15")
     assert contract_reads(client, acme, "summary?industry=Retail")  # not a default view: computed
     assert contract_reads(other_client, other, "summary")  # acme's write warmed acme's views only
     # One warm-up queued per workspace at a time: a write while one is pending queues none.
