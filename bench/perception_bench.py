@@ -385,7 +385,7 @@ def main() -> int:
         "Warm: reads between two records writes (cached answers served); cold: the records version renewed",
         "before each read, as after a write (every read computes). ≤ 150 ms: the issue's target, p95.",
         "",
-        f"After each write a worker computes the tab's default views (`default_views_warm`): "
+        f"After each write a worker computes the tab's default and preset views (`default_views_warm`): "
         f"{statistics.median(warm_ups):.2f} s (median of 3, in a fresh process).",
         "",
         "| endpoint | warm p50 ms | warm p95 ms | cold p50 ms | cold p95 ms | bytes | warm ≤ 150 | cold ≤ 150 |",
