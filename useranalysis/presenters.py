@@ -33,7 +33,7 @@ COLUMNS: tuple[tuple[str, Promise, bool], ...] = (
     ("attendance_change_pct", pgettext_lazy("difference from the previous period", "Change"), True),
     ("last_seen", _("Last seen"), True),
     ("session_count", _("Sessions"), True),
-    ("session_minutes", _("Session minutes"), True),
+    ("session_minutes", _("Session time"), True),
     ("interactions", _("Interactions"), True),
     ("features_used", _("Features used"), True),
 )

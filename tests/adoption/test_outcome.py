@@ -363,7 +363,7 @@ def test_the_page_shows_the_figures_links_and_readings(acme, other, client):
     assert 'data-rep="r3" class="is-selected" id="highlighted-rep" aria-current="true"' in reps
     assert "$1,500.50" in reps and "$800.00" in reps
     row_r1 = text_of(re.search(r'<tr data-rep="r1".*?</tr>', reps, flags=re.S).group(0))
-    assert row_r1 == "Rep 1 r1 Top quartile 2 10.0 3 3 $1,500.50 2 2"
+    assert row_r1 == "Rep 1 r1 Top quartile 2 10 min 3 3 $1,500.50 2 2"
     assert "Bottom quartile" in text_of(re.search(r'<tr data-rep="r5".*?</tr>', reps, flags=re.S).group(0))
     assert "users/r1/?start=2026-06-01&amp;end=2026-06-30" in reps  # the rep's usage page, same period
     spearman = text_of(table(html, "spearman-table"))

@@ -186,7 +186,7 @@ def test_table_shows_the_exact_figures_in_the_workspace_time_zone(client: Client
         "attendance_change_pct": "▲ 100.0% rise",
         "last_seen": "Oct 31, 2025 20:05 on the last day of the period",
         "session_count": "2",
-        "session_minutes": "65.0",
+        "session_minutes": "1 h 05 min",  # 65.0 minutes in the API and the CSV
         "interactions": "9",
         "features_used": "2",
     }
@@ -196,7 +196,7 @@ def test_table_shows_the_exact_figures_in_the_workspace_time_zone(client: Client
         "attendance_change_pct": "▼ 33.3% fall",
         "last_seen": "Oct 10, 2025 11:10 21 days before the period's end",
         "session_count": "2",
-        "session_minutes": "10.0",
+        "session_minutes": "10 min",
         "interactions": "3",
         "features_used": "2",
     }
@@ -204,7 +204,7 @@ def test_table_shows_the_exact_figures_in_the_workspace_time_zone(client: Client
     assert rows["carol"]["last_seen"] == "Sep 25, 2025 10:00 36 days before the period's end"
     assert (rows["carol"]["session_count"], rows["carol"]["session_minutes"], rows["carol"]["interactions"]) == (
         "0",
-        "0.0",
+        "0 min",
         "0",
     )
     # Nothing to compare with: a dash (and words for screen readers), not a number.
@@ -345,7 +345,7 @@ def test_user_page(client: Client, sh: Workspace) -> None:
     assert cards["attendance_days"].startswith("Attendance 2 days ▲ 100.0% rise Previous period (Sep 2 – Oct 1): 1")
     assert cards["last_seen"] == "Last seen On the last day of the period Fri, Oct 31, 2025 20:05"
     assert cards["session_count"].startswith("Sessions 2")
-    assert cards["session_minutes"].startswith("Session minutes 65.0")
+    assert cards["session_minutes"].startswith("Session time 1 h 05 min")  # 65.0 minutes in the API
     assert cards["interactions"].startswith("Interactions 9")
     assert cards["features_used"] == "Features used 2 of 4 features in the catalog"
 

@@ -569,6 +569,30 @@ def test_no_events_shows_how_to_send_them(client: Client, make_workspace: Any, n
     assert "data-chart-url" not in response.content.decode()
 
 
+def test_the_empty_state_s_example_event_lands_in_the_default_period(
+    client: Client, make_workspace: Any, time_machine: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The example is stamped with this minute in the workspace's time zone: sent as shown, Home counts it.
+    With the fixed 2025 date it had, the event went to a day outside the default period (zeros)."""
+    time_machine.move_to("2026-11-20T03:04:30+00:00")
+    fresh, ingest_key = make_workspace("fresh", tz="Asia/Shanghai")
+    login(client, fresh)
+    html = unescape(client.get(url("home-tab", "fresh")).content.decode())
+    assert "An event counts on the day of its timestamp in the workspace's time zone (Asia/Shanghai)" in text_of(html)
+    example = re.search(r"-d '(\{.*?\})'</code>", html, re.S)
+    assert example is not None
+    payload = json.loads(example.group(1))
+    assert payload["events"][0]["timestamp"] == "2026-11-20T11:04:00+08:00"
+    with django_capture_on_commit_callbacks(execute=True):  # the rollups' refresh, queued on commit
+        sent = client.post(
+            "/api/v1/events/batch", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {ingest_key}"
+        )
+    assert sent.status_code in (200, 202) and sent.json()["accepted"] == 1, sent.content
+    summary = client.get("/api/v1/workspaces/fresh/home/summary").json()
+    assert summary["metrics"]["active_users"]["value"] == 1, summary
+    assert "No events yet" not in text_of(client.get(url("home-tab", "fresh")).content.decode())
+
+
 @pytest.mark.parametrize(
     ("name", "query", "message"),
     [
