@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core.attributes import attribute_value_label
 from core.queries import DATE_MESSAGE, Errors, split_list
 from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser
@@ -73,7 +74,7 @@ def attribute_choices(workspace: Workspace, name: str, selected: list[str]) -> C
             .values_list(name, flat=True)
             .distinct()
         )
-        choices = [(value, value) for value in values]
+        choices = [(value, attribute_value_label(name, value)) for value in values]
     return keep_unknown(choices, selected)
 
 

@@ -85,7 +85,7 @@ class TrendsChart(WorkspaceChartView):
 
     def get_providers(self) -> list[str]:
         measure = str(presenters.measure_label(self.query.measure))
-        return [str(presenters.group_label(series.group, measure)) for series in self.series]
+        return [str(presenters.group_label(series.group, measure, self.query.group_by)) for series in self.series]
 
     def get_data(self) -> list[list[int]]:
         return [[point.value for point in series.points] for series in self.series]

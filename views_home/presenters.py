@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core.attributes import attribute_value_label
 from events.periods import Interval, Period, bucket_end, week_start
 from views_home import selectors
 from views_home.selectors.trends import Measure
@@ -138,11 +139,12 @@ def measure_label(measure: Measure) -> Promise:
     return _("Distinct users") if measure is Measure.USERS else _("Events")
 
 
-def group_label(group: str | None, default: str | Promise) -> str | Promise:
-    """A series' name: the group's value, "(not set)" for users without one, ``default`` ungrouped."""
+def group_label(group: str | None, default: str | Promise, attribute: str = "") -> str | Promise:
+    """A series' name: the group's value (a country by its name), "(not set)" for users without one,
+    ``default`` ungrouped."""
     if group is None:
         return default
-    return group or _("(not set)")
+    return attribute_value_label(attribute, group) if group else _("(not set)")
 
 
 def bucket_range_label(bucket: selectors.FrequencyBucket) -> str:

@@ -187,7 +187,7 @@ def trends_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         {
             "period": query.period,
             "series": series,
-            "series_labels": [presenters.group_label(s.group, label) for s in series],
+            "series_labels": [presenters.group_label(s.group, label, query.group_by) for s in series],
             "measure_label": label,
             "group_by_label": attribute_label(query.group_by),
             "bucket_rows": presenters.bucket_rows(series, query.period, query.interval),

@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 
 from core import formatting
+from core.attributes import country_name
 from tenancy.models import Workspace
 
 register = template.Library()
@@ -13,6 +14,7 @@ register.filter("duration", formatting.duration)
 register.filter("percent", formatting.percent)
 register.filter("milliseconds", formatting.milliseconds)
 register.filter("hours_minutes", formatting.hours_minutes)
+register.filter("country_name", country_name)
 
 
 @register.filter

@@ -339,7 +339,7 @@ def test_user_page(client: Client, sh: Workspace) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     text = text_of(html)
-    assert "Ada Liu" in text and "ada@zylker.test" in text and "Country CN" in text and "Language zh" in text
+    assert "Ada Liu" in text and "ada@zylker.test" in text and "Country China (CN)" in text and "Language zh" in text
 
     cards = {key: text_of(body) for key, body in re.findall(r'data-metric="([a-z_]+)">(.*?)</li>', html, flags=re.S)}
     assert cards["attendance_days"].startswith("Attendance 2 days ▲ 100.0% rise Previous period (Sep 2 – Oct 1): 1")
