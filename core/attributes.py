@@ -10,6 +10,9 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
+from events.models import CrmUser
+from tenancy.models import Workspace
+
 # A trend's group-by, a funnel's breakdown, a filter set's groups: one of these attributes.
 GROUP_BY_ATTRIBUTES: tuple[str, ...] = ("language", "country", "timezone", "status", "role")
 
@@ -46,3 +49,14 @@ def attribute_value_label(name: str, value: str) -> str:
     """How a value of a user attribute reads on a page (a filter's option, a series of Trends): a
     country by its name, any other attribute as it is stored."""
     return country_name(value) if name == "country" and value else value
+
+
+def attribute_values(workspace: Workspace, name: str) -> list[str]:
+    """The values the workspace's CRM users have for an attribute, sorted, "" (not set) left out."""
+    return list(
+        CrmUser.objects.filter(workspace=workspace)
+        .exclude(**{name: ""})
+        .order_by(name)
+        .values_list(name, flat=True)
+        .distinct()
+    )

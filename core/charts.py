@@ -36,6 +36,39 @@ CHARTJS_COLORS: tuple[tuple[int, int, int], ...] = (
 )
 PALETTE_SIZE = len(CHARTJS_COLORS)
 
+# Twenty colours for charts with many series (Trends grouped by an attribute): Chart.js's seven, then
+# thirteen picked one by one, each the farthest in CIELAB (ΔE 1976) from those before it, out of two
+# well-known sets of distinct colours (Tableau 20 and Sasha Trubetskoy's), leaving out the very light
+# ones: no two are closer than Chart.js's own blue and grey are (ΔE 25; tests/views_home/test_palette.py).
+SERIES_COLORS: tuple[tuple[int, int, int], ...] = (
+    *CHARTJS_COLORS,
+    (44, 160, 44),  # green
+    (128, 0, 0),  # maroon
+    (0, 0, 117),  # navy
+    (140, 86, 75),  # brown
+    (128, 128, 0),  # olive
+    (240, 50, 230),  # magenta
+    (148, 103, 189),  # violet
+    (220, 190, 255),  # lavender
+    (152, 223, 138),  # light green
+    (127, 127, 127),  # dark grey
+    (214, 39, 40),  # crimson
+    (154, 99, 36),  # ochre
+    (227, 119, 194),  # pink
+)
+
+
+NOT_SET_COLOR = CHARTJS_COLORS[6]  # grey: users without a value ("(not set)"), in no other group
+
+
+def group_colors(values: list[str]) -> dict[str, tuple[int, int, int]]:
+    """A colour per value of an attribute, the same in every chart: the value's place among all the
+    attribute's values in the workspace (sorted), so that "CN" keeps its colour whichever groups a
+    period shows. "" (not set) is grey, a colour no value gets; past nineteen values the colours repeat."""
+    palette = [color for color in SERIES_COLORS if color != NOT_SET_COLOR]
+    colors = {value: palette[index % len(palette)] for index, value in enumerate(sorted(set(values) - {""}))}
+    return {**colors, "": NOT_SET_COLOR}
+
 
 def rgb(color: tuple[int, int, int], alpha: float | None = None) -> str:
     red, green, blue = color

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from core.attributes import attribute_value_label
+from core.attributes import attribute_value_label, attribute_values
 from core.queries import DATE_MESSAGE, Errors, split_list
 from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser
@@ -67,14 +67,7 @@ def attribute_choices(workspace: Workspace, name: str, selected: list[str]) -> C
     if name == "status":
         choices: Choices = [(str(value), str(label)) for value, label in CrmUser.Status.choices]
     else:
-        values = (
-            CrmUser.objects.filter(workspace=workspace)
-            .exclude(**{name: ""})
-            .order_by(name)
-            .values_list(name, flat=True)
-            .distinct()
-        )
-        choices = [(value, attribute_value_label(name, value)) for value in values]
+        choices = [(value, attribute_value_label(name, value)) for value in attribute_values(workspace, name)]
     return keep_unknown(choices, selected)
 
 

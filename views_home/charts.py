@@ -8,7 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from core.charts import CHARTJS_COLORS, WorkspaceChartView, rgb
+from core.attributes import attribute_values
+from core.charts import CHARTJS_COLORS, SERIES_COLORS, WorkspaceChartView, group_colors, rgb
 from views_home import presenters, selectors
 from views_home.queries import ActivityQuery, HubQuery, TrendsQuery, WeeksQuery
 from views_home.views import ACTIVITY_DEFAULT_LINES, frequency_feature
@@ -79,6 +80,15 @@ class TrendsChart(WorkspaceChartView):
     def load(self) -> None:
         self.series = selectors.trend_series(self.query)
         self.buckets = self.query.period.buckets(self.query.interval)
+        group_by = self.query.group_by
+        self.colors = group_colors(attribute_values(self.query.workspace, group_by)) if group_by else {}
+
+    def get_colors(self) -> Iterator[tuple[int, int, int]]:
+        for index, series in enumerate(self.series):
+            if series.group is None:  # not grouped: one line
+                yield CHARTJS_COLORS[index % len(CHARTJS_COLORS)]
+            else:  # a value that appeared since the list was read: the last colour of the palette
+                yield self.colors.get(series.group, SERIES_COLORS[-1])
 
     def get_labels(self) -> list[str]:
         return [bucket.isoformat() for bucket in self.buckets]
