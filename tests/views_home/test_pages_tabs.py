@@ -641,3 +641,13 @@ def test_pages_and_charts_read_rollups_not_raw_events(member: Client, name: str,
     on_events = [q["sql"] for q in queries.captured_queries if re.search(r'\bFROM "events_event"', q["sql"])]
     assert all("LIMIT 1" in sql for sql in on_events), on_events
     assert len(on_events) <= 1
+
+
+def test_every_page_links_to_the_api_reference(member: Client) -> None:
+    """The footer of a signed-in page and the tokens page link to the API's documentation, which opens."""
+    for page in (url("home-tab"), url("trends-tab"), "/account/tokens/"):
+        html = member.get(page).content.decode()
+        assert re.search(r'<a href="/api/v1/docs/">API reference</a>', html), page
+    assert member.get("/api/v1/docs/").status_code == 200
+    member.logout()
+    assert "/api/v1/docs/" not in member.get("/accounts/login/").content.decode()
