@@ -73,6 +73,13 @@ def test_phone_width_has_no_horizontal_scroll(page: Any, demo: Any) -> None:
     charts_drawn(page)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1
+    # Every tab in sight, "User analysis" too (they wrap onto rows rather than scroll out of view).
+    tabs = page.evaluate(
+        "() => [...document.querySelectorAll('.tab-bar .tab')].map(t => {"
+        " const r = t.getBoundingClientRect(); return [t.textContent.trim(), r.left, r.right]; })"
+    )
+    assert len(tabs) >= 10 and any(name.startswith("User analysis") for name, _l, _r in tabs)
+    assert all(left >= 0 and right <= 390 for _name, left, right in tabs), tabs
 
 
 def test_build_run_and_save_a_filter_set(page: Any, demo: Any) -> None:
