@@ -26,6 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from events.models import (
@@ -151,6 +152,25 @@ def crm_user_find(*, workspace: Workspace, query: str) -> CrmUser | None:
             "user", _("Several users have the email %(email)s; use the external id.") % {"email": repr(query)}
         )
     return by_email[0] if by_email else None
+
+
+SUGGESTIONS = 10
+
+
+def crm_user_suggestions(*, workspace: Workspace, text: str) -> list[CrmUser]:
+    """The CRM users a typed text may mean, for a field's type-ahead: those whose name, email or
+    external id contains it (case-insensitive), exact external ids and emails first, then by name and
+    external id; at most ``SUGGESTIONS``. Nothing for fewer than two characters."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    users = in_workspace(CrmUser, workspace).filter(
+        Q(name__icontains=text) | Q(email__icontains=text) | Q(external_id__icontains=text)
+    )
+    exact = Case(
+        When(Q(external_id=text) | Q(email__iexact=text), then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return list(users.annotate(exact=exact).order_by("exact", Lower("name"), "external_id")[:SUGGESTIONS])
 
 
 def feature_use_in_period(*, workspace: Workspace, period: Period) -> QuerySet[UserFeatureMonth]:

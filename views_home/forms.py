@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.attributes import ATTRIBUTE_LABELS, GROUP_BY_ATTRIBUTES
@@ -53,7 +54,7 @@ class ActivityForm(CatalogMixin):
         label=_("User"),
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
-        help_text=_("External ID or email of one CRM user."),
+        help_text=_("Type a name, email or external ID and pick the user."),
     )
     feature = forms.MultipleChoiceField(label=_("Features"), required=False)
     lines = forms.MultipleChoiceField(label=_("Lines on the chart"), required=False)
@@ -61,6 +62,9 @@ class ActivityForm(CatalogMixin):
     def setup(self) -> None:
         self.checkbox_features("feature")
         self.checkbox_features("lines")
+        # The type-ahead (static/js/app.js): users whose name, email or external ID holds what is typed.
+        suggestions = reverse("activity-user-suggestions", kwargs={"slug": self.workspace.slug})
+        self.fields["user"].widget.attrs["data-suggest-url"] = suggestions
 
     @property
     def feature_count(self) -> int:

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.index, name="home"),
     path("w/<slug:slug>/", views.home_tab, name="home-tab"),
     path("w/<slug:slug>/activity/", views.activity_tab, name="activity-tab"),
+    path("w/<slug:slug>/activity/users.json", views.user_suggestions, name="activity-user-suggestions"),
     path("w/<slug:slug>/trends/", views.trends_tab, name="trends-tab"),
     path("w/<slug:slug>/hub/", views.hub_tab, name="hub-tab"),
     # Chart JSON, one endpoint per chart, same query as the page the chart sits on.

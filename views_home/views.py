@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -22,7 +22,7 @@ from core.chrome import page_chrome, with_query
 from core.pages import form_data, tab_page, workspace_url
 from events.models import Feature
 from events.periods import Period
-from events.selectors import UnknownStep, feature_resolve
+from events.selectors import UnknownStep, crm_user_suggestions, feature_resolve
 from tenancy.scoping import WorkspaceScope, workspace_page, workspaces_for
 from views_home import presenters, selectors
 from views_home.forms import ActivityForm, HomeForm, HubForm, TrendsForm
@@ -117,6 +117,18 @@ class FeatureRow:
     color: int  # index in the palette: the line's colour on the chart
     on_chart: bool
     trends_url: str
+
+
+@require_safe
+@workspace_page
+def user_suggestions(request: HttpRequest, scope: WorkspaceScope) -> JsonResponse:
+    """The type-ahead of the Activity tab's User field: ``?q=`` a part of a name, email or external id;
+    ``{"users": [{"external_id", "name", "email"}]}`` (at most 10)."""
+    found = crm_user_suggestions(workspace=scope.workspace, text=request.GET.get("q", "")[:254])
+    users = [{"external_id": u.external_id, "name": u.name, "email": u.email} for u in found]
+    response = JsonResponse({"users": users})
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @require_safe

@@ -162,3 +162,21 @@ def test_switch_to_chinese_and_back(page: Any, demo: Any) -> None:
     with page.expect_navigation():
         page.locator("header select[name=language]").select_option("en")
     assert "Home" in [t.strip() for t in page.locator("nav.tab-bar a.tab").all_inner_texts()]
+
+
+def test_the_activity_user_field_suggests_users_as_one_types(page: Any, demo: Any) -> None:
+    from events.models import CrmUser
+
+    user = CrmUser.objects.filter(workspace=demo).exclude(name="").order_by("external_id").first()
+    assert user is not None
+    log_in(page)
+    page.goto(f"{page.base_url}/w/zylker/activity/")
+    field = page.locator("input[name=user]")
+    field.press_sequentially(user.name[:4], delay=30)
+    page.wait_for_function("() => document.querySelectorAll('datalist#suggestions-0 option').length > 0")
+    options = page.eval_on_selector_all("datalist#suggestions-0 option", "os => os.map(o => [o.value, o.label])")
+    assert [user.external_id, " · ".join(filter(None, [user.name, user.email]))] in [list(o) for o in options]
+    field.fill(user.external_id)  # what picking the option does
+    field.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith(f"Activity of {user.name}")

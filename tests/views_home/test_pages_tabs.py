@@ -651,3 +651,38 @@ def test_every_page_links_to_the_api_reference(member: Client) -> None:
     assert member.get("/api/v1/docs/").status_code == 200
     member.logout()
     assert "/api/v1/docs/" not in member.get("/accounts/login/").content.decode()
+
+
+def test_the_user_field_suggests_users_by_name_email_or_id(member: Client, make_workspace: Any) -> None:
+    """The Activity tab's type-ahead (static/js/app.js reads it): a part of a name, an email or an
+    external id; exact ids and emails first, then by name; this workspace's users only."""
+    other = make_workspace("other")[0]
+    crm_users(other, [{"external_id": "alice-2", "name": "Alice Other", "email": "alice@other.test"}])
+    suggest = url("activity-user-suggestions")
+
+    def ids(text: str) -> list[str]:
+        response = member.get(suggest, {"q": text})
+        assert response.status_code == 200 and response["Content-Type"] == "application/json"
+        return [user["external_id"] for user in response.json()["users"]]
+
+    assert member.get(suggest, {"q": "ali"}).json() == {
+        "users": [{"external_id": "alice", "name": "Alice Liu", "email": "alice@zylker.test"}]
+    }
+    assert ids("SINGH") == ["bob"]  # any case, part of the name
+    assert ids("zylker.test") == ["carol", "alice", "bob"]  # no name sorts first, then Alice Liu, Bob Singh
+    assert ids("bob@zylker.test") == ["bob"] and ids("carol") == ["carol"]
+    assert ids("a") == [] and ids("") == [] and ids("nobody") == []
+    crm_users(
+        Workspace.objects.get(slug="sh"), [{"external_id": f"al-{n:02d}", "name": f"Al {n:02d}"} for n in range(12)]
+    )
+    found = ids("al")
+    assert len(found) == 10 and found[0] == "al-00"  # at most ten
+    assert ids("al-07") == ["al-07"]
+    # The chosen id is what the form sends: the page of that user.
+    page = member.get(url("activity-tab"), {**ACTIVITY, "user": ids("Alice")[0]})
+    assert "Activity of Alice Liu" in text_of(page.content.decode())
+    assert 'data-suggest-url="/w/sh/activity/users.json"' in page.content.decode()
+    # Another workspace's suggestions are not this member's to read; nor anyone's signed out.
+    assert member.get(url("activity-user-suggestions", "other"), {"q": "ali"}).status_code == 404
+    member.logout()
+    assert member.get(suggest, {"q": "ali"}).status_code == 302
