@@ -180,3 +180,26 @@ def test_the_activity_user_field_suggests_users_as_one_types(page: Any, demo: An
     field.press("Enter")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text().startswith(f"Activity of {user.name}")
+
+
+def test_the_filter_sets_and_the_users_fit_a_phone(page: Any, demo: Any) -> None:
+    """At 390 px the filter sets read as one card per set, every cell in sight; the user table scrolls
+    sideways inside its region with the user's column kept in sight."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page)
+    page.goto(f"{page.base_url}/w/zylker/users/filter-sets/")
+    cells = page.evaluate(
+        "() => [...document.querySelectorAll('#filter-sets tbody th, #filter-sets tbody td')]"
+        ".map(c => { const r = c.getBoundingClientRect(); return [r.left, r.right, r.width]; })"
+    )
+    assert cells and all(left >= 0 and right <= 390 for left, right, _w in cells), cells
+    labels = page.eval_on_selector_all("#filter-sets tbody td[data-label]", "cs => cs.map(c => c.dataset.label)")
+    assert {"Conditions", "Owner", "Visible to", "Updated"} <= set(labels)
+    page.goto(f"{page.base_url}/w/zylker/users/")
+    page.eval_on_selector(".ua-table-wrap", "wrap => { wrap.scrollLeft = 300; }")
+    first, wrap_left, scrolled = page.eval_on_selector(
+        ".ua-table-wrap",
+        "wrap => [wrap.querySelector('tbody th').getBoundingClientRect().left,"
+        " wrap.getBoundingClientRect().left, wrap.scrollLeft]",
+    )
+    assert scrolled > 0 and abs(first - wrap_left) <= 1
