@@ -83,8 +83,8 @@ def test_the_users_table_lists_the_workspaces_own_users(member: Client) -> None:
 
 def test_the_user_page_and_its_chart_show_the_workspaces_own_user(member: Client) -> None:
     for slug, name, country, daily in (
-        ("north", "Ada North", "CN", [1, 1, 1]),
-        ("south", "Ada South", "IN", [0, 0, 0]),
+        ("north", "Ada North", "China (CN)", [1, 1, 1]),
+        ("south", "Ada South", "India (IN)", [0, 0, 0]),
     ):
         response = member.get(url("users-detail", slug, external_id=SHARED_ID), PERIOD)
         assert response.status_code == 200

@@ -95,7 +95,7 @@ def text_of(html: str) -> str:
 
 def rows_of(html: str, table_id: str = "users-table") -> list[dict[str, str]]:
     """Each row of a user table: external id and the text of every metric cell."""
-    table = re.search(rf'<table class="table ua-table" id="{table_id}">(.*?)</table>', html, flags=re.S)
+    table = re.search(rf'<table class="[^"]*\bua-table\b[^"]*" id="{table_id}">(.*?)</table>', html, flags=re.S)
     assert table, f"no table {table_id}"
     rows = []
     for user, body in re.findall(r'<tr data-user="([^"]*)">(.*?)</tr>', table.group(1), flags=re.S):
