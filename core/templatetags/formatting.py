@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 
 from core import formatting
-from core.attributes import country_name
+from core.attributes import attribute_value_label, country_name
 from tenancy.models import Workspace
 
 register = template.Library()
@@ -15,6 +15,7 @@ register.filter("percent", formatting.percent)
 register.filter("milliseconds", formatting.milliseconds)
 register.filter("hours_minutes", formatting.hours_minutes)
 register.filter("country_name", country_name)
+register.filter("attribute_value", lambda value, name: attribute_value_label(name, value))
 
 
 @register.filter

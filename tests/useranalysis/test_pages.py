@@ -503,7 +503,7 @@ def test_run_a_combination_of_conditions(client: Client, sh: Workspace) -> None:
     html = response.content.decode()
     groups = re.search(r'<table class="table table--compact ua-groups" id="groups-table">(.*?)</table>', html, re.S)
     assert groups
-    assert text_of(groups.group(1)).endswith("IN 1 1 100.0% CN 0 2 0.0% DE 0 1 0.0%")
+    assert text_of(groups.group(1)).endswith("India (IN) 1 1 100.0% China (CN) 0 2 0.0% Germany (DE) 0 1 0.0%")
     assert '<meter class="ua-bar" min="0" max="100" value="100.0"' in html
 
 

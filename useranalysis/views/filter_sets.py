@@ -240,6 +240,7 @@ def builder_page(
     context["summary"] = presenters.describe_conditions(query.definition.conditions)
     context["static_count"] = len((query.definition.conditions.get("users") or {}).get(STATIC_USERS_FIELD) or [])
     context["group_by_label"] = attribute_label(query.group_by)
+    context["group_by"] = query.group_by
     copy = definition_query(query.definition, blank_rows=True, **query.period_pick.params())
     if query.static_of:
         copy[STATIC_OF] = str(query.static_of)
