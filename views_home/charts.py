@@ -4,8 +4,10 @@ the query of the page the chart sits on, the page's selector, laid out for Chart
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from core.attributes import attribute_values
@@ -82,6 +84,13 @@ class TrendsChart(WorkspaceChartView):
         self.buckets = self.query.period.buckets(self.query.interval)
         group_by = self.query.group_by
         self.colors = group_colors(attribute_values(self.query.workspace, group_by)) if group_by else {}
+        # The previous period of as many days, its buckets laid over this period's one by one (a week
+        # or month bucket cut by the period's start counts only its days inside, as this period's do).
+        self.previous: list[int] | None = None
+        if self.query.compare == "previous" and not group_by:
+            before = replace(self.query, period=self.query.period.previous())
+            points = [point.value for series in selectors.trend_series(before) for point in series.points]
+            self.previous = (points + [0] * len(self.buckets))[: len(self.buckets)]
 
     def get_colors(self) -> Iterator[tuple[int, int, int]]:
         for index, series in enumerate(self.series):
@@ -99,6 +108,19 @@ class TrendsChart(WorkspaceChartView):
 
     def get_data(self) -> list[list[int]]:
         return [[point.value for point in series.points] for series in self.series]
+
+    def get_datasets(self) -> list[dict[str, Any]]:
+        datasets = super().get_datasets()
+        if self.previous is not None:
+            previous = self.query.period.previous()
+            label = gettext("Previous period (%(start)s – %(end)s)") % {
+                "start": date_format(previous.start, "MONTH_DAY_FORMAT"),
+                "end": date_format(previous.end, "MONTH_DAY_FORMAT"),
+            }
+            grey = CHARTJS_COLORS[6]
+            datasets.append({"label": label, "data": self.previous, "backgroundColor": rgb(grey, 0.5),
+                             "borderColor": rgb(grey), "borderDash": [6, 4]})  # fmt: skip
+        return datasets
 
 
 class PopularityChart(WorkspaceChartView):

@@ -97,6 +97,12 @@ class TrendsForm(CatalogMixin):
         choices=[("chart", _("Chart")), ("table", _("Table"))],
         widget=forms.HiddenInput,
     )
+    compare = forms.ChoiceField(
+        label=_("Compare with"),
+        required=False,
+        choices=[("", _("Nothing")), ("previous", _("The previous period"))],
+        help_text=_("A dashed line, bucket by bucket; not with a group-by."),
+    )
 
     def setup(self) -> None:
         """The pickers offer what was seen for the chosen feature (and action); the page script

@@ -187,6 +187,12 @@ class TrendsParams(PeriodParams):
     measure = ChoiceParam([m.value for m in Measure], default=Measure.EVENTS.value)
     group_by = ChoiceParam(list(GROUP_BY_ATTRIBUTES), allow_blank=True, default="")
     view = ChoiceParam(["chart", "table"], default="chart", help_text="The page's view (chart or table).")
+    compare = ChoiceParam(
+        ["previous"],
+        allow_blank=True,
+        default="",
+        help_text="The page's chart: previous also draws the previous period of as many days, bucket by bucket.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -228,6 +234,7 @@ class TrendsQuery(PeriodQuery):
     measure: Measure = Measure.EVENTS
     group_by: str = ""
     view: str = "chart"
+    compare: str = ""  # "previous": the chart also draws the previous period (not with group_by)
 
     def encode(self) -> dict[str, Any]:
         return {
@@ -239,10 +246,12 @@ class TrendsQuery(PeriodQuery):
             "measure": self.measure,
             "group_by": self.group_by,
             "view": self.view if self.view != "chart" else None,
+            "compare": self.compare or None,
         }
 
 
 class TrendsApiParams(TrendsParams):
+    compare = None  # type: ignore[assignment]  # DRF drops the field: the page's chart only (API.md pins the answer)
     feature_required = True
     feature = TextParam(max_length=100, required=True, allow_blank=False, help_text="Feature key (required).")
 
