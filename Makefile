@@ -24,7 +24,7 @@ TEST_UNSET := -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_CACHE_URL -u DJANGO_
 
 help:
 	@echo "make run          install, migrate, seed the demo workspace and serve http://127.0.0.1:8000"
-	echo "make test         the whole test suite on SQLite, then on a throwaway PostgreSQL + Redis + Celery worker"
+	echo "make test         the whole test suite on SQLite and, side by side, on a throwaway PostgreSQL + Redis + Celery worker"
 	echo "make test-fast    the test suite on SQLite only (no services)"
 	echo "make install      create $(VENV) (Python >= 3.12) and install the project with its dev tools"
 	echo "make lint         ruff check, ruff format --check, mypy, import-linter (the layers)"
