@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import CrmUser
 from tenancy.models import Workspace
+from tenancy.scoping import in_workspace
 
 # A trend's group-by, a funnel's breakdown, a filter set's groups: one of these attributes.
 GROUP_BY_ATTRIBUTES: tuple[str, ...] = ("language", "country", "timezone", "status", "role")
@@ -54,9 +55,5 @@ def attribute_value_label(name: str, value: str) -> str:
 def attribute_values(workspace: Workspace, name: str) -> list[str]:
     """The values the workspace's CRM users have for an attribute, sorted, "" (not set) left out."""
     return list(
-        CrmUser.objects.filter(workspace=workspace)
-        .exclude(**{name: ""})
-        .order_by(name)
-        .values_list(name, flat=True)
-        .distinct()
+        in_workspace(CrmUser, workspace).exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()
     )

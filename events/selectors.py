@@ -157,6 +157,12 @@ def crm_user_find(*, workspace: Workspace, query: str) -> CrmUser | None:
 SUGGESTIONS = 10
 
 
+def crm_users_matching(users: QuerySet[CrmUser], text: str) -> QuerySet[CrmUser]:
+    """The users whose name, email or external id contains ``text``, in any case: the users table's
+    search and the User field's type-ahead match alike."""
+    return users.filter(Q(name__icontains=text) | Q(email__icontains=text) | Q(external_id__icontains=text))
+
+
 def crm_user_suggestions(*, workspace: Workspace, text: str) -> list[CrmUser]:
     """The CRM users a typed text may mean, for a field's type-ahead: those whose name, email or
     external id contains it (case-insensitive), exact external ids and emails first, then by name and
@@ -164,9 +170,7 @@ def crm_user_suggestions(*, workspace: Workspace, text: str) -> list[CrmUser]:
     text = text.strip()
     if len(text) < 2:
         return []
-    users = in_workspace(CrmUser, workspace).filter(
-        Q(name__icontains=text) | Q(email__icontains=text) | Q(external_id__icontains=text)
-    )
+    users = crm_users_matching(in_workspace(CrmUser, workspace), text)
     exact = Case(
         When(Q(external_id=text) | Q(email__iexact=text), then=Value(0)), default=Value(1), output_field=IntegerField()
     )

@@ -708,3 +708,11 @@ def test_the_user_field_suggests_users_by_name_email_or_id(member: Client, make_
     assert member.get(url("activity-user-suggestions", "other"), {"q": "ali"}).status_code == 404
     member.logout()
     assert member.get(suggest, {"q": "ali"}).status_code == 302
+    # A member of both reads each workspace's own users under its slug.
+    both = get_user_model().objects.create_user(username="both")
+    for workspace in (Workspace.objects.get(slug="sh"), other):
+        Membership.objects.create(workspace=workspace, user=both, role=Membership.Role.VIEWER)
+    member.force_login(both)
+    assert [u["external_id"] for u in member.get(suggest, {"q": "alice"}).json()["users"]] == ["alice"]
+    there = member.get(url("activity-user-suggestions", "other"), {"q": "alice"}).json()["users"]
+    assert there == [{"external_id": "alice-2", "name": "Alice Other", "email": "alice@other.test"}]

@@ -19,7 +19,13 @@ from core.queries import PeriodQuery
 from events.filters import filter_crm_users
 from events.models import CrmUser
 from events.periods import change_pct
-from events.selectors import active_days_by_user, feature_use_counts, last_seen_at, user_period_totals
+from events.selectors import (
+    active_days_by_user,
+    crm_users_matching,
+    feature_use_counts,
+    last_seen_at,
+    user_period_totals,
+)
 from tenancy.scoping import in_workspace
 from useranalysis.queries import UsersQuery
 
@@ -71,8 +77,7 @@ def user_rows(query: UsersQuery, *, defer: bool = False) -> list[UserRow]:
     filters and the search, with their metrics for the period, by external id."""
     users = in_workspace(CrmUser, query.workspace)
     if query.search:  # the same match as the ``users`` endpoint's (docs/api.md#users-table)
-        term = query.search
-        users = users.filter(Q(name__icontains=term) | Q(email__icontains=term) | Q(external_id__icontains=term))
+        users = crm_users_matching(users, query.search)
     return rows_of(
         query, filter_crm_users(users, query.filters), subset=bool(query.search or query.filters), defer=defer
     )
