@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "perception",
     "adoption",
     "reports",
+    "dashboards",
+    "alerts",
     "demo",
 ]
 
@@ -306,6 +308,35 @@ CELERY_BEAT_SCHEDULE = {
     # PostgreSQL: next month's events partition ahead of time (ingestion also creates them as needed).
     "maintain-event-partitions": {"task": "events.tasks.maintain_event_partitions_task", "schedule": 6 * 3600},
 }
+
+# Email (alerts, scheduled reports; README "Email"): the console in development, SMTP in
+# production. DJANGO_EMAIL_BACKEND takes a short name (console, file, smtp, locmem) or a dotted path.
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email_backend = env_str("DJANGO_EMAIL_BACKEND", "smtp" if PRODUCTION else "console")
+_email_options: dict[str, Any] = {}
+if _email_backend == "file":
+    _email_options = {"file_path": env_str("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))}
+elif _email_backend == "smtp":
+    _email_options = {
+        "host": env_str("DJANGO_EMAIL_HOST", "localhost"),
+        "port": env_int("DJANGO_EMAIL_PORT", 25),
+        "username": env_str("DJANGO_EMAIL_HOST_USER"),
+        "password": env_str("DJANGO_EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("DJANGO_EMAIL_USE_SSL", False),
+        "timeout": env_int("DJANGO_EMAIL_TIMEOUT", 30),
+    }
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKENDS.get(_email_backend, _email_backend), "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "CRM Usage Metrics <noreply@localhost>")
+# The start of every link in an email (share links, unsubscribe, the alert's page): no request there.
+SITE_URL = env_str("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An alert's webhook may not reach a loopback, private or link-local address (SSRF) unless allowed.
+ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("DJANGO_ALERT_WEBHOOK_ALLOW_PRIVATE", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
