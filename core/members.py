@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.chrome import page_chrome
@@ -83,7 +83,7 @@ def key_rows(scope: WorkspaceScope) -> list[KeyRow]:
         elif expires_at is not None:
             status, active = _("Rotated: works until %(date)s") % {"date": _when(expires_at)}, True
         else:
-            status, active = _("Active"), True
+            status, active = pgettext("ingest key", "Active"), True
         rows.append(KeyRow(key, status, active))
     return rows
 
