@@ -244,4 +244,11 @@ def test_ids_of_another_workspace_are_404(admin: Client, acme: Workspace, globex
     # Nor through globex's URL, where ada is no member.
     assert csrf_post(admin, f"/w/globex/members/{gus.pk}/role/", {"role": "viewer"}).status_code == 404
     assert member(globex, "gus").role == "admin" and IngestKey.objects.get(pk=key.pk).revoked_at is None
+    # An admin of both workspaces still changes globex's members only through globex's URL.
+    Membership.objects.create(workspace=globex, user=member(acme, "ada").user, role="admin")
+    assert csrf_post(admin, f"/w/acme/members/{gus.pk}/role/", {"role": "viewer"}).status_code == 404
+    assert csrf_post(admin, f"/w/acme/ingest-keys/{key.pk}/revoke/", {}).status_code == 404
+    assert member(globex, "gus").role == "admin" and IngestKey.objects.get(pk=key.pk).revoked_at is None
     assert audit(globex) == []
+    assert csrf_post(admin, f"/w/globex/members/{gus.pk}/role/", {"role": "viewer"}).status_code == 302
+    assert member(globex, "gus").role == "viewer"
