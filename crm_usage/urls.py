@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core import members as core_members
 from core import views as core_views
 from core.api.views import FeatureCatalogView
 from crm_usage.api import api_not_found
@@ -43,6 +44,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/tokens/", core_views.api_tokens, name="api-tokens"),
     path("w/<slug:slug>/ingest-keys/new/", core_views.ingest_key_create, name="ingest-key-create"),
+    path("w/<slug:slug>/members/", core_members.members_page, name="members"),
+    path("w/<slug:slug>/members/<int:pk>/role/", core_members.member_role, name="member-role"),
+    path("w/<slug:slug>/members/<int:pk>/remove/", core_members.member_remove, name="member-remove"),
+    path("w/<slug:slug>/ingest-keys/<int:pk>/revoke/", core_members.ingest_key_revoke_view, name="ingest-key-revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("views_home.urls")),
     path("", include("funnels.urls")),

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from knox.models import AuthToken
 
 from tenancy.models import AuditEntry, IngestKey, Membership, Workspace
@@ -46,6 +47,86 @@ def workspace_create(
 def membership_set(*, workspace: Workspace, user: Any, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
     return membership
+
+
+# --- members, as a workspace admin manages them (the members page) -------------------------------------
+
+
+class MembershipRefused(ValueError):
+    """A change to the members that is not allowed; the message says why (shown to the admin)."""
+
+
+def _refuse_if_last_admin(membership: Membership) -> None:
+    """A workspace keeps at least one admin member: the last one can be neither demoted nor removed.
+    Called inside the write's transaction, with the workspace's admin rows locked, so that two admins
+    demoting each other at once cannot both succeed."""
+    if membership.role != Membership.Role.ADMIN:
+        return
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(workspace_id=membership.workspace_id, role=Membership.Role.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        raise MembershipRefused(
+            gettext("%(user)s is the last admin of this workspace: make another member an admin first.")
+            % {"user": membership.user.get_username()}
+        )
+
+
+def membership_add(*, workspace: Workspace, actor: Any, user: Any, role: str) -> Membership:
+    """Make an existing Django user a member with ``role``, audited (as the admin records a new
+    member: a role change from nothing)."""
+    with transaction.atomic():
+        if Membership.objects.filter(workspace=workspace, user=user).exists():
+            raise MembershipRefused(
+                gettext("%(user)s is already a member of this workspace.") % {"user": user.get_username()}
+            )
+        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action=AuditEntry.Action.ROLE_CHANGED,
+            target=membership,
+            changes={"user": user.get_username(), "role": [None, role]},
+        )
+    return membership
+
+
+def membership_change_role(*, membership: Membership, actor: Any, role: str) -> bool:
+    """Give a member another role, audited; False when it is the role they have."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        if membership.role == role:
+            return False
+        if role != Membership.Role.ADMIN:
+            _refuse_if_last_admin(membership)
+        before = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            workspace=membership.workspace,
+            actor=actor,
+            action=AuditEntry.Action.ROLE_CHANGED,
+            target=membership,
+            changes={"user": membership.user.get_username(), "role": [before, role]},
+        )
+    return True
+
+
+def membership_remove(*, membership: Membership, actor: Any) -> None:
+    """Remove a member from the workspace, audited (their Django user stays)."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        _refuse_if_last_admin(membership)
+        audit_record(
+            workspace=membership.workspace,
+            actor=actor,
+            action=AuditEntry.Action.MEMBER_REMOVED,
+            target=membership,
+            changes={"user": membership.user.get_username(), "role": membership.role},
+        )
+        membership.delete()
 
 
 # --- the audit trail ---------------------------------------------------------------------------------
@@ -109,6 +190,15 @@ def ingest_key_issue(*, workspace: Workspace, actor: Any, label: str) -> tuple[I
     key, raw = IngestKey.issue(workspace, label=label)
     audit_record(workspace=workspace, actor=actor, action=AuditEntry.Action.KEY_ISSUED, target=key)
     return key, raw
+
+
+def ingest_key_revoke(*, key: IngestKey, actor: Any) -> bool:
+    """Revoke a key now, audited: the next batch sent with it gets 401. False when it already was."""
+    revoked = IngestKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        key.refresh_from_db(fields=["revoked_at"])
+        audit_record(workspace=key.workspace, actor=actor, action=AuditEntry.Action.KEY_REVOKED, target=key)
+    return bool(revoked)
 
 
 # --- personal API tokens (django-rest-knox) --------------------------------------------------------------

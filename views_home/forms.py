@@ -16,7 +16,19 @@ from events.periods import Interval
 from events.selectors import CatalogFeature, feature_catalog
 from views_home.selectors.trends import Measure
 
-HomeForm = PeriodForm
+
+def compare_field(help_text: Any) -> forms.ChoiceField:
+    """The pages' "Compare with" (``views_home.queries.compare_param``)."""
+    return forms.ChoiceField(
+        label=_("Compare with"),
+        required=False,
+        choices=[("", _("Nothing")), ("previous", _("The previous period"))],
+        help_text=help_text,
+    )
+
+
+class HomeForm(PeriodForm):
+    compare = compare_field(_("A dashed line over the weekly bars, week by week."))
 
 
 class CatalogMixin(PeriodForm):
@@ -58,6 +70,7 @@ class ActivityForm(CatalogMixin):
     )
     feature = forms.MultipleChoiceField(label=_("Features"), required=False)
     lines = forms.MultipleChoiceField(label=_("Lines on the chart"), required=False)
+    compare = compare_field(_("A dashed line per feature on the chart, day by day."))
 
     def setup(self) -> None:
         self.checkbox_features("feature")
@@ -97,12 +110,7 @@ class TrendsForm(CatalogMixin):
         choices=[("chart", _("Chart")), ("table", _("Table"))],
         widget=forms.HiddenInput,
     )
-    compare = forms.ChoiceField(
-        label=_("Compare with"),
-        required=False,
-        choices=[("", _("Nothing")), ("previous", _("The previous period"))],
-        help_text=_("A dashed line, bucket by bucket; not with a group-by."),
-    )
+    compare = compare_field(_("A dashed line, bucket by bucket; not with a group-by."))
 
     def setup(self) -> None:
         """The pickers offer what was seen for the chosen feature (and action); the page script

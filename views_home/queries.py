@@ -58,6 +58,37 @@ def parse_frequency_bounds(text: str) -> tuple[int, ...]:
     return bounds
 
 
+# --- "Compare with" -------------------------------------------------------------------------------------
+# The time charts of the Home, Activity and Trends pages can draw the previous period of as many days
+# beside the period (``views_home.charts.previous_period_dataset``). It is a page's parameter: the
+# API's queries have no ``compare`` (API.md pins their answers).
+
+
+def compare_param() -> ChoiceParam:
+    return ChoiceParam(
+        ["previous"],
+        allow_blank=True,
+        default="",
+        help_text="The page's chart: previous also draws the previous period of as many days, bucket by bucket.",
+    )
+
+
+class CompareParams(serializers.Serializer):
+    """A page query's ``compare`` (mixed in before the Params of the API's query)."""
+
+    compare = compare_param()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparedQuery(PeriodQuery):
+    """A page query's ``compare`` (mixed in before the API's query): "previous" or ""."""
+
+    compare: str = ""
+
+    def encode(self) -> dict[str, Any]:
+        return {**super().encode(), "compare": self.compare or None}
+
+
 # --- Home ----------------------------------------------------------------------------------------------
 
 
@@ -102,6 +133,28 @@ class WeeksQuery(PeriodQuery):
 
     def encode(self) -> dict[str, Any]:
         return {**super().encode(), "weeks": self.weeks}
+
+
+class HomePageParams(CompareParams, HomeParams):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomePageQuery(ComparedQuery, HomeQuery):
+    """The Home page: the summary's query with the weekly chart's "Compare with"."""
+
+    Params: ClassVar[type[serializers.Serializer]] = HomePageParams
+
+
+class WeeksChartParams(CompareParams, WeeksParams):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeeksChartQuery(ComparedQuery, WeeksQuery):
+    """The Home page's weekly chart: its weeks, and the previous period's when compared."""
+
+    Params: ClassVar[type[serializers.Serializer]] = WeeksChartParams
 
 
 class TopUsersParams(HomeParams):
@@ -169,6 +222,17 @@ class ActivityQuery(PeriodQuery):
         }
 
 
+class ActivityPageParams(CompareParams, ActivityParams):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivityPageQuery(ComparedQuery, ActivityQuery):
+    """The Activity page and its chart: the API's query with "Compare with"."""
+
+    Params: ClassVar[type[serializers.Serializer]] = ActivityPageParams
+
+
 # --- Trends -------------------------------------------------------------------------------------------
 
 
@@ -187,12 +251,7 @@ class TrendsParams(PeriodParams):
     measure = ChoiceParam([m.value for m in Measure], default=Measure.EVENTS.value)
     group_by = ChoiceParam(list(GROUP_BY_ATTRIBUTES), allow_blank=True, default="")
     view = ChoiceParam(["chart", "table"], default="chart", help_text="The page's view (chart or table).")
-    compare = ChoiceParam(
-        ["previous"],
-        allow_blank=True,
-        default="",
-        help_text="The page's chart: previous also draws the previous period of as many days, bucket by bucket.",
-    )
+    compare = compare_param()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

@@ -27,12 +27,13 @@ from tenancy.scoping import WorkspaceScope, workspace_page, workspaces_for
 from views_home import presenters, selectors
 from views_home.forms import ActivityForm, HomeForm, HubForm, TrendsForm
 from views_home.queries import (
-    ActivityQuery,
-    HomeQuery,
+    ActivityPageQuery,
+    HomePageQuery,
     HubQuery,
     Measure,
     TopUsersQuery,
     TrendsQuery,
+    WeeksChartQuery,
     WeeksQuery,
 )
 
@@ -53,7 +54,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @workspace_page
 def home_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
-    page = tab_page(request, scope, "home-tab", HomeQuery, HomeForm)
+    page = tab_page(request, scope, "home-tab", HomePageQuery, HomeForm)
     template, query = "views_home/home.html", page.query
     if (response := page.nothing_to_show(request, template)) is not None:
         return response
@@ -67,10 +68,11 @@ def home_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         return selectors.top_users(query.derive(TopUsersQuery, by=by, limit=TOP_USERS_LIMIT))
 
     def api(name: str, **extra: Any) -> str:
-        return workspace_url(name, scope, query.params(format="csv", **extra))
+        return workspace_url(name, scope, query.params(format="csv", compare=None, **extra))
 
     # The weekly figures follow a period named by start + end (as_of + days keep the API's five weeks).
     by_dates = weekly.with_period(query.period)
+    chart_query = query.derive(WeeksChartQuery, weeks=None).with_period(query.period)  # + "Compare with"
 
     page.context.update(
         {
@@ -81,7 +83,7 @@ def home_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
             "calendar_days": calendar,
             "top_by_interactions": top("interactions"),
             "top_by_attendance": top("attendance"),
-            "weekly_chart_url": workspace_url("home-chart-weekly-interactions", scope, by_dates.params()),
+            "weekly_chart_url": workspace_url("home-chart-weekly-interactions", scope, chart_query.params()),
             "csv": {
                 "summary": api("api-home-summary"),
                 "weekly": workspace_url("api-home-weekly", scope, by_dates.params(format="csv")),
@@ -136,7 +138,7 @@ def user_suggestions(request: HttpRequest, scope: WorkspaceScope) -> JsonRespons
 def activity_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
     """Summary metrics and per-feature interactions for a period (60 days by default), for the whole
     workspace or one CRM user, as a table and a daily line chart."""
-    page = tab_page(request, scope, "activity-tab", ActivityQuery, ActivityForm)
+    page = tab_page(request, scope, "activity-tab", ActivityPageQuery, ActivityForm)
     template, query = "views_home/activity.html", page.query
     if (response := page.nothing_to_show(request, template)) is not None:
         return response
@@ -160,7 +162,7 @@ def activity_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
                     rank=rank + 1,
                     color=rank % PALETTE_SIZE,
                     on_chart=row.feature in chosen,
-                    trends_url=trends_link(scope, row.feature, period, filters),
+                    trends_url=trends_link(scope, row.feature, period, filters, compare=query.compare),
                 )
                 for rank, row in enumerate(rows)
             ],
@@ -170,11 +172,15 @@ def activity_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
             "chart_url": workspace_url("activity-chart-features", scope, query.params()),
             "csv": {
                 "summary": workspace_url(
-                    "api-home-summary", scope, query.params(user=None, feature=None, lines=None, format="csv")
+                    "api-home-summary",
+                    scope,
+                    query.params(user=None, feature=None, lines=None, compare=None, format="csv"),
                 )
                 if summary
                 else "",
-                "features": workspace_url("api-activity-features", scope, query.params(lines=None, format="csv")),
+                "features": workspace_url(
+                    "api-activity-features", scope, query.params(lines=None, compare=None, format="csv")
+                ),
             },
         }
     )

@@ -128,11 +128,12 @@
   }
 
   function style(canvas, data) {
-    var type = canvas.dataset.chartType || "line";
+    var chartType = canvas.dataset.chartType || "line";
     var points = data.labels.length;
     // A period that ends today is still running: its last point is drawn dashed ("so far").
     var running = canvas.dataset.incomplete === "true";
     data.datasets.forEach(function (dataset) {
+      var type = dataset.type || chartType; // a bar chart's previous-period line is a line
       if (type === "line" && running && points > 1) {
         dataset.segment = {
           borderDash: function (context) {
@@ -153,7 +154,7 @@
         dataset.maxBarThickness = type === "hbar" ? 22 : 64;
       }
     });
-    if (type === "hbar") {
+    if (chartType === "hbar") {
       // One row per bar: the box grows with the number of features instead of squeezing them.
       box(canvas).style.height = Math.max(160, points * 30 + 40) + "px";
     }
