@@ -6,6 +6,6 @@ from alerts.api import views
 from core.api.base import OptionalSlashRouter
 
 router = OptionalSlashRouter()
-router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("alerts", views.AlertViewSet, basename="api-alert")
 
 urlpatterns: list[URLPattern | URLResolver] = [*router.urls]
