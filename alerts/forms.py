@@ -54,7 +54,9 @@ class AlertForm(forms.Form):
     def __init__(self, data: QueryDict, *, workspace: Workspace, errors: dict[str, Any] | None = None) -> None:
         super().__init__(data)
         keys = in_workspace(Feature, workspace).order_by("key").values_list("key", flat=True)
-        self.fields["feature"].choices = [("", _("Every feature")), *((key, key) for key in keys)]
+        feature = self.fields["feature"]
+        assert isinstance(feature, forms.ChoiceField)
+        feature.choices = [("", _("Every feature")), *((key, key) for key in keys)]
         for name in USER_FILTER_FIELDS:
             self.fields[name] = forms.CharField(
                 label=FILTER_LABELS[name], required=False, help_text=_("User filter; values separated by commas.")

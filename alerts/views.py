@@ -7,6 +7,8 @@ create alerts; the owner or an admin changes, mutes or deletes one (403)."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -56,7 +58,7 @@ def _edit(request: HttpRequest, scope: WorkspaceScope, alert: Alert | None) -> H
             values = dict(definition.validated_data)
             before = field_values(alert) if alert is not None else None
             if alert is None:
-                alert = Alert(workspace=scope.workspace, owner=request.user)
+                alert = Alert(workspace=scope.workspace, owner=cast(Any, request.user))  # logged in: workspace_page
             for name, value in values.items():
                 setattr(alert, name, value)
             alert.language = translation.get_language() or ""

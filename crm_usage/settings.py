@@ -396,7 +396,13 @@ SPECTACULAR_SETTINGS = {
         "crm_usage.schema.add_error_responses",
         "crm_usage.schema.add_links",
     ],
-    "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "tenancy.models.SavedConfig.Visibility"},
+    "ENUM_NAME_OVERRIDES": {
+        "VisibilityEnum": "tenancy.models.SavedConfig.Visibility",
+        # The alerts' "interval" and "state" beside other fields of those names (the schema names each set).
+        "IntervalEnum": [("day", "day"), ("week", "week"), ("month", "month")],
+        "AlertIntervalEnum": "alerts.models.Alert.Interval",
+        "AlertStateEnum": "alerts.models.Alert.State",
+    },
 }
 
 # Ingestion limits (docs/api.md#ingestion).

@@ -44,13 +44,13 @@ class AlertSerializer(AlertDefinition, serializers.ModelSerializer):
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):
-    value = serializers.SerializerMethodField()
+    value = serializers.SerializerMethodField(method_name="value_of")
 
     class Meta:
         model = AlertEvaluation
         fields = ["at", "state", "value", "notified"]
 
-    def get_value(self, evaluation: AlertEvaluation) -> float | None:
+    def value_of(self, evaluation: AlertEvaluation) -> float | None:
         return plain_number(evaluation.value)
 
 
