@@ -273,3 +273,14 @@ def test_the_beat_entry_runs_the_task():
     entry = settings.CELERY_BEAT_SCHEDULE["evaluate-alerts"]
     assert entry["task"] == evaluate_alerts_task.name == "alerts.tasks.evaluate_alerts_task"
     assert entry["schedule"] <= 600
+
+
+def test_the_email_is_in_the_owners_language(make_workspace, owner):
+    workspace, _ = make_workspace("zh")
+    daily(workspace, days_from(date(2026, 3, 1), [5]))
+    make_alert(workspace, owner, name="太忙", language="zh-hans")
+    make_alert(workspace, owner, name="Busy", language="en")
+    evaluate(workspace, "2026-03-02T06:00:00Z")
+    bodies = {m.subject: m.body for m in mail.outbox}
+    assert "告警“太忙”已触发。" in bodies["太忙"] and "打开告警" in bodies["太忙"]
+    assert 'The alert "Busy" is firing.' in bodies["Busy"] and "Open the alert" in bodies["Busy"]
