@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
     "apply-raw-event-retention": {"task": "events.tasks.apply_retention_task", "schedule": 6 * 3600},
     # PostgreSQL: next month's events partition ahead of time (ingestion also creates them as needed).
     "maintain-event-partitions": {"task": "events.tasks.maintain_event_partitions_task", "schedule": 6 * 3600},
+    # Alerts due now (each once per clock hour or local day, however often this runs): docs/alerts.md.
+    "evaluate-alerts": {
+        "task": "alerts.tasks.evaluate_alerts_task",
+        "schedule": env_int("ALERT_EVALUATE_SECONDS", 300),
+    },
 }
 
 # Email (alerts, scheduled reports; README "Email"): the console in development, SMTP in
@@ -391,7 +396,13 @@ SPECTACULAR_SETTINGS = {
         "crm_usage.schema.add_error_responses",
         "crm_usage.schema.add_links",
     ],
-    "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "tenancy.models.SavedConfig.Visibility"},
+    "ENUM_NAME_OVERRIDES": {
+        "VisibilityEnum": "tenancy.models.SavedConfig.Visibility",
+        # The alerts' "interval" and "state" beside other fields of those names (the schema names each set).
+        "IntervalEnum": [("day", "day"), ("week", "week"), ("month", "month")],
+        "AlertIntervalEnum": "alerts.models.Alert.Interval",
+        "AlertStateEnum": "alerts.models.Alert.State",
+    },
 }
 
 # Ingestion limits (docs/api.md#ingestion).

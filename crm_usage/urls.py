@@ -26,6 +26,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("workspaces/<slug:slug>/", include("perception.api.voice_urls")),
     path("workspaces/<slug:slug>/", include("adoption.api.urls")),
     path("workspaces/<slug:slug>/", include("reports.api.urls")),
+    path("workspaces/<slug:slug>/", include("alerts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -58,4 +59,5 @@ urlpatterns = [
     path("", include("perception.urls")),
     path("", include("adoption.urls")),
     path("", include("reports.urls")),
+    path("", include("alerts.urls")),
 ]
