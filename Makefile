@@ -132,7 +132,7 @@ lint: install
 	@status=0
 	$(VENV)/bin/ruff check . || status=1
 	$(VENV)/bin/ruff format --check . || status=1
-	$(VENV)/bin/mypy crm_usage demo tenancy events records core views_home funnels useranalysis behaviour accounts sales perception adoption reports || status=1
+	$(VENV)/bin/mypy crm_usage demo tenancy events records core views_home funnels useranalysis behaviour accounts sales perception adoption reports dashboards alerts || status=1
 	$(VENV)/bin/lint-imports || status=1
 	exit $$status
 
