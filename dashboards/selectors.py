@@ -45,6 +45,12 @@ def annotations_json(
     return [annotation_json(a) for a in rows.select_related("author").order_by("date", "id")[:MAX_ANNOTATIONS]]
 
 
+def annotations_for(query: PeriodQuery, start: date | None = None) -> list[dict[str, Any]]:
+    """The workspace-wide annotations over a time-axis answer: its query's period, or from ``start`` when
+    the axis starts elsewhere (home's weeks), to the period's end. A board's own notes: its data only."""
+    return annotations_json(query.workspace, start or query.period.start, query.period.end)
+
+
 def tile_query(dashboard: Dashboard, tile: Tile) -> dict[str, Any]:
     """The tile's query with the board's period (``as_of`` = end, ``days`` = its length, replacing the
     tile's own period parameters) and the board's user filters (each attribute replacing the tile's)."""

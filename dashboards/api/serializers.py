@@ -214,7 +214,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         scope = self.context.get("scope")
         if scope is not None:  # a board of this workspace the user can see; any other is "not found"
-            fields["dashboard"].queryset = scope.saved(Dashboard)
+            fields["dashboard"].queryset = scope.saved(Dashboard)  # type: ignore[attr-defined]
         return fields
 
     def get_author(self, obj: Annotation) -> str | None:

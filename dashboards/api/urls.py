@@ -14,5 +14,4 @@ urlpatterns: list[URLPattern | URLResolver] = [*router.urls]
 
 share_urlpatterns: list[URLPattern | URLResolver] = [
     path("share/<str:token>", views.SharedDashboardView.as_view(), name="api-share"),
-    path("share/<str:token>/", views.SharedDashboardView.as_view()),
 ]

@@ -30,10 +30,10 @@ FORBIDDEN = {403: OpenApiResponse(description="Only the board's owner or a works
 
 
 def share_link_json(link: ShareLink, token: str | None = None) -> dict[str, Any]:
-    data = s.ShareLinkSerializer(link).data
+    data = dict(s.ShareLinkSerializer(link).data)
     if token is not None:  # shown once: only a digest is kept
         data = {"id": link.pk, "token": token, "url": f"/share/{token}/", **data}
-    return dict(data)
+    return data
 
 
 @extend_schema_view(
