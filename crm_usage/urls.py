@@ -56,4 +56,5 @@ urlpatterns = [
     path("", include("perception.urls")),
     path("", include("adoption.urls")),
     path("", include("reports.urls")),
+    path("", include("dashboards.urls")),
 ]

@@ -5,20 +5,24 @@ so a tile can never differ from the tab it was pinned from."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.urls import Resolver404, resolve
+from django.http import QueryDict
+from django.test import RequestFactory
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from dashboards.models import Dashboard, ShareLink, Tile
 from tenancy.models import AuditEntry, Workspace
-from tenancy.services import audit_record
+from tenancy.services import audit_record, audit_saved_config, field_values
 
 _factory = APIRequestFactory()
+_page_factory = RequestFactory()
 
 
 def endpoint_answer(workspace: Workspace, viewer: Any, endpoint: str, params: dict[str, Any]) -> tuple[int, Any]:
@@ -180,3 +184,87 @@ def share_link_open(token: str) -> ShareLink:
 
 def share_expiry_limit() -> datetime:
     return timezone.now() + timedelta(days=MAX_SHARE_DAYS)
+
+
+# --- pinning a tab's chart, and drawing a tile as its tab does ---------------------------------------------
+
+# A tab's chart (its chart JSON URL name) → the API endpoint that answers the same query, how the chart
+# draws (``chart_box``'s type and label format) and whether a board draws it the same way (the chart
+# types that need a tab's own script are shown on a board as the endpoint's table).
+CHART_ENDPOINTS: dict[str, tuple[str, str, str]] = {
+    "home-chart-weekly-interactions": ("home/weekly-interactions", "bar", "week"),
+    "activity-chart-features": ("activity/features", "line", "day"),
+    "trends-chart": ("trends", "line", "day"),
+    "hub-chart-popularity": ("hub/popularity", "hbar", "text"),
+    "hub-chart-frequency": ("hub/frequency", "bar", "text"),
+    "behaviour-chart-failure-rate": ("behaviour/failures", "hbar", "text"),
+    "behaviour-chart-retention": ("behaviour/retention", "line", "text"),
+    "behaviour-chart-stickiness": ("behaviour/stickiness", "bar", "text"),
+    "behaviour-chart-lifecycle": ("behaviour/lifecycle", "", ""),
+    "behaviour-chart-heatmap": ("behaviour/heatmap", "", ""),
+    "behaviour-chart-anomaly": ("behaviour/anomalies", "", ""),
+    "behaviour-chart-paths": ("behaviour/paths", "", ""),
+    "perception-chart-trend": ("perception/trend", "line", "month"),
+    "sales-chart-revenue": ("sales/state-of-the-union", "", ""),
+    "sales-chart-leaderboard": ("sales/state-of-the-union", "", ""),
+    "sales-chart-activity": ("sales/activity", "", ""),
+    "sales-chart-stages": ("sales/open-pipeline", "", ""),
+    "sales-chart-generation": ("sales/pipeline-generation", "", ""),
+    "sales-chart-forecast": ("sales/forecast", "", ""),
+    "adoption-chart-scatter": ("sales/adoption-outcome", "", ""),
+    "accounts-chart-revenue": ("accounts/overview", "", ""),
+    "accounts-chart-acquisition": ("accounts/overview", "", ""),
+    "accounts-chart-industries": ("accounts/overview", "", ""),
+    "accounts-chart-bands": ("accounts/overview", "", ""),
+    "accounts-chart-top-products": ("accounts/overview", "", ""),
+    "accounts-chart-rising-products": ("accounts/overview", "", ""),
+}
+# The API endpoint → the chart a board draws it with (name, type, label format).
+ENDPOINT_CHARTS: dict[str, tuple[str, str, str]] = {}
+for _name, (_endpoint, _type, _labels) in CHART_ENDPOINTS.items():
+    if _type:
+        ENDPOINT_CHARTS.setdefault(_endpoint, (_name, _type, _labels))
+
+
+def pinned_tile(workspace: Workspace, chart_url: str) -> dict[str, Any] | None:
+    """The tile a tab's chart becomes: its API endpoint and its query (the chart URL's parameters), or
+    None when the URL is not a pinnable chart of this workspace."""
+    path, _, query_string = chart_url.partition("?")
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.kwargs.get("slug") != workspace.slug or match.url_name not in CHART_ENDPOINTS:
+        return None
+    params = QueryDict(query_string)
+    query = {k: (v if len(v) > 1 else v[0]) for k, v in params.lists() if k != "format"}
+    return {"endpoint": CHART_ENDPOINTS[match.url_name][0], "query": query}
+
+
+def chart_answer(workspace: Workspace, viewer: Any, chart_name: str, params: dict[str, Any]) -> tuple[int, Any]:
+    """The tab's chart JSON (``chart_name``) for ``params``, asked as ``viewer`` (a share page draws a
+    tile as its tab does without the visitor being logged in): (status, JSON body or None)."""
+    path = reverse(chart_name, kwargs={"slug": workspace.slug})
+    request = _page_factory.get(path, params, HTTP_ACCEPT="application/json")
+    request.user = viewer
+    match = resolve(path)
+    response = match.func(request, *match.args, **match.kwargs)
+    try:
+        return response.status_code, json.loads(response.content)
+    except ValueError:
+        return response.status_code, None
+
+
+def dashboard_create(*, workspace: Workspace, owner: Any, values: dict[str, Any]) -> Dashboard:
+    dashboard = Dashboard.objects.create(workspace=workspace, owner=owner, **values)
+    audit_saved_config(actor=owner, instance=dashboard, before=None)
+    return dashboard
+
+
+def dashboard_update(*, dashboard: Dashboard, actor: Any, values: dict[str, Any]) -> Dashboard:
+    before = field_values(dashboard)
+    for key, value in values.items():
+        setattr(dashboard, key, value)
+    dashboard.save()
+    audit_saved_config(actor=actor, instance=dashboard, before=before)
+    return dashboard

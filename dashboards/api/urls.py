@@ -7,8 +7,8 @@ from core.api.base import OptionalSlashRouter
 from dashboards.api import views
 
 router = OptionalSlashRouter()
-router.register("dashboards", views.DashboardViewSet, basename="dashboard")
-router.register("annotations", views.AnnotationViewSet, basename="annotation")
+router.register("dashboards", views.DashboardViewSet, basename="api-dashboard")
+router.register("annotations", views.AnnotationViewSet, basename="api-annotation")
 
 urlpatterns: list[URLPattern | URLResolver] = [*router.urls]
 

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.parsers import CheckedPagination
 from core.queries import DateParam
 from dashboards import services
 from dashboards.api import serializers as s
@@ -98,6 +99,13 @@ class DashboardViewSet(SavedConfigViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class AnnotationPagination(CheckedPagination):
+    """A chart asks for every note over its axis in one page (at most 500)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 class AnnotationListParams(serializers.Serializer):
     start = DateParam(help_text="Only those overlapping [start, end].")
     end = DateParam()
@@ -119,6 +127,7 @@ class AnnotationViewSet(WorkspaceScopedMixin, viewsets.ModelViewSet):
     """A workspace's notes on dates: the whole workspace's and those of the boards the user can see."""
 
     serializer_class = s.AnnotationSerializer
+    pagination_class = AnnotationPagination
     permission_classes = [permissions.IsAuthenticated, CanEditAnnotation]
     lookup_value_regex = "[0-9]+"
 
