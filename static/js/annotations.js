@@ -109,8 +109,10 @@
   }
 
   function apply(chart, notes, labels, range) {
-    chart.options.plugins = chart.options.plugins || {};
-    chart.options.plugins.annotation = { annotations: pluginAnnotations(notes, labels, range) };
+    // The chart's own options (chart.options is a resolving proxy: assigning through it recurses).
+    var options = chart.config.options;
+    options.plugins = options.plugins || {};
+    options.plugins.annotation = { annotations: pluginAnnotations(notes, labels, range) };
     chart.update("none");
     chart.canvas.dataset.annotations = String(notes.length);
     listNotes(chart.canvas.closest(".chart-box") || chart.canvas.parentElement, notes);
@@ -239,7 +241,7 @@
     var box = canvas.closest(".chart-box") || canvas.parentElement;
     var settings = box.querySelector(".chart-annotate");
     if (settings && !preset) {
-      chart.options.onClick = function (clickEvent) {
+      chart.config.options.onClick = function (clickEvent) {
         var index = chart.scales.x.getValueForPixel(clickEvent.x);
         var label = labels[Math.max(0, Math.min(labels.length - 1, Math.round(index)))];
         if (label) {
