@@ -233,6 +233,12 @@
     function toggleName() {
       nameField.hidden = select.value !== "new";
     }
+    var title = details.querySelector("[data-field=title]");
+    var section = details.closest("section, .panel");
+    var heading = section && section.querySelector("h2, h3");
+    if (heading && heading.textContent.trim()) {
+      title.value = heading.textContent.trim().slice(0, 200); // the chart's heading reads better than its description
+    }
     details.addEventListener("toggle", function () {
       if (!details.open || loaded) {
         return;

@@ -50,6 +50,7 @@ def test_a_pinned_chart_draws_on_its_board(page: Any, acme: Any) -> None:
 
     pin = page.locator(".chart-box:has(#trends-chart) details.chart-pin")
     pin.locator("summary").click()
+    assert pin.locator("[data-field=title]").input_value() == "Leads"  # the chart's heading
     pin.locator("[data-field=name]").fill("Leads board")
     pin.locator("[data-field=title]").fill("Leads this week")
     pin.locator("[data-pin-submit]").click()
