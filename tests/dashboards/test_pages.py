@@ -163,3 +163,13 @@ def test_share_links_from_the_board_page(client, acme):
     link = board.share_links.get()
     assert client.post(f"/w/acme/dashboards/{board.pk}/", {"action": "revoke", "link": link.pk}).status_code == 302
     assert client.get(f"/share/{token}/").status_code == 404
+
+
+def test_only_pinnable_charts_offer_the_pin(client, acme):
+    from dashboards.templatetags.dashboards import pinnable
+
+    assert pinnable("/w/acme/charts/trends.json?feature=Leads")
+    assert not pinnable("/w/acme/charts/user-activity.json?user=ana")  # a user's own chart: no endpoint
+    assert not pinnable("/nowhere/")
+    login(client, acme, "ana")
+    assert "Pin to dashboard" in client.get("/w/acme/trends/", {"feature": "Leads"}).content.decode()
