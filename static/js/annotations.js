@@ -4,9 +4,9 @@
    A chart whose labels are dates (data-label-format day, week or month) gets, once drawn
    ("crm:chart", see charts.js), the workspace's annotations over its dates (the API's annotations/,
    and on a board the board's own too), or on a share page the ones the page was given
-   (CrmAnnotations.preset). When the chart box carries .chart-annotate (a signed-in member), a click
-   on a date opens a small form: text, optional end date, the whole workspace or this board; it
-   posts to annotations/ and the chart redraws with the new note. Texts come from .chart-annotate's
+   (CrmAnnotations.preset). When the chart box's .chart-annotate says the member may write
+   (data-can-write: admins and analysts), a click on a date opens a small form: text, optional end
+   date, the whole workspace or this board; it posts to annotations/ and the chart redraws with it. Texts come from .chart-annotate's
    data- attributes (translated by the template). */
 (function () {
   "use strict";
@@ -240,7 +240,7 @@
     var range = axisRange(labels, kind);
     var box = canvas.closest(".chart-box") || canvas.parentElement;
     var settings = box.querySelector(".chart-annotate");
-    if (settings && !preset) {
+    if (settings && settings.dataset.canWrite && !preset) {
       chart.config.options.onClick = function (clickEvent) {
         var index = chart.scales.x.getValueForPixel(clickEvent.x);
         var label = labels[Math.max(0, Math.min(labels.length - 1, Math.round(index)))];

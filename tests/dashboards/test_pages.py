@@ -173,3 +173,11 @@ def test_only_pinnable_charts_offer_the_pin(client, acme):
     assert not pinnable("/nowhere/")
     login(client, acme, "ana")
     assert "Pin to dashboard" in client.get("/w/acme/trends/", {"feature": "Leads"}).content.decode()
+
+
+def test_only_writers_may_annotate_by_clicking(client, acme):
+    login(client, acme, "ana")
+    assert 'data-can-write="true"' in client.get("/w/acme/trends/", {"feature": "Leads"}).content.decode()
+    login(client, acme, "vic", Membership.Role.VIEWER)
+    html = client.get("/w/acme/trends/", {"feature": "Leads"}).content.decode()
+    assert "chart-annotate" in html and 'data-can-write="true"' not in html
