@@ -181,3 +181,11 @@ def test_only_writers_may_annotate_by_clicking(client, acme):
     login(client, acme, "vic", Membership.Role.VIEWER)
     html = client.get("/w/acme/trends/", {"feature": "Leads"}).content.decode()
     assert "chart-annotate" in html and 'data-can-write="true"' not in html
+
+
+def test_the_pages_speak_chinese(client, acme):
+    login(client, acme, "ana")
+    html = client.get("/w/acme/dashboards/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "我的仪表板" in html and "新建仪表板" in html
+    html = client.get("/w/acme/trends/", {"feature": "Leads"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "固定到仪表板" in html and 'data-title="为 %s 添加注释"' in html
