@@ -28,6 +28,7 @@ TABS: tuple[tuple[Promise, str], ...] = (
     (_("Accounts"), "accounts-tab"),
     (_("Sales"), "sales-tab"),
     (_("Perception"), "perception-tab"),
+    (_("Dashboards"), "dashboards-tab"),
 )
 
 

@@ -9,6 +9,7 @@ from core import members as core_members
 from core import views as core_views
 from core.api.views import FeatureCatalogView
 from crm_usage.api import api_not_found
+from dashboards.api.urls import share_urlpatterns
 from tenancy.api.views import AuditLogView
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -27,6 +28,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("workspaces/<slug:slug>/", include("adoption.api.urls")),
     path("workspaces/<slug:slug>/", include("reports.api.urls")),
     path("workspaces/<slug:slug>/", include("alerts.api.urls")),
+    path("workspaces/<slug:slug>/", include("dashboards.api.urls")),
+    path("", include(share_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -60,4 +63,5 @@ urlpatterns = [
     path("", include("adoption.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
+    path("", include("dashboards.urls")),
 ]

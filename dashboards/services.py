@@ -1,16 +1,28 @@
-"""Reading a board: each tile's answer is the answer of its GET endpoint, asked internally as the
-viewer through the real URL routes, so a tile can never differ from the tab it was pinned from."""
+"""Writes of the dashboards area (a board's tiles, its share links) and reading one tile: a tile's
+answer is the answer of its GET endpoint, asked internally as the viewer through the real URL routes,
+so a tile can never differ from the tab it was pinned from."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.urls import Resolver404, resolve
+from django.db import transaction
+from django.http import QueryDict
+from django.test import RequestFactory
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from tenancy.models import Workspace
+from dashboards.models import Dashboard, ShareLink, Tile
+from tenancy.models import AuditEntry, Workspace
+from tenancy.services import audit_record, audit_saved_config, field_values
 
 _factory = APIRequestFactory()
+_page_factory = RequestFactory()
 
 
 def endpoint_answer(workspace: Workspace, viewer: Any, endpoint: str, params: dict[str, Any]) -> tuple[int, Any]:
@@ -27,3 +39,232 @@ def endpoint_answer(workspace: Workspace, viewer: Any, endpoint: str, params: di
     force_authenticate(request, user=viewer)
     response = match.func(request, *match.args, **match.kwargs)
     return response.status_code, getattr(response, "data", None)
+
+
+# --- which endpoints a tile may show ----------------------------------------------------------------------
+
+# The GET insight endpoints of the workspace API a tile may show, by URL name: never a saved
+# configuration's CRUD, a board, a share link or anything that writes.
+TILE_ENDPOINTS = frozenset(
+    {
+        "api-home-summary",
+        "api-home-weekly",
+        "api-home-calendar",
+        "api-home-top-users",
+        "api-activity-features",
+        "api-trends",
+        "api-hub-popularity",
+        "api-hub-frequency",
+        "api-funnel-results",
+        "api-behaviour-heatmap",
+        "api-behaviour-failures",
+        "api-behaviour-retention",
+        "api-behaviour-lifecycle",
+        "api-behaviour-stickiness",
+        "api-behaviour-anomalies",
+        "api-behaviour-paths",
+        "api-behaviour-data-quality",
+        "api-accounts-overview",
+        "api-accounts",
+        "api-accounts-suggested-segments",
+        "api-sales-union",
+        "api-sales-activity",
+        "api-sales-open-pipeline",
+        "api-sales-pipeline-generation",
+        "api-sales-forecast",
+        "api-sales-clean-house",
+        "api-sales-adoption-outcome",
+        "api-perception-summary",
+        "api-perception-trend",
+        "api-perception-breakdown",
+        "api-perception-accounts",
+        "api-perception-voice",
+        "api-perception-keywords",
+    }
+)
+
+
+def endpoint_name(workspace: Workspace, endpoint: str) -> str | None:
+    """The URL name ``endpoint`` (a path under the workspace API) resolves to, as the board will ask it
+    (no surrounding slashes; a name-less alias is looked up with its trailing slash), or None."""
+    path = f"/api/v1/workspaces/{workspace.slug}/{endpoint.strip('/')}"
+    for candidate in (path, path + "/"):
+        try:
+            name = resolve(candidate).url_name
+        except Resolver404:
+            continue
+        if name:
+            return name
+    return None
+
+
+def tile_endpoint_allowed(workspace: Workspace, endpoint: str) -> bool:
+    return "?" not in endpoint and "#" not in endpoint and endpoint_name(workspace, endpoint) in TILE_ENDPOINTS
+
+
+# --- a board's tiles ---------------------------------------------------------------------------------------
+
+MAX_TILES = 24
+TILE_FIELDS = ("title", "endpoint", "query", "x", "y", "w", "h")
+
+
+def tiles_replace(dashboard: Dashboard, tiles: list[dict[str, Any]]) -> None:
+    """Make the board's tiles exactly ``tiles`` (validated values): one given with the id of a tile of
+    this board keeps that id (a reorder keeps the tiles), any other is new, the rest are deleted."""
+    with transaction.atomic():
+        existing = {t.pk: t for t in dashboard.tiles.select_for_update()}
+        kept = set()
+        for values in tiles:
+            tile = existing.get(values.get("id") or 0)
+            if tile is None or tile.pk in kept:
+                tile = Tile(dashboard=dashboard)
+            for field in TILE_FIELDS:
+                setattr(tile, field, values[field])
+            tile.save()
+            kept.add(tile.pk)
+        dashboard.tiles.exclude(pk__in=kept).delete()
+
+
+# --- share links -------------------------------------------------------------------------------------------
+
+MAX_SHARE_DAYS = 365
+
+
+class ShareLinkGone(Exception):
+    """The link existed but has expired (the share endpoints answer 410)."""
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def share_link_create(*, dashboard: Dashboard, actor: Any, expires_at: datetime) -> tuple[ShareLink, str]:
+    """A new link to the board, audited; the token is returned to be shown once (only its digest is kept)."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        link = ShareLink.objects.create(
+            dashboard=dashboard, token_digest=token_digest(token), created_by=actor, expires_at=expires_at
+        )
+        audit_record(
+            workspace=dashboard.workspace,
+            actor=actor,
+            action=AuditEntry.Action.CREATED,
+            target=link,
+            changes={"dashboard": dashboard.pk, "expires_at": expires_at.isoformat()},
+        )
+    return link, token
+
+
+def share_link_revoke(*, link: ShareLink, actor: Any) -> ShareLink:
+    """Revoke the link (once: revoking again changes nothing and records nothing)."""
+    if link.revoked_at is None:
+        with transaction.atomic():
+            link.revoked_at = timezone.now()
+            link.save(update_fields=["revoked_at"])
+            audit_record(
+                workspace=link.dashboard.workspace,
+                actor=actor,
+                action=AuditEntry.Action.UPDATED,
+                target=link,
+                changes={"revoked_at": [None, link.revoked_at.isoformat()]},
+            )
+    return link
+
+
+def share_link_open(token: str) -> ShareLink:
+    """The live link of ``token``; ``ShareLink.DoesNotExist`` for an unknown or revoked one,
+    ``ShareLinkGone`` for an expired one."""
+    link = ShareLink.objects.select_related("dashboard__workspace", "dashboard__owner").get(
+        token_digest=token_digest(token), revoked_at__isnull=True
+    )
+    if link.expires_at <= timezone.now():
+        raise ShareLinkGone
+    return link
+
+
+def share_expiry_limit() -> datetime:
+    return timezone.now() + timedelta(days=MAX_SHARE_DAYS)
+
+
+# --- pinning a tab's chart, and drawing a tile as its tab does ---------------------------------------------
+
+# A tab's chart (its chart JSON URL name) → the API endpoint that answers the same query, how the chart
+# draws (``chart_box``'s type and label format) and whether a board draws it the same way (the chart
+# types that need a tab's own script are shown on a board as the endpoint's table).
+CHART_ENDPOINTS: dict[str, tuple[str, str, str]] = {
+    "home-chart-weekly-interactions": ("home/weekly-interactions", "bar", "week"),
+    "activity-chart-features": ("activity/features", "line", "day"),
+    "trends-chart": ("trends", "line", "day"),
+    "hub-chart-popularity": ("hub/popularity", "hbar", "text"),
+    "hub-chart-frequency": ("hub/frequency", "bar", "text"),
+    "behaviour-chart-failure-rate": ("behaviour/failures", "hbar", "text"),
+    "behaviour-chart-retention": ("behaviour/retention", "line", "text"),
+    "behaviour-chart-stickiness": ("behaviour/stickiness", "bar", "text"),
+    "behaviour-chart-lifecycle": ("behaviour/lifecycle", "", ""),
+    "behaviour-chart-heatmap": ("behaviour/heatmap", "", ""),
+    "behaviour-chart-anomaly": ("behaviour/anomalies", "", ""),
+    "behaviour-chart-paths": ("behaviour/paths", "", ""),
+    "perception-chart-trend": ("perception/trend", "line", "month"),
+    "sales-chart-revenue": ("sales/state-of-the-union", "", ""),
+    "sales-chart-leaderboard": ("sales/state-of-the-union", "", ""),
+    "sales-chart-activity": ("sales/activity", "", ""),
+    "sales-chart-stages": ("sales/open-pipeline", "", ""),
+    "sales-chart-generation": ("sales/pipeline-generation", "", ""),
+    "sales-chart-forecast": ("sales/forecast", "", ""),
+    "adoption-chart-scatter": ("sales/adoption-outcome", "", ""),
+    "accounts-chart-revenue": ("accounts/overview", "", ""),
+    "accounts-chart-acquisition": ("accounts/overview", "", ""),
+    "accounts-chart-industries": ("accounts/overview", "", ""),
+    "accounts-chart-bands": ("accounts/overview", "", ""),
+    "accounts-chart-top-products": ("accounts/overview", "", ""),
+    "accounts-chart-rising-products": ("accounts/overview", "", ""),
+}
+# The API endpoint → the chart a board draws it with (name, type, label format).
+ENDPOINT_CHARTS: dict[str, tuple[str, str, str]] = {}
+for _name, (_endpoint, _type, _labels) in CHART_ENDPOINTS.items():
+    if _type:
+        ENDPOINT_CHARTS.setdefault(_endpoint, (_name, _type, _labels))
+
+
+def pinned_tile(workspace: Workspace, chart_url: str) -> dict[str, Any] | None:
+    """The tile a tab's chart becomes: its API endpoint and its query (the chart URL's parameters), or
+    None when the URL is not a pinnable chart of this workspace."""
+    path, _, query_string = chart_url.partition("?")
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.kwargs.get("slug") != workspace.slug or match.url_name not in CHART_ENDPOINTS:
+        return None
+    params = QueryDict(query_string)
+    query = {k: (v if len(v) > 1 else v[0]) for k, v in params.lists() if k != "format"}
+    return {"endpoint": CHART_ENDPOINTS[match.url_name][0], "query": query}
+
+
+def chart_answer(workspace: Workspace, viewer: Any, chart_name: str, params: dict[str, Any]) -> tuple[int, Any]:
+    """The tab's chart JSON (``chart_name``) for ``params``, asked as ``viewer`` (a share page draws a
+    tile as its tab does without the visitor being logged in): (status, JSON body or None)."""
+    path = reverse(chart_name, kwargs={"slug": workspace.slug})
+    request = _page_factory.get(path, params, HTTP_ACCEPT="application/json")
+    request.user = viewer
+    match = resolve(path)
+    response = match.func(request, *match.args, **match.kwargs)
+    try:
+        return response.status_code, json.loads(response.content)
+    except ValueError:
+        return response.status_code, None
+
+
+def dashboard_create(*, workspace: Workspace, owner: Any, values: dict[str, Any]) -> Dashboard:
+    dashboard = Dashboard.objects.create(workspace=workspace, owner=owner, **values)
+    audit_saved_config(actor=owner, instance=dashboard, before=None)
+    return dashboard
+
+
+def dashboard_update(*, dashboard: Dashboard, actor: Any, values: dict[str, Any]) -> Dashboard:
+    before = field_values(dashboard)
+    for key, value in values.items():
+        setattr(dashboard, key, value)
+    dashboard.save()
+    audit_saved_config(actor=actor, instance=dashboard, before=before)
+    return dashboard

@@ -22,6 +22,7 @@ from behaviour.queries import (
     StickinessQuery,
 )
 from core.api.base import WorkspaceAPIView, document
+from dashboards.selectors import annotations_for
 
 
 def heatmap_rows(cells: list[selectors.HeatmapCell]) -> list[dict[str, Any]]:
@@ -87,7 +88,8 @@ class RetentionView(WorkspaceAPIView):
             for c in cohorts
             for v in c["values"]
         ]
-        return self.table_response({"interval": query.interval.value, "cohorts": cohorts}, rows)
+        notes = annotations_for(query)
+        return self.table_response({"interval": query.interval.value, "cohorts": cohorts, "annotations": notes}, rows)
 
 
 class LifecycleView(WorkspaceAPIView):
@@ -102,7 +104,8 @@ class LifecycleView(WorkspaceAPIView):
              "resurrecting": b.resurrecting, "dormant": b.dormant}
             for b in selectors.lifecycle(query)
         ]  # fmt: skip
-        return self.table_response({"interval": query.interval.value, "buckets": rows}, rows)
+        notes = annotations_for(query)
+        return self.table_response({"interval": query.interval.value, "buckets": rows, "annotations": notes}, rows)
 
 
 class StickinessView(WorkspaceAPIView):
@@ -122,12 +125,14 @@ class AnomaliesView(WorkspaceAPIView):
 
     @document(AnomaliesQuery, s.AnomaliesSerializer, "Days that broke from their 28-day baseline", "behaviour")
     def get(self, request: Request, slug: str) -> Response:
+        query = self.parse_query()
         rows = [
             {"date": a.date.isoformat(), "feature": a.feature, "value": a.value, "median": a.median, "z": a.z,
              "direction": a.direction}
-            for a in selectors.anomalies(self.parse_query())
+            for a in selectors.anomalies(query)
         ]  # fmt: skip
-        return self.table_response({"anomalies": rows}, rows, ["date", "feature", "value", "median", "z", "direction"])
+        data = {"anomalies": rows, "annotations": annotations_for(query)}
+        return self.table_response(data, rows, ["date", "feature", "value", "median", "z", "direction"])
 
 
 FINDINGS = (

@@ -131,6 +131,7 @@ def test_the_api_and_its_csv(be, member_client) -> None:
             {"start": "2025-03-10", "size": 0, "values": [{"offset": 0, "users": 0, "pct": None}, {"offset": 1, "users": 0, "pct": None}]},
             {"start": "2025-03-17", "size": 1, "values": [{"offset": 0, "users": 1, "pct": 100.0}, {"offset": 1, "users": 0, "pct": 0.0}]},
         ],
+        "annotations": [],
     }  # fmt: skip
     rows = list(
         csv.DictReader(

@@ -86,7 +86,8 @@ def test_weekly_calendar_and_top_users(shanghai, member_client):
     client = member_client(shanghai)
     weeks = get(client, "zylker", "weekly-interactions", as_of="2025-10-30", weeks=2).json()
     assert weeks == {
-        "weeks": [{"week_start": "2025-10-20", "interactions": 0}, {"week_start": "2025-10-27", "interactions": 4}]
+        "weeks": [{"week_start": "2025-10-20", "interactions": 0}, {"week_start": "2025-10-27", "interactions": 4}],
+        "annotations": [],
     }
     days = get(client, "zylker", "attendance-calendar", as_of="2025-10-30", weeks=1).json()["days"]
     assert [d["date"] for d in days] == [f"2025-10-{d}" for d in range(24, 31)]

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.base import WorkspaceAPIView, document
+from dashboards.selectors import annotations_for
 from views_home import selectors
 from views_home.api import serializers as s
 from views_home.queries import (
@@ -46,9 +47,11 @@ class WeeklyInteractionsView(WorkspaceAPIView):
 
     @document(WeeksQuery, s.WeeklySerializer, "Interactions per week (weeks start on Monday)", "home")
     def get(self, request: Request, slug: str) -> Response:
-        weeks = selectors.weekly_interactions(self.parse_query())
+        query = self.parse_query()
+        weeks = selectors.weekly_interactions(query)
         rows = [{"week_start": w.week_start.isoformat(), "interactions": w.interactions} for w in weeks]
-        return self.table_response({"weeks": rows}, rows)
+        notes = annotations_for(query, start=weeks[0].week_start if weeks else None)
+        return self.table_response({"weeks": rows, "annotations": notes}, rows)
 
 
 class AttendanceCalendarView(WorkspaceAPIView):
@@ -57,9 +60,11 @@ class AttendanceCalendarView(WorkspaceAPIView):
 
     @document(WeeksQuery, s.CalendarSerializer, "Active users per day", "home")
     def get(self, request: Request, slug: str) -> Response:
-        days = selectors.attendance_calendar(self.parse_query())
+        query = self.parse_query()
+        days = selectors.attendance_calendar(query)
         rows = [{"date": d.date.isoformat(), "active_users": d.active_users} for d in days]
-        return self.table_response({"days": rows}, rows)
+        notes = annotations_for(query, start=days[0].date if days else None)
+        return self.table_response({"days": rows, "annotations": notes}, rows)
 
 
 class TopUsersView(WorkspaceAPIView):
@@ -83,7 +88,8 @@ class ActivityFeaturesView(WorkspaceAPIView):
         "activity",
     )
     def get(self, request: Request, slug: str) -> Response:
-        features = selectors.activity_features(self.parse_query())
+        query = self.parse_query()
+        features = selectors.activity_features(query)
         data = [
             {
                 "feature": f.feature,
@@ -97,7 +103,8 @@ class ActivityFeaturesView(WorkspaceAPIView):
             for f in features
             for p in f.series
         ]
-        return self.table_response({"features": data}, rows, ["feature", "date", "interactions"])
+        data_with_notes = {"features": data, "annotations": annotations_for(query)}
+        return self.table_response(data_with_notes, rows, ["feature", "date", "interactions"])
 
 
 class TrendsView(WorkspaceAPIView):
@@ -121,6 +128,7 @@ class TrendsView(WorkspaceAPIView):
                 {"group": t.group, "points": [{"bucket": p.bucket.isoformat(), "value": p.value} for p in t.points]}
                 for t in series
             ],
+            "annotations": annotations_for(query),
         }
         rows = [
             {"group": t["group"] if t["group"] is not None else "", "bucket": p["bucket"], "value": p["value"]}

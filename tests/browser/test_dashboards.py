@@ -1,0 +1,143 @@
+"""Dashboards in a real browser: a Trends chart pinned to a new board draws there with the same
+figures; a share link opens the board logged out (and 404s once revoked); a click on a chart's date
+adds an annotation, drawn on the chart and listed under it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.browser.conftest import PASSWORD, charts_drawn, log_in
+from tests.conftest import journeys
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def acme(transactional_db: Any, django_user_model: Any, make_workspace: Any) -> Any:
+    """A workspace with a few Leads views over the last days, and an admin member."""
+    from tenancy.models import Membership
+
+    workspace = make_workspace("acme")[0]
+    now = timezone.now()
+    journeys(
+        workspace,
+        [
+            (user, now - timedelta(days=day, hours=1), "Leads", "view")
+            for day, user in [(1, "ana"), (2, "bob"), (2, "ana"), (4, "li")]
+        ],
+    )
+    user = django_user_model.objects.create_user("alex", password=PASSWORD)
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.ADMIN)
+    return workspace
+
+
+def trends_points(page: Any, canvas_id: str) -> list[Any]:
+    return page.evaluate(f"() => Chart.getChart(document.getElementById('{canvas_id}')).data.datasets[0].data")
+
+
+def test_a_pinned_chart_draws_on_its_board(page: Any, acme: Any) -> None:
+    from dashboards.models import Dashboard
+
+    log_in(page)
+    page.goto(f"{page.base_url}/w/acme/trends/?feature=Leads&period=last_7_days")
+    charts_drawn(page)
+    on_tab = trends_points(page, "trends-chart")
+    assert sum(on_tab) == 4
+
+    pin = page.locator(".chart-box:has(#trends-chart) details.chart-pin")
+    pin.locator("summary").click()
+    assert pin.locator("[data-field=title]").input_value() == "Leads"  # the chart's heading
+    pin.locator("[data-field=name]").fill("Leads board")
+    pin.locator("[data-field=title]").fill("Leads this week")
+    pin.locator("[data-pin-submit]").click()
+    pin.locator(".chart-pin__status a").click()
+    page.wait_for_url("**/w/acme/dashboards/*/")
+    assert page.locator("h1").inner_text() == "Leads board"
+    board = Dashboard.objects.get(name="Leads board")
+    tile = board.tiles.get()
+    assert tile.endpoint == "trends" and tile.query["feature"] == "Leads" and tile.query["period"] == "last_7_days"
+    charts_drawn(page)
+    assert page.locator(".dash-tile h2").all_inner_texts() == ["Leads this week"]
+    assert trends_points(page, f"tile-chart-{tile.pk}") == on_tab
+
+
+def test_a_share_link_opens_the_board_logged_out_until_revoked(page: Any, acme: Any, browser: Any) -> None:
+    from dashboards.models import Dashboard, Tile
+
+    log_in(page)
+    board = Dashboard.objects.create(workspace=acme, owner_id=page_user_id(), name="Shared board")
+    Tile.objects.create(
+        dashboard=board, title="Leads", endpoint="trends", query={"feature": "Leads", "period": "last_7_days"}
+    )
+    Tile.objects.create(dashboard=board, title="Summary", endpoint="home/summary", query={"period": "last_7_days"}, y=1)
+    page.goto(f"{page.base_url}/w/acme/dashboards/{board.pk}/")
+    charts_drawn(page)
+    page.locator("#share-form button[type=submit]").click()
+    url = page.locator(".share-created").inner_text().split(": ", 1)[1].strip()
+    assert "/share/" in url
+
+    outsider = browser.new_context(viewport={"width": 1280, "height": 900})
+    anonymous = outsider.new_page()
+    errors: list[str] = []
+    anonymous.on("pageerror", lambda exc: errors.append(str(exc)))
+    assert anonymous.goto(url).status == 200
+    assert anonymous.locator("h1").inner_text() == "Shared board"
+    anonymous.wait_for_function("() => document.querySelectorAll('.chart-box.is-loading').length === 0")
+    drawn = anonymous.evaluate("() => Chart.getChart(document.querySelector('canvas')).data.datasets[0].data")
+    assert sum(drawn) == 4
+    assert anonymous.locator(".dash-tile__table table").count() == 1  # the summary, as a table
+    assert anonymous.locator(".tab-bar").count() == 0 and anonymous.locator("form").count() == 0
+    assert not errors, errors
+
+    page.goto(f"{page.base_url}/w/acme/dashboards/{board.pk}/")
+    page.locator("#share-table button:text-is('Revoke')").click()
+    page.wait_for_load_state()
+    assert anonymous.goto(url).status == 404
+    outsider.close()
+
+
+def page_user_id() -> int:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="alex").pk
+
+
+def test_clicking_a_charts_date_adds_an_annotation(page: Any, acme: Any) -> None:
+    from dashboards.models import Annotation
+
+    log_in(page)
+    page.goto(f"{page.base_url}/w/acme/trends/?feature=Leads&period=last_7_days")
+    charts_drawn(page)
+    canvas = page.locator("#trends-chart")
+    # The fourth day's x position on the axis: click there.
+    x = page.evaluate(
+        "() => { const c = Chart.getChart(document.getElementById('trends-chart')); return c.scales.x.getPixelForValue(3); }"
+    )
+    label = page.evaluate("() => Chart.getChart(document.getElementById('trends-chart')).data.labels[3]")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": x, "y": box["height"] / 2})
+    form = page.locator(".annotation-form")
+    assert label in form.locator(".annotation-form__title").inner_text()
+    form.locator(".annotation-form__text").fill("Release 2.0")
+    form.locator("button.button--primary").click()
+    page.wait_for_function("() => document.getElementById('trends-chart').dataset.annotations === '1'", timeout=10_000)
+    note = Annotation.objects.get()
+    assert (note.date.isoformat(), note.text, note.dashboard_id, note.author.username) == (
+        label,
+        "Release 2.0",
+        None,
+        "alex",
+    )
+    drawn = page.evaluate(
+        "() => Object.values(Chart.getChart(document.getElementById('trends-chart')).options.plugins.annotation.annotations)"
+        ".map(a => [a.type, a.value, a.label.content])"
+    )
+    assert drawn == [["line", label, "Release 2.0"]]
+    assert f"{label} · Release 2.0" in page.locator(".chart-box:has(#trends-chart) .chart-notes").inner_text()
+    # Drawn again on the next visit, from the API.
+    page.reload()
+    page.wait_for_function("() => document.getElementById('trends-chart').dataset.annotations === '1'")
