@@ -25,7 +25,7 @@ from core.people import (
     sort_rows,
     user_rows_complete,
 )
-from core.queries import PeriodQuery
+from core.queries import PeriodQuery, WholeNumberParam
 
 
 class UsersPagination(CheckedPagination):
@@ -34,10 +34,19 @@ class UsersPagination(CheckedPagination):
     max_page_size = MAX_PAGE_SIZE
 
 
-def table_ordering(view: WorkspaceAPIView) -> str:
-    """The table's ``ordering`` (and a checked ``page``/``page_size``) from the query string; a 400
-    naming the field otherwise."""
-    params = TableParams(data=view.request.query_params)
+LONG_PAGE_SIZE = 1000
+
+
+class LongTableParams(TableParams):
+    """A table whose pages may be longer: the people at a funnel step (docs/api.md#funnel-views)."""
+
+    page_size = WholeNumberParam(min_value=1, max_value=LONG_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
+
+
+def table_ordering(view: WorkspaceAPIView, max_page_size: int = MAX_PAGE_SIZE) -> str:
+    """The table's ``ordering`` (and a checked ``page``/``page_size``, at most ``max_page_size``)
+    from the query string; a 400 naming the field otherwise."""
+    params = (TableParams if max_page_size == MAX_PAGE_SIZE else LongTableParams)(data=view.request.query_params)
     if not params.is_valid():
         raise serializers.ValidationError(params.errors)
     ordering: str = params.validated_data["ordering"]
@@ -73,15 +82,16 @@ def people_response(
     view: WorkspaceAPIView,
     query: PeriodQuery,
     people: Callable[[], Collection[int]],
+    pagination: type[CheckedPagination] = UsersPagination,
     **layout: Any,
 ) -> Response:
     """The drill-down answer: the users ``people()`` finds behind the figure ``query.people`` names,
     metrics over the query's period; a 400 naming ``people`` when it names no figure of the answer."""
-    ordering = table_ordering(view)
+    ordering = table_ordering(view, pagination.max_page_size or MAX_PAGE_SIZE)  # type: ignore[arg-type]
     try:
         ids = people()
     except NotAFigure as exc:
         raise serializers.ValidationError({exc.field: [str(exc)]}) from None
     defer = can_defer(ordering) and not isinstance(view.request.accepted_renderer, CSVRenderer)
     rows = people_rows(query, ids, defer=defer)
-    return users_page(view, query, rows, ordering, complete=not defer, **layout)
+    return users_page(view, query, rows, ordering, complete=not defer, pagination=pagination, **layout)
