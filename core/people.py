@@ -15,12 +15,13 @@ of users and months, not the number of events.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -28,7 +29,7 @@ from core.queries import ChoiceParam, PeriodQuery, TextParam, WholeNumberParam
 from events.models import CrmUser
 from events.periods import change_pct
 from events.selectors import active_days_by_user, feature_use_counts, last_seen_at, user_period_totals
-from tenancy.scoping import in_workspace
+from tenancy.scoping import WorkspaceScope, in_workspace
 
 # --- the columns and orderings of a table of users -------------------------------------------------------
 
@@ -246,3 +247,29 @@ class Drilled:
     a drill-down adds it (``query.params(people=…)``)."""
 
     people: str = ""
+
+
+# --- the drill-down page's sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """An endpoint whose figures open the users behind them on the drill-down page (``source=<name>``,
+    the endpoint's path under the workspace). The tab that owns the figure registers it
+    (``register_source``, from its ``AppConfig.ready``): the page lives under no tab's code.
+
+    ``parse(scope, viewer, data)``: the figure's query from the page's parameters (``QueryInvalid``,
+    or a 404 for a saved configuration the viewer may not see); ``people(query)``: the users' ids
+    (``NotAFigure``); ``title(query)``: what the figure is, in words."""
+
+    name: str
+    parse: Callable[[WorkspaceScope, Any, QueryDict], PeriodQuery]
+    people: Callable[[Any], Collection[int]]
+    title: Callable[[Any], str]
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register_source(source: Source) -> None:
+    SOURCES[source.name] = source
