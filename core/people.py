@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -273,3 +274,19 @@ SOURCES: dict[str, Source] = {}
 
 def register_source(source: Source) -> None:
     SOURCES[source.name] = source
+
+
+# Parameters of a tab's page that are not the figure's query: left out of a link to its users.
+PAGE_ONLY_PARAMS = ("format", "view", "compare", "lines", "people", "people_group", "page", "page_size", "ordering")
+
+
+def drilldown_url(slug: str, source: str, params: QueryDict, **selector: str) -> str:
+    """The drill-down page of one figure of ``source`` (its endpoint), for the figure's query
+    ``params``; without a selector (``people=…``), the base a chart adds each point's to."""
+    query = params.copy()
+    for name in PAGE_ONLY_PARAMS:
+        query.pop(name, None)
+    query["source"] = source
+    for name, value in selector.items():
+        query[name] = value
+    return f"{reverse('people', kwargs={'slug': slug})}?{query.urlencode()}"
