@@ -87,7 +87,7 @@ def people_response(
 ) -> Response:
     """The drill-down answer: the users ``people()`` finds behind the figure ``query.people`` names,
     metrics over the query's period; a 400 naming ``people`` when it names no figure of the answer."""
-    ordering = table_ordering(view, pagination.max_page_size or MAX_PAGE_SIZE)  # type: ignore[arg-type]
+    ordering = table_ordering(view, pagination.max_page_size or MAX_PAGE_SIZE)
     try:
         ids = people()
     except NotAFigure as exc:
