@@ -10,6 +10,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from behaviour.queries import LifecycleQuery, RetentionQuery, StickinessQuery
 from behaviour.selectors import people
@@ -52,7 +53,8 @@ def lifecycle_title(query: LifecycleQuery) -> str:
 
 
 def stickiness_title(query: StickinessQuery) -> str:
-    return _("Active on exactly %(n)s days") % {"n": query.people}
+    n = int(query.people) if query.people.isdigit() else 0
+    return ngettext("Active on exactly %(n)d day", "Active on exactly %(n)d days", n) % {"n": n}
 
 
 def register() -> None:

@@ -76,7 +76,7 @@ def count_shown(response) -> int:
             ["c"],
             "Went dormant in the interval of Mar 10, 2025",
         ),
-        ({"source": "behaviour/stickiness", **RANGE, "people": "1"}, ["c", "d"], "Active on exactly 1 days"),
+        ({"source": "behaviour/stickiness", **RANGE, "people": "1"}, ["c", "d"], "Active on exactly 1 day"),
     ],
 )
 def test_the_page_lists_the_users_behind_each_figure(two, params, ids, title):  # noqa: F811
@@ -158,3 +158,10 @@ def test_the_tab_pages_link_their_figures(two):  # noqa: F811
     assert "source=hub%2Fpopularity" in hub and "source=hub%2Ffrequency" in hub
     engagement = client.get("/w/acme/behaviour/engagement/", WEEKS).content.decode()
     assert "data-drilldown=" in engagement
+
+
+def test_the_page_speaks_chinese(two):  # noqa: F811
+    client = signed_in(two[0])
+    client.cookies["django_language"] = "zh-hans"
+    html = page(client, source="hub/popularity", **RANGE, people="Leads").content.decode()
+    assert "使用 Leads 的用户" in html and "位用户" in html and "保存为筛选集" in html
