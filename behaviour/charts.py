@@ -113,6 +113,14 @@ class RetentionChart(WorkspaceChartView):
     def get_data(self) -> list[list[Any]]:
         return [[v.pct for v in c.values] for c in self.cohorts]
 
+    def get_datasets(self) -> list[dict[str, Any]]:
+        datasets = super().get_datasets()
+        for dataset, cohort in zip(datasets, self.cohorts, strict=True):  # a point opens its cell's users
+            dataset["people"] = [
+                f"{cohort.start.isoformat()}:{v.offset}" if v.users is not None else None for v in cohort.values
+            ]
+        return datasets
+
 
 class LifecycleChart(WorkspaceChartView):
     """Stacked bars per interval: new, returning, resurrecting above the axis, dormant below."""
@@ -140,6 +148,13 @@ class LifecycleChart(WorkspaceChartView):
 
     def get_colors(self) -> Iterator[tuple[int, int, int]]:
         yield from (CHARTJS_COLORS[4], CHARTJS_COLORS[0], CHARTJS_COLORS[2], CHARTJS_COLORS[1])
+
+    def get_datasets(self) -> list[dict[str, Any]]:
+        datasets = super().get_datasets()
+        states = ("new", "returning", "resurrecting", "dormant")  # the datasets' order (get_data)
+        for dataset, state in zip(datasets, states, strict=False):  # a bar opens its users
+            dataset["people"] = [f"{b.bucket.isoformat()}:{state}" for b in self.buckets]
+        return datasets
 
 
 class StickinessChart(WorkspaceChartView):

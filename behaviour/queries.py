@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from behaviour.selectors.activity import EventSpec
+from core.people import Drilled, PeopleParams
 from core.queries import ChoiceParam, ListParam, PeriodParams, PeriodQuery, TextParam, WholeNumberParam
 from events.models import Feature
 from events.periods import Interval
@@ -94,7 +95,7 @@ EVENT_HELP = "A feature key, or Feature/action; default: any event."
 MAX_PERIODS = 36
 
 
-class RetentionParams(BehaviourParams):
+class RetentionParams(PeopleParams, BehaviourParams):
     interval = ChoiceParam([i.value for i in Interval], default=Interval.WEEK.value)
     periods = WholeNumberParam(
         min_value=1, max_value=MAX_PERIODS, default=8, help_text="Offsets shown, 0 included (default 8, at most 36)."
@@ -112,7 +113,7 @@ class RetentionParams(BehaviourParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetentionQuery(PeriodQuery):
+class RetentionQuery(Drilled, PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = RetentionParams
 
     interval: Interval = Interval.WEEK
@@ -128,7 +129,7 @@ class RetentionQuery(PeriodQuery):
         }  # fmt: skip
 
 
-class LifecycleParams(BehaviourParams):
+class LifecycleParams(PeopleParams, BehaviourParams):
     interval = ChoiceParam([i.value for i in Interval], default=Interval.WEEK.value)
     event = TextParam(max_length=200, help_text=EVENT_HELP)
 
@@ -140,7 +141,7 @@ class LifecycleParams(BehaviourParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LifecycleQuery(PeriodQuery):
+class LifecycleQuery(Drilled, PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = LifecycleParams
 
     interval: Interval = Interval.WEEK
@@ -150,7 +151,7 @@ class LifecycleQuery(PeriodQuery):
         return {**super().encode(), "interval": self.interval, "event": self.event.label()}
 
 
-class StickinessParams(BehaviourParams):
+class StickinessParams(PeopleParams, BehaviourParams):
     event = TextParam(max_length=200, help_text=EVENT_HELP)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +161,7 @@ class StickinessParams(BehaviourParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StickinessQuery(PeriodQuery):
+class StickinessQuery(Drilled, PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = StickinessParams
 
     event: EventSpec = EventSpec()

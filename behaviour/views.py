@@ -28,6 +28,7 @@ from behaviour.queries import (
 )
 from core.chrome import with_query
 from core.pages import TabPage, tab_page, workspace_url
+from core.people import drilldown_url
 from core.queries import PeriodQuery, parse_or_errors
 from events.models import Feature
 from tenancy.scoping import WorkspaceScope, workspace_page
@@ -143,6 +144,8 @@ def retention_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
             "interval": query.interval.value,
             "chart_url": workspace_url("behaviour-chart-retention", scope, query.params()),
             "csv_url": workspace_url("api-behaviour-retention", scope, query.params(format="csv")),
+            # A cell opens its users (docs/drilldown.md): add people=<cohort>:<offset>.
+            "people_url": drilldown_url(scope.workspace.slug, "behaviour/retention", query.params()),
         }
     )
     return render(request, template, page.context)
@@ -168,6 +171,11 @@ def engagement_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse
             "sticky_users": sum(n for _, n in sticky.counts),
             "lifecycle_chart_url": workspace_url("behaviour-chart-lifecycle", scope, query.lifecycle().params()),
             "stickiness_chart_url": workspace_url("behaviour-chart-stickiness", scope, query.stickiness().params()),
+            # A bar opens its users (docs/drilldown.md): add people=<bucket>:<state> or <active days>.
+            "lifecycle_people": drilldown_url(scope.workspace.slug, "behaviour/lifecycle", query.lifecycle().params()),
+            "stickiness_people": drilldown_url(
+                scope.workspace.slug, "behaviour/stickiness", query.stickiness().params()
+            ),
             "csv": {
                 "lifecycle": workspace_url("api-behaviour-lifecycle", scope, query.lifecycle().params(format="csv")),
                 "stickiness": workspace_url("api-behaviour-stickiness", scope, query.stickiness().params(format="csv")),

@@ -52,12 +52,14 @@ def funnel_chart_data(data: FunnelData, unit: str, any_order: bool = False) -> d
                 "data": counts,
                 "backgroundColor": rgb(REACHED, 0.85),
                 "borderColor": rgb(REACHED),
+                "people": [f"{s.step}:reached" for s in data.steps],  # a bar opens its users
             },
             {
                 "label": gettext("Dropped off since the previous step"),
                 "data": dropped,
                 "backgroundColor": rgb(DROPPED, 0.16),
                 "borderColor": rgb(DROPPED, 0.45),
+                "people": [f"{s.step}:dropped" if s.step > 1 else None for s in data.steps],
             },
         ],
         "conversion_pct": [s.conversion_pct for s in data.steps],

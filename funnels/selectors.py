@@ -310,6 +310,7 @@ class StepPerson:
     last_step_at: datetime
     name: str = ""
     email: str = ""
+    user_id: int | None = None  # the CRM user's id (user funnels): their row in a drill-down
 
 
 def funnel_people(query: FunnelQuery) -> list[StepPerson]:
@@ -341,6 +342,7 @@ def funnel_people(query: FunnelQuery) -> list[StepPerson]:
                 last_step_at=moment(times[level - 1]),
                 name=user.name if user else "",
                 email=user.email if user else "",
+                user_id=user.pk if user else None,
             )
         )
     people.sort(key=lambda p: p.unit)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core.chrome import page_chrome
 from core.pages import tab_page, workspace_url
+from core.people import drilldown_url
 from core.queries import QueryInvalid
 from events.filters import MAX_STATIC_USERS
 from events.selectors import workspace_data_state
@@ -214,6 +215,10 @@ def _results(scope: WorkspaceScope, query: FunnelResultsQuery) -> dict[str, obje
             for s in results.data.steps
         ],
         "view_params": [(k, v) for k, v in query.params().lists() if k not in ("from_step", "to_step", "interval")],
+        # A user funnel's bar opens its users on the drill-down page (docs/drilldown.md).
+        "people_base": drilldown_url(scope.workspace.slug, "funnels/results", query.params(), funnel=str(pk))
+        if query.funnel.unit == Unit.USER
+        else "",
     }
 
 

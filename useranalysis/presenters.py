@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -18,10 +18,11 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from core.attributes import attribute_label
 from core.chrome import with_query
+from core.people import DEFAULT_PAGE_SIZE
 from events.filters import STATIC_USERS_FIELD
 from events.models import CrmUser, Event
 from useranalysis import selectors
-from useranalysis.queries import DEFAULT_PAGE_SIZE, USER_ATTRIBUTES, USER_METRICS, TableQuery
+from useranalysis.queries import TableQuery
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -238,25 +239,7 @@ def user_table(
 
 # --- rows as data: the API's JSON and every CSV of user rows -------------------------------------------
 
-USER_COLUMNS = [*USER_ATTRIBUTES, *USER_METRICS]
 GROUP_COLUMNS = ["group", "matched", "total", "matched_pct"]
-
-
-def iso_timestamp(moment: datetime | None) -> str | None:
-    """ISO 8601 in the workspace's offset, or in UTC when that offset is not whole minutes
-    (local mean time before 1900), which RFC 3339 cannot express."""
-    if moment is None:
-        return None
-    offset = moment.utcoffset()
-    if offset is not None and offset.total_seconds() % 60:
-        moment = moment.astimezone(UTC)
-    return moment.isoformat()
-
-
-def row_json(row: selectors.UserRow) -> dict[str, Any]:
-    data = row.as_dict()
-    data["last_seen"] = iso_timestamp(row.last_seen)
-    return data
 
 
 def group_json(group: selectors.GroupResult) -> dict[str, Any]:

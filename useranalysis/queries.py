@@ -26,34 +26,24 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.attributes import GROUP_BY_ATTRIBUTES
+from core.people import (
+    DEFAULT_ORDERING,
+    DEFAULT_PAGE_SIZE,
+    TableParams,
+)
 from core.queries import (
-    ChoiceParam,
     PeriodParams,
     PeriodQuery,
     TextParam,
     UserFilters,
-    WholeNumberParam,
 )
 from events.filters import MAX_STATIC_USERS, STATIC_USERS_FIELD, USER_FILTER_FIELDS, user_filters_from
 from events.models import CrmUser, Feature
 from events.selectors import UnknownStep, feature_resolve
 from tenancy.models import SavedConfig, Workspace
 
-# The columns of a user row (docs/metrics.md#the-user-table), and the orderings of the table.
-USER_ATTRIBUTES = ("external_id", "email", "name", "language", "country", "timezone", "status")
-USER_METRICS = (
-    "attendance_days",
-    "attendance_change_pct",
-    "last_seen",
-    "session_count",
-    "session_minutes",
-    "interactions",
-    "features_used",
-)
-ORDERINGS = [f for name in USER_ATTRIBUTES + USER_METRICS for f in (name, f"-{name}")]
-DEFAULT_ORDERING = "external_id"
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+# The columns of a user row (docs/metrics.md#the-user-table) and the orderings of the table are
+# every table of users' (core.people): the drill-downs of other tabs show the same rows.
 MAX_SEARCH_LENGTH = 200
 
 ACTIVITY_METRICS = (
@@ -74,16 +64,6 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 # --- the users table ----------------------------------------------------------------------------------
-
-
-class TableParams(serializers.Serializer):
-    """The order and the page of a table of user rows (``users`` endpoint parameters)."""
-
-    ordering = ChoiceParam(
-        ORDERINGS, default=DEFAULT_ORDERING, help_text="A column, with - for descending; default external_id."
-    )
-    page = WholeNumberParam(min_value=1, default=1)
-    page_size = WholeNumberParam(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
 
 
 class UsersParams(TableParams, PeriodParams):

@@ -10,6 +10,7 @@ from useranalysis import charts, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("w/<slug:slug>/users/", views.users_tab, name="users-tab"),
+    path("w/<slug:slug>/people/", views.people_page, name="people"),
     path("w/<slug:slug>/users/filter-sets/", views.filter_sets, name="users-filter-sets"),
     path("w/<slug:slug>/users/filter-sets/new/", views.filter_set_new, name="users-filter-set-new"),
     path(

@@ -41,6 +41,7 @@ class MetricCard:
     tone: str  # "good", "bad" or "neutral": the colour of the change
     comparable: bool = True  # False: the previous period starts before the first event
     so_far: bool = False  # the period ends today: the value is still growing
+    people_url: str = ""  # a count of users: the drill-down page of those users
 
     @property
     def abs_change_pct(self) -> float | None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.attributes import GROUP_BY_ATTRIBUTES
+from core.people import Drilled, PeopleParam, PeopleParams
 from core.queries import (
     ChoiceParam,
     ListParam,
@@ -97,14 +98,18 @@ class HomeParams(PeriodParams):
     period_style = "ending"
 
 
+class HomeSummaryParams(PeopleParams, HomeParams):
+    """The summary, and its drill-down: ``people=active_users|inactive_users``."""
+
+
 @dataclass(frozen=True, kw_only=True)
-class HomeQuery(PeriodQuery):
+class HomeQuery(Drilled, PeriodQuery):
     """The Home summary: the period and the user filters."""
 
-    Params: ClassVar[type[serializers.Serializer]] = HomeParams
+    Params: ClassVar[type[serializers.Serializer]] = HomeSummaryParams
 
 
-class WeeksParams(HomeParams):
+class WeeksParams(PeopleParams, HomeParams):
     weeks = WholeNumberParam(
         min_value=1,
         max_value=MAX_WEEKS,
@@ -123,7 +128,7 @@ class WeeksParams(HomeParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class WeeksQuery(PeriodQuery):
+class WeeksQuery(Drilled, PeriodQuery):
     """Home's interactions per week and attendance calendar: ``weeks`` weeks ending with the week of
     the period's last day, or (``weeks`` None) exactly the period."""
 
@@ -157,7 +162,7 @@ class WeeksChartQuery(ComparedQuery, WeeksQuery):
     Params: ClassVar[type[serializers.Serializer]] = WeeksChartParams
 
 
-class TopUsersParams(HomeParams):
+class TopUsersParams(HomeParams):  # no drill-down: its figures are users already
     by = ChoiceParam(["interactions", "attendance"], default="interactions")
     limit = WholeNumberParam(min_value=1, max_value=100, default=10)
 
@@ -236,7 +241,7 @@ class ActivityPageQuery(ComparedQuery, ActivityQuery):
 # --- Trends -------------------------------------------------------------------------------------------
 
 
-class TrendsParams(PeriodParams):
+class TrendsParams(PeopleParams, PeriodParams):
     """One feature (+ action + detail): on the page the most used of the range by default; the API
     requires it (``feature_required``)."""
 
@@ -251,6 +256,9 @@ class TrendsParams(PeriodParams):
     measure = ChoiceParam([m.value for m in Measure], default=Measure.EVENTS.value)
     group_by = ChoiceParam(list(GROUP_BY_ATTRIBUTES), allow_blank=True, default="")
     view = ChoiceParam(["chart", "table"], default="chart", help_text="The page's view (chart or table).")
+    people_group = PeopleParam(
+        default=None, allow_null=True, help_text="With people and group_by: the group of the point (its value)."
+    )
     compare = compare_param()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -283,9 +291,10 @@ def most_used_feature(workspace: Workspace, period: Period, filters: UserFilters
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrendsQuery(PeriodQuery):
+class TrendsQuery(Drilled, PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = TrendsParams
 
+    people_group: str | None = None  # with people and group_by: the series' attribute value
     feature: Feature
     action: str = ""
     detail: str = ""
@@ -328,7 +337,7 @@ class HubParams(PeriodParams):
     period_style = "range"
 
 
-class PopularityParams(HubParams):
+class PopularityParams(PeopleParams, HubParams):
     features = ListParam(help_text="Feature keys; repeatable or comma-separated (default: every feature used).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -339,7 +348,7 @@ class PopularityParams(HubParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PopularityQuery(PeriodQuery):
+class PopularityQuery(Drilled, PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = PopularityParams
 
     features: list[Feature] | None = None
@@ -357,7 +366,7 @@ class BucketsParam(TextParam):
             raise serializers.ValidationError(str(exc)) from None
 
 
-class FrequencyParams(HubParams):
+class FrequencyParams(PeopleParams, HubParams):
     feature_required: ClassVar[bool] = True
 
     feature = TextParam(max_length=100, help_text="Feature key.")
@@ -380,7 +389,7 @@ class FrequencyParams(HubParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FrequencyQuery(PeriodQuery):
+class FrequencyQuery(Drilled, PeriodQuery):
     Params: ClassVar[type[serializers.Serializer]] = FrequencyParams
 
     feature: Feature

@@ -7,8 +7,10 @@ links the same query to the chart JSON, the CSV exports and the other tabs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -20,6 +22,7 @@ from core.attributes import attribute_label
 from core.charts import PALETTE_SIZE
 from core.chrome import page_chrome, with_query
 from core.pages import form_data, tab_page, workspace_url
+from core.people import drilldown_url
 from events.models import Feature
 from events.periods import Period
 from events.selectors import UnknownStep, crm_user_suggestions, feature_resolve
@@ -36,6 +39,7 @@ from views_home.queries import (
     WeeksChartQuery,
     WeeksQuery,
 )
+from views_home.selectors.people import SUMMARY_PEOPLE
 
 TOP_USERS_LIMIT = 10
 ACTIVITY_DEFAULT_LINES = 5  # features drawn on the Activity chart when none are chosen
@@ -73,11 +77,18 @@ def home_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
     # The weekly figures follow a period named by start + end (as_of + days keep the API's five weeks).
     by_dates = weekly.with_period(query.period)
     chart_query = query.derive(WeeksChartQuery, weeks=None).with_period(query.period)  # + "Compare with"
+    slug = scope.workspace.slug
 
     page.context.update(
         {
             "summary": summary,
-            "cards": presenters.metric_cards(summary),
+            "cards": [  # the counts of users open the users (docs/drilldown.md)
+                replace(card, people_url=drilldown_url(slug, "home/summary", query.params(), people=card.key))
+                if card.key in SUMMARY_PEOPLE
+                else card
+                for card in presenters.metric_cards(summary)
+            ],
+            "calendar_people_url": drilldown_url(slug, "home/attendance-calendar", by_dates.params()),
             "week_rows": presenters.week_rows(selectors.weekly_interactions(weekly), query.period),
             "calendar_rows": presenters.calendar_rows(calendar),
             "calendar_days": calendar,
@@ -201,6 +212,18 @@ def trends_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
 
     series = selectors.trend_series(query)
     label = presenters.measure_label(query.measure)
+    bucket_rows = presenters.bucket_rows(series, query.period, query.interval)
+    # Distinct users: each point and each cell opens its users (docs/drilldown.md).
+    drill = ""
+    if query.measure is Measure.USERS:
+        drill = drilldown_url(scope.workspace.slug, "trends", query.params())
+
+    def people_of(bucket: Any, group: str | None) -> str:
+        if not drill:
+            return ""
+        extra = f"&people_group={quote(group, safe='')}" if query.group_by and group is not None else ""
+        return f"{drill}&people={bucket.isoformat()}{extra}"
+
     page.context.update(
         {
             "period": query.period,
@@ -208,7 +231,14 @@ def trends_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
             "series_labels": [presenters.group_label(s.group, label, query.group_by) for s in series],
             "measure_label": label,
             "group_by_label": attribute_label(query.group_by),
-            "bucket_rows": presenters.bucket_rows(series, query.period, query.interval),
+            "bucket_rows": bucket_rows,
+            "bucket_cells": [
+                (row, [(value, people_of(row.bucket, s.group)) for value, s in zip(row.values, series, strict=True)])
+                for row in bucket_rows
+            ],
+            "drilldown": drill,
+            "drilldown_people": json.dumps([[p.bucket.isoformat() for p in s.points] for s in series]),
+            "drilldown_groups": json.dumps([s.group for s in series]) if query.group_by else "",
             "has_data": any(s.total for s in series),
             "show_totals": query.measure is Measure.EVENTS,
             "view": query.view,
@@ -242,6 +272,7 @@ class PopularityRow:
     interactions: int
     trends_url: str
     frequency_url: str
+    people_url: str = ""  # its users (docs/drilldown.md)
 
 
 @dataclass(frozen=True)
@@ -250,6 +281,7 @@ class FrequencyRow:
     min: int
     max: int | None
     users: int
+    people_url: str = ""  # its users (docs/drilldown.md)
 
 
 @require_safe
@@ -272,6 +304,11 @@ def hub_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         shown["feature"] = feature.key
         page.form = page.context["form"] = HubForm(shown, workspace=scope.workspace)
     popularity_params = query.params(feature=None, buckets=None)
+    slug = scope.workspace.slug
+    popularity_people = drilldown_url(slug, "hub/popularity", popularity_params)
+    frequency_people = (
+        drilldown_url(slug, "hub/frequency", query.params(features=None, feature=feature.key)) if feature else ""
+    )
     page.context.update(
         {
             "period": period,
@@ -283,12 +320,21 @@ def hub_tab(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
                     interactions=row.interactions,
                     trends_url=trends_link(scope, row.feature, period, filters, measure="users"),
                     frequency_url=with_query(request.path, query.params(feature=row.feature)) + "#frequency",
+                    people_url=f"{popularity_people}&people={quote(row.feature, safe='')}",
                 )
                 for rank, row in enumerate(popularity)
             ],
             "has_data": any(row.users for row in popularity),
             "frequency_feature": feature,
-            "frequency_rows": [FrequencyRow(presenters.bucket_range_label(b), b.min, b.max, b.users) for b in buckets],
+            "frequency_rows": [
+                FrequencyRow(
+                    presenters.bucket_range_label(b), b.min, b.max, b.users, f"{frequency_people}&people={b.min}"
+                )
+                for b in buckets
+            ],
+            "popularity_people": popularity_people,
+            "frequency_people": frequency_people,
+            "frequency_selectors": json.dumps([[str(b.min) for b in buckets]]),
             "frequency_trends_url": trends_link(scope, feature.key, period, filters) if feature else "",
             "popularity_chart_url": workspace_url("hub-chart-popularity", scope, popularity_params),
             "frequency_chart_url": workspace_url(

@@ -21,8 +21,10 @@ from behaviour.queries import (
     RetentionQuery,
     StickinessQuery,
 )
+from behaviour.selectors import people
 from core.api.base import WorkspaceAPIView, document
 from dashboards.selectors import annotations_for
+from core.api.people import people_response
 
 
 def heatmap_rows(cells: list[selectors.HeatmapCell]) -> list[dict[str, Any]]:
@@ -82,6 +84,8 @@ class RetentionView(WorkspaceAPIView):
     @document(RetentionQuery, s.RetentionSerializer, "Retention by cohort", "behaviour")
     def get(self, request: Request, slug: str) -> Response:
         query: RetentionQuery = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.cell_people(query))
         cohorts = retention_json(selectors.retention(query))
         rows = [
             {"cohort": c["start"], "size": c["size"], "offset": v["offset"], "users": v["users"], "pct": v["pct"]}
@@ -99,6 +103,8 @@ class LifecycleView(WorkspaceAPIView):
     @document(LifecycleQuery, s.LifecycleSerializer, "New, returning, resurrecting and dormant users", "behaviour")
     def get(self, request: Request, slug: str) -> Response:
         query: LifecycleQuery = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.bar_people(query))
         rows = [
             {"bucket": b.bucket.isoformat(), "new": b.new, "returning": b.returning,
              "resurrecting": b.resurrecting, "dormant": b.dormant}
@@ -114,7 +120,10 @@ class StickinessView(WorkspaceAPIView):
 
     @document(StickinessQuery, s.StickinessSerializer, "Users by number of active days; DAU/MAU", "behaviour")
     def get(self, request: Request, slug: str) -> Response:
-        result = selectors.stickiness(self.parse_query())
+        query: StickinessQuery = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.stickiness_bar_people(query))
+        result = selectors.stickiness(query)
         rows = [{"active_days": k, "users": n} for k, n in result.counts]
         return self.table_response({"days": result.days, "counts": rows, "dau_mau": result.dau_mau}, rows)
 

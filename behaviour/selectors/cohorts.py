@@ -48,10 +48,49 @@ class Cohort:
     values: list[RetentionValue]
 
 
+@dataclass(frozen=True)
+class RetentionGrid:
+    """Per cohort (oldest first), its members and, for each, their return intervals from the cohort
+    on (bit j: offset j): what ``retention`` counts and its drill-down lists."""
+
+    cohorts: list[date]
+    members: list[list[int]]  # user ids, per cohort
+    returns: list[list[int]]  # the masks of those users, in the same order
+
+
 def retention(query: RetentionQuery) -> list[Cohort]:
     """Cohorts oldest first. ``first_time``: a user's cohort is the interval of their first-ever start
     event; ``recurring``: every interval of the range in which they have one. Offset k counts the
     cohort's users with a return event anywhere in interval cohort + k (offset 0: the cohort's size)."""
+    today, interval = query.workspace.today(), query.interval
+    grid = retention_grid(query)
+    result = []
+    for cohort, rows in zip(grid.cohorts, grid.returns, strict=True):
+        size, counts = len(rows), column_counts(rows, query.periods)
+        values = [RetentionValue(0, size, pct(size, size))]
+        target = cohort
+        for offset in range(1, query.periods):
+            target = next_bucket(target, interval)
+            if target > today:
+                values.append(RetentionValue(offset, None, None))
+                continue
+            values.append(RetentionValue(offset, counts[offset], pct(counts[offset], size)))
+        result.append(Cohort(cohort, size, values))
+    return result
+
+
+def retention_people(query: RetentionQuery, cohort: date, offset: int) -> list[int]:
+    """The users of one retention cell: the cohort's members (offset 0), or those of them with a
+    return event in interval cohort + offset."""
+    grid = retention_grid(query)
+    k = grid.cohorts.index(cohort)
+    if offset == 0:
+        return list(grid.members[k])
+    return [user_id for user_id, came in zip(grid.members[k], grid.returns[k], strict=True) if came >> offset & 1]
+
+
+def retention_grid(query: RetentionQuery) -> RetentionGrid:
+    """The cohorts of ``retention``, each with its members and their return intervals."""
     workspace, interval, filters = query.workspace, query.interval, query.filters
     today = workspace.today()
     cohorts = _buckets(query.period.start, query.period.end, interval)
@@ -72,25 +111,15 @@ def retention(query: RetentionQuery) -> list[Cohort]:
     # per offset are then column sums over the cohort, not a look-up per member and offset.
     window = (1 << query.periods) - 1
     later: list[list[int]] = [[] for _ in cohorts]
+    who: list[list[int]] = [[] for _ in cohorts]
     for user_id, starts in members.items():
         came = grid.intervals(returned.get(user_id, 0))
         while starts:
             k = (starts & -starts).bit_length() - 1
             later[k].append(came >> k & window)
+            who[k].append(user_id)
             starts &= starts - 1
-    result = []
-    for cohort, rows in zip(cohorts, later, strict=True):
-        size, counts = len(rows), column_counts(rows, query.periods)
-        values = [RetentionValue(0, size, pct(size, size))]
-        target = cohort
-        for offset in range(1, query.periods):
-            target = next_bucket(target, interval)
-            if target > today:
-                values.append(RetentionValue(offset, None, None))
-                continue
-            values.append(RetentionValue(offset, counts[offset], pct(counts[offset], size)))
-        result.append(Cohort(cohort, size, values))
-    return result
+    return RetentionGrid(cohorts, who, later)
 
 
 @dataclass(frozen=True)
@@ -102,10 +131,32 @@ class LifecycleBucket:
     dormant: int  # active in the interval before and not in this one (drawn below the axis)
 
 
+LIFECYCLE_STATES = ("new", "returning", "resurrecting", "dormant")
+
+
 def lifecycle(query: LifecycleQuery) -> list[LifecycleBucket]:
     """Per interval I covering the period, among users with a matching event: new (their first-ever
     in I), returning (active in I and I − 1, not new), resurrecting (active in I, not in I − 1, not
     new), dormant (active in I − 1, not in I)."""
+    buckets, _users, masks = lifecycle_masks(query)
+    columns = [column_counts(m, len(buckets)) for m in masks]
+    return [
+        LifecycleBucket(bucket, new=n, returning=r, resurrecting=s, dormant=d)
+        for bucket, n, r, s, d in zip(buckets, *columns, strict=True)
+    ]
+
+
+def lifecycle_people(query: LifecycleQuery, bucket: date, state: str) -> list[int]:
+    """The users of one lifecycle bar: those in ``state`` (``LIFECYCLE_STATES``) in the bucket; the
+    dormant ones are those who went dormant in it (active in the interval before, not in it)."""
+    buckets, users, masks = lifecycle_masks(query)
+    j, column = buckets.index(bucket), masks[LIFECYCLE_STATES.index(state)]
+    return [user_id for user_id, mask in zip(users, column, strict=True) if mask >> j & 1]
+
+
+def lifecycle_masks(query: LifecycleQuery) -> tuple[list[date], list[int], list[list[int]]]:
+    """The buckets, the users with a matching event, and per state of ``LIFECYCLE_STATES`` each
+    user's mask over the buckets (bit j: in that state in buckets[j])."""
     workspace, interval, filters = query.workspace, query.interval, query.filters
     buckets = _buckets(query.period.start, query.period.end, interval)
     before = bucket_start(buckets[0] - timedelta(days=1), interval)
@@ -115,8 +166,9 @@ def lifecycle(query: LifecycleQuery) -> list[LifecycleBucket]:
     # Per user, four masks over the buckets (bit j: buckets[j]): I against I − 1 for every I at
     # once is the active intervals against themselves shifted by one.
     everything = (1 << len(buckets)) - 1
-    new, returning, resurrecting, dormant = [], [], [], []
+    new, returning, resurrecting, dormant, users = [], [], [], [], []
     for user_id, days in active_day_bits(workspace, query.event, before, last, filters).items():
+        users.append(user_id)
         active = grid.intervals(days)
         now, previous = active >> 1, active & everything
         first = grid.index_of(firsts.get(user_id, -1))
@@ -125,11 +177,7 @@ def lifecycle(query: LifecycleQuery) -> list[LifecycleBucket]:
         returning.append(now & previous & ~fresh)
         resurrecting.append(now & ~previous & ~fresh)
         dormant.append(previous & ~now)
-    columns = [column_counts(masks, len(buckets)) for masks in (new, returning, resurrecting, dormant)]
-    return [
-        LifecycleBucket(bucket, new=n, returning=r, resurrecting=s, dormant=d)
-        for bucket, n, r, s, d in zip(buckets, *columns, strict=True)
-    ]
+    return buckets, users, [new, returning, resurrecting, dormant]
 
 
 @dataclass(frozen=True)
@@ -146,9 +194,9 @@ def stickiness(query: StickinessQuery) -> Stickiness:
     """Users by their number of active days in the period, and DAU/MAU: the mean over the period's
     days d of DAU(d) / MAU(d) × 100, MAU(d) being the users active in the 30 days ending d (which may
     reach before the period); days with no MAU are left out."""
-    workspace, period, filters = query.workspace, query.period, query.filters
+    period = query.period
     lead = MAU_DAYS - 1  # the days read before the period, for the MAU of its first days
-    days = active_day_bits(workspace, query.event, period.start - timedelta(days=lead), period.end, filters)
+    days = _stickiness_days(query)
     in_period = [bits >> lead for bits in days.values()]  # bit i: day period.start + i
     per_user = Counter(bits.bit_count() for bits in in_period)
     counts = [(k, per_user.get(k, 0)) for k in range(1, period.days + 1)]
@@ -159,3 +207,15 @@ def stickiness(query: StickinessQuery) -> Stickiness:
     ratios = [Fraction(daily, users) for daily, users in zip(dau, mau, strict=True) if users]
     dau_mau = round(float(sum(ratios) / len(ratios) * 100), 1) if ratios else None
     return Stickiness(period.days, counts, dau_mau)
+
+
+def _stickiness_days(query: StickinessQuery) -> dict[int, int]:
+    """Each user's active days from MAU_DAYS − 1 days before the period to its end (bit i: day i)."""
+    period, lead = query.period, MAU_DAYS - 1
+    return active_day_bits(query.workspace, query.event, period.start - timedelta(days=lead), period.end, query.filters)
+
+
+def stickiness_people(query: StickinessQuery, active_days: int) -> list[int]:
+    """The users of one stickiness bar: exactly ``active_days`` active days in the period."""
+    lead = MAU_DAYS - 1
+    return [user_id for user_id, bits in _stickiness_days(query).items() if (bits >> lead).bit_count() == active_days]

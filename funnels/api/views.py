@@ -30,10 +30,12 @@ from rest_framework.response import Response
 
 from core.api.base import ERROR_RESPONSES, CSVRenderer, WorkspaceAPIView
 from core.api.parsers import CheckedPagination
+from core.api.people import people_response as drilldown_response
+from core.people import USER_COLUMNS, row_json
 from funnels import services
 from funnels.api import serializers as s
 from funnels.filters import FunnelListFilterSet
-from funnels.models import Funnel
+from funnels.models import Funnel, Unit
 from funnels.queries import FunnelQuery, FunnelResultsParams, FunnelResultsQuery, plain_values
 from funnels.selectors import (
     FunnelData,
@@ -140,8 +142,21 @@ class FunnelViewSet(
     def perform_destroy(self, instance: Funnel) -> None:
         services.funnel_delete(funnel=instance, actor=self.request.user)
 
-    def people_response(self, request: Request, people: list[StepPerson]) -> Response:
-        """The units at a step, a page of them (``page``, ``page_size``), or all as CSV."""
+    def people_response(self, request: Request, query: FunnelQuery) -> Response:
+        """The units at a step, a page of them (``page``, ``page_size``), or all as CSV. Users are
+        a drill-down (docs/drilldown.md): each row is their users-table row (metrics over the
+        funnel's range, ``ordering``) with their level and times; records keep the unit's row."""
+        people = funnel_people(query)
+        if query.definition.unit == Unit.USER:
+            by_user = {p.user_id: p for p in people if p.user_id is not None}
+            return drilldown_response(
+                self,
+                query,
+                lambda: by_user,
+                json_of=lambda row: {**row_json(row), **person_json(by_user[row.id])},
+                columns=list(dict.fromkeys([*USER_COLUMNS, *PEOPLE_COLUMNS])),
+                pagination=PeoplePagination,
+            )
         if isinstance(request.accepted_renderer, CSVRenderer):
             return self.table_response({}, [person_json(p) for p in people], PEOPLE_COLUMNS)
         paginator = PeoplePagination()
@@ -176,7 +191,7 @@ class FunnelViewSet(
         self.csv_filename = "funnel-query.csv"
         if query.people is not None:
             self.csv_filename = f"funnel-query-step-{query.people.step}-{query.people.status}.csv"
-            return self.people_response(request, funnel_people(query))
+            return self.people_response(request, query)
         now = timezone.now()
         if query.view == "time_to_convert":
             results = FunnelResults(
@@ -201,5 +216,5 @@ class FunnelViewSet(
         self.csv_filename = f"funnel-{funnel.pk}.csv"
         if query.people is not None:
             self.csv_filename = f"funnel-{funnel.pk}-step-{query.people.step}-{query.people.status}.csv"
-            return self.people_response(request, funnel_people(query.computation()))
+            return self.people_response(request, query.computation())
         return self.view_response(services.funnel_results(query))

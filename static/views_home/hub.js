@@ -1,5 +1,6 @@
 /* Hub tab: a bar of the popularity chart opens that feature's frequency (the same link as the
-   "Frequency" cell of its table row), so the two views read together. */
+   "Frequency" cell of its table row), so the two views read together; unless the bar opens the users
+   behind it (data-drilldown, static/js/drilldown.js). */
 (function () {
   "use strict";
 
@@ -16,7 +17,8 @@
 
   function start() {
     var canvas = document.getElementById("popularity-chart");
-    if (!canvas) {
+    // A bar that opens its users (static/js/drilldown.js) does that; the frequency stays in the table.
+    if (!canvas || canvas.dataset.drilldown) {
       return;
     }
     canvas.addEventListener("crm:chart", function (event) {

@@ -17,6 +17,8 @@ from rest_framework.response import Response
 
 from core.api.base import ERROR_RESPONSES, FORMAT_PARAM, CSVRenderer, WorkspaceAPIView, document
 from core.api.parsers import CheckedPagination
+from core.api.people import UsersPagination, users_page
+from core.people import MAX_PAGE_SIZE, USER_COLUMNS, row_json
 from core.queries import QueryInvalid
 from events.filters import USER_FILTER_FIELDS
 from events.models import CrmUser
@@ -25,10 +27,8 @@ from tenancy.models import Workspace
 from useranalysis import selectors, services
 from useranalysis.api import serializers as s
 from useranalysis.models import FilterSet
-from useranalysis.presenters import EVENT_COLUMNS, USER_COLUMNS, event_json, group_json, row_json
+from useranalysis.presenters import EVENT_COLUMNS, event_json, group_json
 from useranalysis.queries import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     FilterSetQuery,
     FilterSetTableParams,
     UserEventsQuery,
@@ -37,12 +37,6 @@ from useranalysis.queries import (
 
 DEFINITION_KEYS = ("conditions", "group_by")
 BODY_KEYS = (*DEFINITION_KEYS, "as_of", "days")  # the body of filter-sets/query
-
-
-class UsersPagination(CheckedPagination):
-    page_size = DEFAULT_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
 
 
 class UsersView(WorkspaceAPIView):
@@ -60,14 +54,7 @@ class UsersView(WorkspaceAPIView):
         csv = isinstance(request.accepted_renderer, CSVRenderer)
         # A page needs last seen and features used of its own rows only, unless sorted by them.
         defer = not csv and selectors.can_defer(query.ordering)
-        rows = selectors.sort_rows(selectors.user_rows(query, defer=defer), query.ordering)
-        if csv:  # every matching row, not one page
-            return self.table_response({}, [row_json(r) for r in rows], USER_COLUMNS)
-        paginator = UsersPagination()
-        page = list(paginator.paginate_queryset(rows, request, view=self) or [])
-        if defer:
-            selectors.user_rows_complete(query, page)
-        return paginator.get_paginated_response([row_json(r) for r in page])
+        return users_page(self, query, selectors.user_rows(query, defer=defer), query.ordering, complete=not defer)
 
 
 class UserEventsPagination(CheckedPagination):

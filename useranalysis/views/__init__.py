@@ -9,6 +9,7 @@ from useranalysis.views.filter_sets import (
     filter_set_page,
     filter_sets,
 )
+from useranalysis.views.people import people_page
 from useranalysis.views.users import user_detail, users_tab
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "filter_set_new",
     "filter_set_page",
     "filter_sets",
+    "people_page",
     "user_detail",
     "users_tab",
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from core.attributes import attribute_label
 from core.csv import csv_download, wants_excel
 from core.pages import period_presets, workspace_url
+from core.people import USER_COLUMNS, row_json
 from core.queries import PRESET_PARAMS, QueryInvalid
 from events.filters import STATIC_USERS_FIELD, USER_FILTER_FIELDS
 from tenancy.scoping import WorkspaceScope, workspace_page
@@ -360,5 +361,5 @@ def filter_set_csv(request: HttpRequest, scope: WorkspaceScope, table: str) -> H
             filename,
             excel=wants_excel(request.GET),
         )
-    rows = [presenters.row_json(r) for r in selectors.sort_rows(result.users, query.ordering)]
-    return csv_download(rows, presenters.USER_COLUMNS, filename, excel=wants_excel(request.GET))
+    rows = [row_json(r) for r in selectors.sort_rows(result.users, query.ordering)]
+    return csv_download(rows, USER_COLUMNS, filename, excel=wants_excel(request.GET))

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from core.api.base import WorkspaceAPIView, document
 from dashboards.selectors import annotations_for
+from core.api.people import people_response
 from views_home import selectors
 from views_home.api import serializers as s
 from views_home.queries import (
@@ -21,6 +22,7 @@ from views_home.queries import (
     TrendsApiQuery,
     WeeksQuery,
 )
+from views_home.selectors import people
 
 
 class HomeSummaryView(WorkspaceAPIView):
@@ -29,7 +31,10 @@ class HomeSummaryView(WorkspaceAPIView):
 
     @document(HomeQuery, s.SummarySerializer, "The five summary metrics with the previous period", "home")
     def get(self, request: Request, slug: str) -> Response:
-        summary = selectors.home_summary(self.parse_query())
+        query = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.summary_people(query))
+        summary = selectors.home_summary(query)
         metrics = {name: asdict(getattr(summary, name)) for name in summary.METRICS}
         data = {
             "period": summary.period.as_dict(),
@@ -61,6 +66,8 @@ class AttendanceCalendarView(WorkspaceAPIView):
     @document(WeeksQuery, s.CalendarSerializer, "Active users per day", "home")
     def get(self, request: Request, slug: str) -> Response:
         query = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.calendar_people(query))
         days = selectors.attendance_calendar(query)
         rows = [{"date": d.date.isoformat(), "active_users": d.active_users} for d in days]
         notes = annotations_for(query, start=days[0].date if days else None)
@@ -119,6 +126,8 @@ class TrendsView(WorkspaceAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         query = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.trend_people(query))
         series = selectors.trend_series(query)
         data = {
             "interval": query.interval.value,
@@ -146,7 +155,10 @@ class HubPopularityView(WorkspaceAPIView):
         PopularityQuery, s.PopularitySerializer, "Distinct users and interactions per feature, most users first", "hub"
     )
     def get(self, request: Request, slug: str) -> Response:
-        rows = [asdict(p) for p in selectors.feature_popularity(self.parse_query())]
+        query = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.popularity_people(query))
+        rows = [asdict(p) for p in selectors.feature_popularity(query)]
         return self.table_response({"features": rows}, rows, ["feature", "users", "interactions"])
 
 
@@ -157,5 +169,7 @@ class HubFrequencyView(WorkspaceAPIView):
     @document(FrequencyQuery, s.FrequencySerializer, "Users of one feature bucketed by their number of events", "hub")
     def get(self, request: Request, slug: str) -> Response:
         query = self.parse_query()
+        if query.people:  # drill-down (docs/drilldown.md)
+            return people_response(self, query, lambda: people.frequency_people(query))
         rows = [asdict(b) for b in selectors.feature_frequency(query)]
         return self.table_response({"feature": query.feature.key, "buckets": rows}, rows)

@@ -99,20 +99,27 @@ def _period_figures(
         features = FeatureDay.objects.filter(workspace=workspace, day__range=(period.start, period.end)).aggregate(
             n=Count("feature", distinct=True)
         )["n"]
-    # Inactive: not deactivated, registered by the end of the period, and no event in it.
+    return {
+        "interactions": interactions,
+        "features_used": features or 0,
+        "attendance_days": sum(active.values()),
+        "active_users": len(active),
+        "inactive_users": len(inactive_users(workspace, period, filters, active)),
+    }
+
+
+def inactive_users(
+    workspace: Workspace, period: Period, filters: UserFilters | None, active: dict[int, int]
+) -> list[int]:
+    """The ids of the inactive users of the period: not deactivated, registered by its end, and not
+    ``active`` (its active days per user) in it. The summary's figure and its drill-down."""
     candidates = (
         scoped_users(workspace=workspace, filters=filters)
         .exclude(status=CrmUser.Status.DEACTIVATED)
         .filter(Q(created_at__isnull=True) | Q(created_at__lt=period.end_utc))
         .values_list("id", flat=True)
     )
-    return {
-        "interactions": interactions,
-        "features_used": features or 0,
-        "attendance_days": sum(active.values()),
-        "active_users": len(active),
-        "inactive_users": sum(1 for user_id in candidates if user_id not in active),
-    }
+    return [user_id for user_id in candidates if user_id not in active]
 
 
 def home_summary(query: PeriodQuery) -> HomeSummary:
@@ -167,13 +174,19 @@ def weekly_interactions(query: WeeksQuery) -> list[WeekCount]:
 
 
 def attendance_calendar(query: WeeksQuery) -> list[DayCount]:
-    """Active users per day, oldest first: the ``weeks × 7`` days ending on the period's last day,
+    """Active users per day, oldest first, over ``calendar_period``."""
+    period = calendar_period(query)
+    counts = _per_day(query.workspace, period, query.filters)
+    return [DayCount(day, counts[day][1] if day in counts else 0) for day in period.dates()]
+
+
+def calendar_period(query: WeeksQuery) -> Period:
+    """The days of the attendance calendar: the ``weeks × 7`` days ending on the period's last day,
     or every day of the period when ``weeks`` is None."""
     period = query.period
     if query.weeks is not None:
         period = Period.ending(period.end, query.weeks * 7, period.tz)
-    counts = _per_day(query.workspace, period, query.filters)
-    return [DayCount(day, counts[day][1] if day in counts else 0) for day in period.dates()]
+    return period
 
 
 def top_users(query: TopUsersQuery) -> list[TopUser]:

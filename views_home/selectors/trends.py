@@ -48,25 +48,16 @@ def trend_series(query: TrendsQuery) -> list[TrendSeries]:
     bucket (not once per day). With ``group_by`` there is one series per attribute value seen, the
     busiest first; without it a single series whose group is None.
     """
-    workspace, feature, period, filters = query.workspace, query.feature, query.period, query.filters
-    interval, measure, action, detail = query.interval, query.measure, query.action, query.detail
+    period, filters = query.period, query.filters
+    interval, measure, action = query.interval, query.measure, query.action
     group_by = query.group_by or None
     if group_by is not None and group_by not in GROUP_BY_ATTRIBUTES:
         raise ValueError(f"Cannot group by {group_by!r}.")
     # The coarsest grain that answers: per feature and day when no user is singled out (a day's
     # distinct users too), per user without actions when users matter, the finest for an action.
-    qs: QuerySet[Any]
     per_feature_day = not (action or filters or group_by) and (measure is Measure.EVENTS or interval is Interval.DAY)
-    if per_feature_day:
-        qs = feature_day_totals(workspace=workspace, period=period, features=[feature])
-    elif not action:
-        qs = user_feature_totals(workspace=workspace, period=period, filters=filters, features=[feature])
-    else:
-        qs = feature_days(workspace=workspace, period=period, filters=filters, features=[feature]).filter(action=action)
-        if detail:
-            qs = qs.filter(detail=detail)
-    bucket = Trunc("day", interval.value, output_field=DateField())
-    keys = {"bucket": bucket, **({"group": F(f"crm_user__{group_by}")} if group_by else {})}
+    qs = _trend_rows(query, per_feature_day=per_feature_day)
+    keys = _trend_keys(query)
     if measure is Measure.EVENTS:
         value: Any = Sum("events")
     else:
@@ -83,3 +74,32 @@ def trend_series(query: TrendsQuery) -> list[TrendSeries]:
         TrendSeries(group, [TrendPoint(b, counts.get(b, 0)) for b in buckets]) for group, counts in values.items()
     ]
     return sorted(series, key=lambda s: (-s.total, s.group or ""))
+
+
+def _trend_rows(query: TrendsQuery, *, per_feature_day: bool) -> QuerySet[Any]:
+    """The rows a trend sums: per feature and day (no user singled out), per user, feature and day,
+    or the finest rows for an action (and detail)."""
+    workspace, feature, period, filters = query.workspace, query.feature, query.period, query.filters
+    if per_feature_day:
+        return feature_day_totals(workspace=workspace, period=period, features=[feature])
+    if not query.action:
+        return user_feature_totals(workspace=workspace, period=period, filters=filters, features=[feature])
+    qs = feature_days(workspace=workspace, period=period, filters=filters, features=[feature]).filter(
+        action=query.action
+    )
+    return qs.filter(detail=query.detail) if query.detail else qs
+
+
+def _trend_keys(query: TrendsQuery) -> dict[str, Any]:
+    bucket = Trunc("day", query.interval.value, output_field=DateField())
+    return {"bucket": bucket, **({"group": F(f"crm_user__{query.group_by}")} if query.group_by else {})}
+
+
+def trend_point_users(query: TrendsQuery, bucket: date, group: str | None) -> list[int]:
+    """The users counted in one point of ``measure=users``: those with a row of the trend in the
+    bucket (and of the group's attribute value), from the per-user rows whatever grain drew it."""
+    keys = _trend_keys(query)
+    rows = _trend_rows(query, per_feature_day=False).annotate(**keys).filter(bucket=bucket)
+    if query.group_by:
+        rows = rows.filter(group=group)
+    return list(rows.values_list("crm_user", flat=True).distinct().order_by())
