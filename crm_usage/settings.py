@@ -307,6 +307,8 @@ CELERY_BEAT_SCHEDULE = {
     "apply-raw-event-retention": {"task": "events.tasks.apply_retention_task", "schedule": 6 * 3600},
     # PostgreSQL: next month's events partition ahead of time (ingestion also creates them as needed).
     "maintain-event-partitions": {"task": "events.tasks.maintain_event_partitions_task", "schedule": 6 * 3600},
+    # Scheduled reports: each schedule's latest slot, once (a slot is at most 10 minutes late).
+    "send-scheduled-reports": {"task": "reports.tasks.send_scheduled_reports_task", "schedule": 600},
 }
 
 # Email (alerts, scheduled reports; README "Email"): the console in development, SMTP in
