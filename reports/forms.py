@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reports.models import ReportSchedule
 from reports.schedules import ScheduleInvalid, schedule_values
@@ -21,7 +22,9 @@ WEEKDAYS = [
 class ScheduleForm(forms.Form):
     name = forms.CharField(label=_("Name (the email's subject)"), max_length=200)
     kind = forms.ChoiceField(
-        label=_("Report"), choices=ReportSchedule.Kind.choices, initial=ReportSchedule.Kind.ANALYSIS
+        label=pgettext_lazy("scheduled report", "Report"),
+        choices=ReportSchedule.Kind.choices,
+        initial=ReportSchedule.Kind.ANALYSIS,
     )
     frequency = forms.ChoiceField(label=_("Frequency"), choices=ReportSchedule.Frequency.choices)
     weekday = forms.TypedChoiceField(
@@ -32,11 +35,11 @@ class ScheduleForm(forms.Form):
         help_text=_("1–31; in a shorter month, its last day (31 is 30 April)."),
     )  # fmt: skip
     hour = forms.TypedChoiceField(
-        label=_("Hour"), choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int, initial=8,
+        label=pgettext_lazy("scheduled report", "Hour"), choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int, initial=8,
         help_text=_("In the workspace's time zone."),
     )  # fmt: skip
     recipients = forms.CharField(
-        label=_("Recipients"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=pgettext_lazy("scheduled report", "Recipients"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Email addresses, one per line or separated by commas."),
     )  # fmt: skip
     language = forms.ChoiceField(label=_("Language"), choices=ReportSchedule.Language.choices)

@@ -76,7 +76,7 @@ def schedules_page(request: HttpRequest, scope: WorkspaceScope) -> HttpResponse:
         "editable": {s.pk for s in rows if scope.can_edit_saved(s)},
         "can_create": scope.can_create_saved,
         "analysis_url": workspace_url("reports-analysis", scope),
-        "api_url": workspace_url("api-report-schedule-list", scope),
+        "api_url": workspace_url("report-schedule-list", scope),
     }
     return render(request, "reports/schedules.html", context)
 

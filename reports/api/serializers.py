@@ -22,7 +22,9 @@ class ReportScheduleSerializer(serializers.ModelSerializer):
     day = serializers.IntegerField(min_value=1, max_value=31, allow_null=True, required=False, help_text="1–31; monthly only. A day the month does not have: its last day.")  # fmt: skip
     hour = serializers.IntegerField(min_value=0, max_value=23, help_text="0–23, the workspace's local time.")
     recipients = serializers.ListField(
-        child=serializers.CharField(max_length=254), max_length=MAX_RECIPIENTS, help_text="Email addresses."
+        child=serializers.CharField(max_length=254),
+        max_length=MAX_RECIPIENTS * 5,
+        help_text=f"Email addresses (at most {MAX_RECIPIENTS} once duplicates are dropped).",
     )
     language = serializers.ChoiceField(choices=ReportSchedule.Language.choices, default=ReportSchedule.Language.EN)
 
