@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core import views as core_views
 from core.api.views import FeatureCatalogView
 from crm_usage.api import api_not_found
+from dashboards.api.urls import share_urlpatterns
 from tenancy.api.views import AuditLogView
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -25,6 +26,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("workspaces/<slug:slug>/", include("perception.api.voice_urls")),
     path("workspaces/<slug:slug>/", include("adoption.api.urls")),
     path("workspaces/<slug:slug>/", include("reports.api.urls")),
+    path("workspaces/<slug:slug>/", include("dashboards.api.urls")),
+    path("", include(share_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the strict CSP holds here too.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -6,6 +6,8 @@ is read (``dashboards.services``)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,13 @@ class Dashboard(SavedConfig):
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["workspace", "visibility"], name="dashboard_ws_visibility")]
+
+    @property
+    def period(self) -> dict[str, date] | None:
+        """The shared period as the API writes it, or None (each tile keeps its own)."""
+        if self.period_start and self.period_end:
+            return {"start": self.period_start, "end": self.period_end}
+        return None
 
 
 class Tile(models.Model):
