@@ -9,9 +9,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dashboards.models import Dashboard
 from reports.models import ReportSchedule
 from reports.schedules import ScheduleInvalid, schedule_values
 from tenancy.models import SavedConfig
+from tenancy.scoping import in_workspace
 
 WEEKDAYS = [
     (1, _("Monday")), (2, _("Tuesday")), (3, _("Wednesday")), (4, _("Thursday")),
@@ -25,6 +27,9 @@ class ScheduleForm(forms.Form):
         label=pgettext_lazy("scheduled report", "Report"),
         choices=ReportSchedule.Kind.choices,
         initial=ReportSchedule.Kind.ANALYSIS,
+    )
+    dashboard = forms.TypedChoiceField(
+        label=_("Dashboard (for a dashboard report)"), choices=[], coerce=int, empty_value=None, required=False
     )
     frequency = forms.ChoiceField(label=_("Frequency"), choices=ReportSchedule.Frequency.choices)
     weekday = forms.TypedChoiceField(
@@ -50,12 +55,15 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args: Any, workspace: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workspace, self.owner = workspace, owner
+        boards = in_workspace(Dashboard, workspace).visible_to(owner).order_by("name", "pk")  # type: ignore[attr-defined]
+        self.fields["dashboard"].choices = [("", "—"), *[(b.pk, b.name) for b in boards]]  # type: ignore[attr-defined]
         self.values: dict[str, Any] = {}
 
     @classmethod
     def initial_of(cls, schedule: ReportSchedule) -> dict[str, Any]:
-        fields = ("name", "kind", "frequency", "weekday", "day", "hour", "language", "visibility")
-        return {**{name: getattr(schedule, name) for name in fields}, "recipients": "\n".join(schedule.recipients)}
+        fields = ("name", "kind", "dashboard_id", "frequency", "weekday", "day", "hour", "language", "visibility")
+        initial = {name.removesuffix("_id"): getattr(schedule, name) for name in fields}
+        return {**initial, "recipients": "\n".join(schedule.recipients)}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

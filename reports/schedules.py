@@ -14,7 +14,8 @@ last Sunday of October) is sent at its first occurrence.
 
 What the analysis kind reports on, by frequency (complete local days before the slot's day only):
 daily, the report's default 30 days ending the day before; weekly, the previous full week (Monday to
-Sunday); monthly, the previous calendar month.
+Sunday); monthly, the previous calendar month. The dashboard kind sends the board as its owner sees it
+when the email is built: each tile with the board's own period and filters.
 """
 
 from __future__ import annotations
@@ -40,15 +41,19 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.csv import csv_text
 from core.formatting import percent
+from dashboards.models import Dashboard
+from dashboards.selectors import dashboard_data
 from events.periods import Period, period_between
 from reports.models import MAX_RECIPIENTS, ReportSchedule
 from reports.queries import ReportQuery
 from reports.selectors import analysis_report
-from reports.services import report_pdf
+from reports.services import dashboard_pdf, report_pdf, tile_table
 from tenancy.models import Membership
+from tenancy.scoping import in_workspace
 from tenancy.services import audit_saved_config, field_values
 
 logger = logging.getLogger(__name__)
@@ -105,6 +110,13 @@ def report_period(frequency: str, slot_day: date, tz: ZoneInfo) -> Period:
 # --- Validation (the API's serializer and the page's form both call it) --------------------------
 
 
+def visible_dashboard(workspace: Any, user: Any, pk: Any) -> Dashboard | None:
+    """A board of ``workspace`` that ``user`` may see (theirs or shared with the workspace)."""
+    if not isinstance(pk, int):
+        return None
+    return in_workspace(Dashboard, workspace).visible_to(user).filter(pk=pk).first()  # type: ignore[attr-defined]
+
+
 class ScheduleInvalid(Exception):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(errors)
@@ -128,8 +140,15 @@ def schedule_values(data: Mapping[str, Any], *, workspace: Any, owner: Any) -> d
     kind, frequency = values.get("kind") or ReportSchedule.Kind.ANALYSIS, values.get("frequency")
     values["kind"] = kind
     if kind == ReportSchedule.Kind.DASHBOARD:
-        errors["kind"] = [_("Dashboard reports cannot be scheduled yet: choose the analysis report.")]
-    values["dashboard"] = None
+        board = values.get("dashboard")
+        board_id = board.pk if isinstance(board, Dashboard) else board
+        values["dashboard"] = board_id and visible_dashboard(workspace, owner, board_id)
+        if board_id is None:
+            errors["dashboard"] = [_("A dashboard report needs a dashboard.")]
+        elif values["dashboard"] is None:
+            errors["dashboard"] = [_("No such dashboard in this workspace, or its owner cannot see it.")]
+    else:
+        values["dashboard"] = None
     if frequency == ReportSchedule.Frequency.WEEKLY:
         if values.get("weekday") is None:
             errors["weekday"] = [_("A weekly report needs a weekday (1 = Monday … 7 = Sunday).")]
@@ -170,12 +189,13 @@ class BuiltReport:
     """A slot's report, once for all its recipients (each email differs only by its unsubscribe link)."""
 
     title: str
-    period: Period
+    period: Period | None  # the analysis report's; a board shows its own periods
     pdf: bytes
     filename: str  # without extension
     link: str  # where to see it in the app (absolute)
     lines: list[tuple[str, str, str, str]] = field(default_factory=list)  # metric, value, previous, change
     csvs: list[tuple[str, str]] = field(default_factory=list)  # (filename, text)
+    tiles: list[str] = field(default_factory=list)  # a board's tile titles
 
     def attachments(self) -> list[tuple[str, bytes | str, str]]:
         return [(f"{self.filename}.pdf", self.pdf, "application/pdf")] + [
@@ -187,8 +207,15 @@ def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def build_report(schedule: ReportSchedule, slot: datetime) -> BuiltReport:
-    """The slot's report in the active language (the caller overrides it with the schedule's)."""
+def build_report(schedule: ReportSchedule, slot: datetime, viewer: Any = None) -> BuiltReport:
+    """The slot's report in the active language (the caller overrides it with the schedule's),
+    computed as ``viewer`` (default: the schedule's owner)."""
+    if schedule.kind == ReportSchedule.Kind.DASHBOARD:
+        return build_dashboard(schedule, viewer or schedule.owner)
+    return build_analysis(schedule, slot)
+
+
+def build_analysis(schedule: ReportSchedule, slot: datetime) -> BuiltReport:
     workspace = schedule.workspace
     period = report_period(schedule.frequency, slot.astimezone(workspace.tzinfo).date(), workspace.tzinfo)
     report = analysis_report(ReportQuery.over(workspace, period))
@@ -212,6 +239,37 @@ def build_report(schedule: ReportSchedule, slot: datetime) -> BuiltReport:
             (f"{filename}-summary.csv", csv_text(summary, ["metric", "value", "previous", "change"])),
             (f"{filename}-findings.csv", csv_text(findings, ["section", "subject", "evidence"])),
         ],
+    )
+
+
+class BoardNotVisible(Exception):
+    """The schedule's board is gone from the viewer's sight (made private by another owner)."""
+
+
+def build_dashboard(schedule: ReportSchedule, viewer: Any) -> BuiltReport:
+    """The board as its ``viewer`` sees it now (its own period and filters): a PDF with each tile's
+    title and table, and one CSV per tile with a table."""
+    board = visible_dashboard(schedule.workspace, viewer, schedule.dashboard_id)
+    if board is None:
+        raise BoardNotVisible(f"dashboard {schedule.dashboard_id} is not visible to {viewer}")
+    titles = {tile.pk: tile.title for tile in board.tiles.all()}
+    tiles, csvs = [], []
+    filename = f"{schedule.workspace.slug}-dashboard-{board.pk}"
+    for tile in dashboard_data(board, viewer)["tiles"]:
+        columns, rows = tile_table(tile["data"]) if tile["status"] == 200 else ([], [])
+        title = titles.get(tile["id"], "")
+        tiles.append({"title": title, "status": tile["status"], "columns": columns, "rows": rows})
+        if rows:
+            header = [c or "name" for c in columns]
+            csvs.append((f"{filename}-tile-{tile['id']}.csv", csv_text([dict(zip(header, r, strict=True)) for r in rows], header)))  # fmt: skip
+    return BuiltReport(
+        title=pgettext("scheduled report", "Dashboard · %(name)s") % {"name": board.name},
+        period=None,
+        pdf=dashboard_pdf(board.name, board.description, tiles),
+        filename=filename,
+        link="",
+        tiles=[t["title"] for t in tiles],
+        csvs=csvs,
     )
 
 
@@ -275,7 +333,12 @@ def claim_slot(schedule_id: int, slot: datetime) -> bool:
 def owner_may_read(schedule: ReportSchedule) -> bool:
     """A report is computed for its owner: one who left the workspace (or was deactivated) sends none."""
     owner = schedule.owner
-    return bool(owner.is_active and (owner.is_superuser or Membership.role_of(owner, schedule.workspace)))
+    if not (owner.is_active and (owner.is_superuser or Membership.role_of(owner, schedule.workspace))):
+        return False
+    # A board its owner can no longer see (another owner made it private) is not sent either.
+    return schedule.kind != ReportSchedule.Kind.DASHBOARD or (
+        visible_dashboard(schedule.workspace, owner, schedule.dashboard_id) is not None
+    )
 
 
 def send_schedule(schedule: ReportSchedule, now: datetime) -> SendResult | None:
@@ -320,11 +383,11 @@ def send_due(now: datetime) -> list[SendResult]:
     return results
 
 
-def preview(schedule: ReportSchedule, now: datetime) -> tuple[EmailMultiAlternatives, BuiltReport]:
-    """The email its first recipient would get for the latest slot, built but not sent; the
-    unsubscribe link is a sample that removes nobody."""
+def preview(schedule: ReportSchedule, now: datetime, viewer: Any) -> tuple[EmailMultiAlternatives, BuiltReport]:
+    """The email its first recipient would get for the latest slot, built for ``viewer`` but not
+    sent; the unsubscribe link is a sample that removes nobody."""
     with translation.override(schedule.language):
-        built = build_report(schedule, latest_slot(schedule, now))
+        built = build_report(schedule, latest_slot(schedule, now), viewer)
         recipient = (schedule.recipients or [""])[0]
         sample = unsubscribe_url("preview")
         return email_message(schedule, built, recipient, sample), built

@@ -139,7 +139,10 @@ def schedule_preview(request: HttpRequest, scope: WorkspaceScope, pk: int) -> Ht
     """The email the schedule would send now (its latest slot), sent to nobody; ``?download=<name>``
     gives one of its attachments."""
     schedule = scope.get_saved(ReportSchedule, pk)
-    message, built = schedules.preview(schedule, timezone.now())
+    try:
+        message, built = schedules.preview(schedule, timezone.now(), request.user)
+    except schedules.BoardNotVisible:
+        raise Http404(_("You cannot see this schedule's dashboard.")) from None
     wanted = request.GET.get("download")
     if wanted is not None:
         for name, content, mimetype in built.attachments():

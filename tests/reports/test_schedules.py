@@ -333,7 +333,7 @@ def test_the_api_crud(ws, member_client) -> None:
     [
         ({"name": ""}, "name"),
         ({"kind": "excel"}, "kind"),
-        ({"kind": "dashboard"}, "kind"),
+        ({"kind": "dashboard"}, "dashboard"),
         ({"frequency": "hourly"}, "frequency"),
         ({"weekday": None}, "weekday"),
         ({"weekday": 8}, "weekday"),
