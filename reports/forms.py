@@ -66,7 +66,7 @@ class ScheduleForm(forms.Form):
         return {**initial, "recipients": "\n".join(schedule.recipients)}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         try:

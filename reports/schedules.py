@@ -233,7 +233,7 @@ def build_analysis(schedule: ReportSchedule, slot: datetime) -> BuiltReport:
         period=period,
         pdf=report_pdf(report),
         filename=filename,
-        link=site_url(f"{path}?{urlencode({'start': period.start, 'end': period.end})}"),
+        link=site_url(f"{path}?{urlencode({'start': str(period.start), 'end': str(period.end)})}"),
         lines=lines,
         csvs=[
             (f"{filename}-summary.csv", csv_text(summary, ["metric", "value", "previous", "change"])),
@@ -299,7 +299,7 @@ def email_message(
     """One recipient's email: subject the schedule's name, text and HTML bodies, the PDF and CSVs."""
     context = email_context(schedule, built, recipient, unsubscribe)
     message = EmailMultiAlternatives(
-        subject=schedule.name,
+        subject=" ".join(schedule.name.split()),  # a line break in a header would refuse the email
         body=render_to_string("reports/schedule_email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient],

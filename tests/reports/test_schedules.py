@@ -186,6 +186,12 @@ def test_links_start_with_the_site_url(ws, owner) -> None:
     assert mail.outbox[0].from_email == "Reports <reports@example.com>"
 
 
+def test_a_name_on_two_lines_is_a_one_line_subject(ws, owner) -> None:
+    make_schedule(ws, owner, name="Weekly\nusage", recipients=["ann@example.com"])
+    send("2025-03-24T06:00:00Z")
+    assert mail.outbox[0].subject == "Weekly usage"
+
+
 def test_once_per_slot(ws, owner) -> None:
     schedule = make_schedule(ws, owner, recipients=["ann@example.com"])
     assert send("2025-03-24T05:59:59Z")[0].startswith(f"schedule {schedule.pk}: slot 2025-03-17T06:00:00")
