@@ -153,6 +153,10 @@ def test_the_email(ws, owner) -> None:
     assert "Analysis report · sr, 2025-03-17 – 2025-03-23" in message.body
     assert "- Interactions: 4 (the period before: 1, change 300.0%)" in message.body
     assert "- Active users: 2 (the period before: 1, change 100.0%)" in message.body
+    assert (
+        "You receive this weekly report because you are a recipient of the scheduled report “Weekly usage”."
+        in message.body
+    )
     assert "/w/sr/reports/analysis/?start=2025-03-17&amp;end=2025-03-23" not in message.body  # text, not HTML
     assert "/w/sr/reports/analysis/?start=2025-03-17&end=2025-03-23" in message.body
     names = [name for name, _content, _type in message.attachments]
@@ -413,6 +417,8 @@ def test_the_pages(ws) -> None:
     client = logged_in(ws)
     assert "/w/sr/reports/schedules/" in client.get("/w/sr/reports/analysis/").content.decode()
     assert "Scheduled reports" in client.get("/w/sr/reports/schedules/").content.decode()
+    chinese = client.get("/w/sr/reports/schedules/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "我的定时报告" in chinese and "新建定时报告" in chinese
     form = {"name": "Board weekly", "kind": "analysis", "frequency": "weekly", "weekday": "1", "day": "",
             "hour": "6", "recipients": "ann@example.com, bob@example.com", "language": "en", "visibility": "private"}  # fmt: skip
     bad = client.post("/w/sr/reports/schedules/new/", {**form, "recipients": "ann@", "weekday": ""})
