@@ -312,6 +312,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.evaluate_alerts_task",
         "schedule": env_int("ALERT_EVALUATE_SECONDS", 300),
     },
+    # Scheduled reports: each schedule's latest slot, once (a slot is at most 10 minutes late).
+    "send-scheduled-reports": {"task": "reports.tasks.send_scheduled_reports_task", "schedule": 600},
 }
 
 # Email (alerts, scheduled reports; README "Email"): the console in development, SMTP in

@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -162,3 +163,133 @@ def report_run_build(run_id: int) -> str:
     run.finished_at = timezone.now()
     run.save(update_fields=["html", "pdf", "status", "error", "finished_at"])
     return run.status
+
+
+# --- A dashboard as a PDF (scheduled reports of kind "dashboard") ------------------------------------
+
+# A tile's table in the PDF and its CSV: at most this many rows and columns (a board is a summary).
+TILE_ROWS, TILE_COLUMNS, CELL_CHARS = 50, 8, 60
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's scalar fields, a nested object's one level down as ``outer.inner``; lists left out."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if _scalar(value):
+            flat[str(key)] = value
+        elif isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items() if _scalar(v)})
+    return flat
+
+
+def tile_table(data: Any) -> tuple[list[str], list[list[Any]]]:
+    """A tile's answer (an endpoint's JSON) as one table: its first list of objects (``results``,
+    ``months``, ``steps``…), else its first object of objects (``metrics``: one row each), else its
+    scalar fields as name/value rows. Bounded to ``TILE_ROWS`` × ``TILE_COLUMNS``."""
+    records: list[dict[str, Any]] | None = None
+    if isinstance(data, list):
+        records = [_flat(r) for r in data if isinstance(r, dict)]
+    elif isinstance(data, dict):
+        for value in data.values():
+            if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+                records = [_flat(r) for r in value]
+                break
+        else:
+            for value in data.values():
+                if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+                    records = [{"": key, **_flat(v)} for key, v in value.items()]
+                    break
+        if records is None:
+            pairs = _flat(data)
+            return ["", ""], [[key, value] for key, value in list(pairs.items())[:TILE_ROWS]]
+    if not records:
+        return [], []
+    columns: list[str] = []
+    for record in records:
+        columns += [key for key in record if key not in columns]
+    columns = columns[:TILE_COLUMNS]
+    return columns, [[record.get(c) for c in columns] for record in records[:TILE_ROWS]]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    text = str(value)
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+
+def tile_chart(columns: list[str], rows: list[list[Any]], width: float = 170 * mm) -> Drawing | None:
+    """Bars of the table's first numeric column by its first column, when there are 2 to 30 rows."""
+    if not 2 <= len(rows) <= 30 or len(columns) < 2:
+        return None
+    numeric = [
+        i for i in range(1, len(columns))
+        if all(isinstance(r[i], int | float) and not isinstance(r[i], bool) for r in rows)
+    ]  # fmt: skip
+    if not numeric:
+        return None
+    index, font = numeric[0], _font()
+    shown = list(reversed(rows))  # the chart draws its first category at the bottom
+    height = 20 + 14 * len(shown)
+    drawing = Drawing(width, height + 14)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 90, 10, width - 110, height - 10
+    chart.data = [[float(r[index]) for r in shown]]
+    chart.categoryAxis.categoryNames = [_cell(r[0])[:20] for r in shown]
+    chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = min(0.0, *chart.data[0])
+    chart.valueAxis.valueMax = max(chart.data[0]) * 1.05 or 1
+    chart.bars[0].fillColor, chart.bars.strokeColor = BLUE, None
+    drawing.add(chart)
+    drawing.add(String(0, height + 4, columns[index], fontName=font, fontSize=8))
+    return drawing
+
+
+def dashboard_pdf(name: str, description: str, tiles: list[dict[str, Any]]) -> bytes:
+    """A board as a PDF: each tile's title, then its table (and a bar chart when it has a numeric
+    column), or why it has none. ``tiles``: ``{"title", "status", "columns", "rows"}``."""
+    font = _font()
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=font, fontSize=9, leading=12)
+    heading = ParagraphStyle("heading", parent=styles["Heading2"], fontName=font, fontSize=12, spaceBefore=10)
+    title = ParagraphStyle("title", parent=styles["Title"], fontName=font, fontSize=16)
+    story: list[Any] = [Paragraph(escape(pgettext("scheduled report", "Dashboard · %(name)s") % {"name": name}), title)]
+    if description:
+        story.append(Paragraph(escape(description), body))
+    if not tiles:
+        story.append(Paragraph(escape(_("This board has no tiles yet.")), body))
+    for tile in tiles:
+        story.append(Paragraph(escape(tile["title"]), heading))
+        if tile["status"] != 200:
+            story.append(Paragraph(escape(_("This tile could not be computed (status %(status)s).") % {"status": tile["status"]}), body))  # fmt: skip
+            continue
+        columns, rows = tile["columns"], tile["rows"]
+        if not rows:
+            story.append(Paragraph(escape(pgettext("scheduled report", "No data.")), body))
+            continue
+        drawing = tile_chart(columns, rows)
+        if drawing is not None:
+            story += [drawing, Spacer(1, 4)]
+        cells = [[Paragraph(escape(_cell(v)), body) for v in row] for row in [columns, *rows]]
+        table = Table(cells, hAlign="LEFT", repeatRows=1)
+        table.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]))  # fmt: skip
+        story += [table, Spacer(1, 6)]
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
+        title=name, author="CRM Usage Metrics",
+    )  # fmt: skip
+    document.build(story)
+    return buffer.getvalue()

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
@@ -16,11 +23,13 @@ from rest_framework.request import Request
 
 from core.api.base import ERROR_RESPONSES, WorkspaceAPIView
 from core.queries import ChoiceParam
-from reports.models import REPORT_IN_REQUEST_DAYS, ReportRun
+from reports.api.serializers import ReportScheduleSerializer
+from reports.models import REPORT_IN_REQUEST_DAYS, ReportRun, ReportSchedule
 from reports.queries import ReportQuery
 from reports.runs import report_run_start
 from reports.selectors import analysis_report
 from reports.services import report_document, report_html, report_pdf
+from tenancy.api.views import SavedConfigViewSet
 
 RUN = inline_serializer(
     name="ReportRun",
@@ -109,3 +118,27 @@ class ReportRunView(ReportAPIView):
             return JsonResponse(run_json(run, slug), status=202 if run.status == ReportRun.Status.PENDING else 200)
         start, end = run.params.get("start", [""])[0], run.params.get("end", [""])[0]
         return content_response(run.html, bytes(run.pdf), fmt, self.workspace, filename_of(self.workspace, start, end))
+
+
+SCHEDULE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The schedule's id.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Scheduled reports you can see: yours and those shared with the workspace"),
+    create=extend_schema(summary="Schedule a report (admins and analysts)"),
+    retrieve=extend_schema(summary="One scheduled report", parameters=[SCHEDULE_ID]),
+    update=extend_schema(summary="Replace a scheduled report (owner or admin)", parameters=[SCHEDULE_ID]),
+    partial_update=extend_schema(summary="Change a scheduled report (owner or admin)", parameters=[SCHEDULE_ID]),
+    destroy=extend_schema(summary="Delete a scheduled report (owner or admin)", parameters=[SCHEDULE_ID]),
+)
+@extend_schema(tags=["report-schedules"])
+class ReportScheduleViewSet(SavedConfigViewSet):
+    """CRUD of scheduled reports: the rules of every saved configuration (``SavedConfigViewSet``);
+    ``manage.py send_scheduled_reports`` emails them."""
+
+    model = ReportSchedule
+    serializer_class = ReportScheduleSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().order_by("name", "pk")
