@@ -23,8 +23,8 @@ from behaviour.queries import (
 )
 from behaviour.selectors import people
 from core.api.base import WorkspaceAPIView, document
-from dashboards.selectors import annotations_for
 from core.api.people import people_response
+from dashboards.selectors import annotations_for
 
 
 def heatmap_rows(cells: list[selectors.HeatmapCell]) -> list[dict[str, Any]]:

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.base import WorkspaceAPIView, document
-from dashboards.selectors import annotations_for
 from core.api.people import people_response
+from dashboards.selectors import annotations_for
 from views_home import selectors
 from views_home.api import serializers as s
 from views_home.queries import (
