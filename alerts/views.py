@@ -31,8 +31,7 @@ HISTORY_ROWS = 100
 
 
 def _chrome(request: HttpRequest, scope: WorkspaceScope) -> dict:
-    # Alerts are not one of the tabs: the tab bar shows its own link to them as current.
-    return {**page_chrome(request, scope.workspace, active=LIST), "alerts_active": True}
+    return page_chrome(request, scope.workspace, active=LIST)
 
 
 @require_safe

@@ -29,6 +29,7 @@ TABS: tuple[tuple[Promise, str], ...] = (
     (_("Sales"), "sales-tab"),
     (_("Perception"), "perception-tab"),
     (_("Dashboards"), "dashboards-tab"),
+    (_("Alerts"), "alerts-list"),
 )
 
 

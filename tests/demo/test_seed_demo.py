@@ -69,6 +69,23 @@ def test_seed_demo_small() -> None:
     assert admin.is_superuser and admin.check_password(password)
     assert Membership.objects.get(workspace=workspace, user=admin).role == Membership.Role.ADMIN
 
+    # section 8: a shared board whose every tile answers, a launch note, an alert and a weekly report
+    # whose slot already past is not sent by the fresh demo
+    from alerts.models import Alert
+    from dashboards.models import Annotation, Dashboard
+    from dashboards.selectors import dashboard_data
+    from reports.models import ReportSchedule
+    from reports.schedules import send_due
+
+    board = Dashboard.objects.get(workspace=workspace)
+    data = dashboard_data(board, admin)
+    assert len(data["tiles"]) == 4 and {tile["status"] for tile in data["tiles"]} == {200}
+    assert Annotation.objects.get(workspace=workspace).date == today - timedelta(days=14)
+    assert data["annotations"][0]["text"] == "Lead scoring rolled out"
+    assert Alert.objects.filter(workspace=workspace, state="ok").count() == 1
+    assert ReportSchedule.objects.filter(workspace=workspace).count() == 1
+    assert send_due(timezone.now()) == []
+
     # again: the data is kept, the password is reset
     lines, _ = run("seed_demo", "--users", "20", "--days", "14", "--events", "3000")
     assert any("already exists" in line for line in lines)

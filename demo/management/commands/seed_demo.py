@@ -260,6 +260,7 @@ class Command(BaseCommand):
             with contextlib.suppress(ValidationError):
                 funnel_create(workspace=workspace, owner=owner, data={**data, "visibility": "workspace"})
         self._saved_segments(workspace, owner)
+        self._board_examples(workspace, owner)
         if not FeatureAction.objects.filter(workspace=workspace, feature__key="Leads", action="create").exists():
             return
         if not FilterSet.objects.filter(workspace=workspace).exists():
@@ -292,6 +293,72 @@ class Command(BaseCommand):
         for name, filters in examples:
             values = {"name": name, "visibility": "workspace", "filters": segment_filters(workspace, filters)}
             segment_save(workspace=workspace, actor=owner, segment=None, values=values)
+
+    def _board_examples(self, workspace: Workspace, owner: Any) -> None:
+        """A shared board, a launch annotation, an alert and a weekly report, so the Dashboards and Alerts
+        pages and the report schedules open on something (DESIGN.md section 8)."""
+        from alerts.models import Alert
+        from dashboards.models import Annotation, Dashboard
+        from dashboards.services import dashboard_create, tiles_replace
+        from reports.models import ReportSchedule
+        from reports.schedules import latest_slot
+
+        if Dashboard.objects.filter(workspace=workspace).exists():
+            return
+        today = timezone.localdate(timezone=workspace.tzinfo)
+        board = dashboard_create(
+            workspace=workspace,
+            owner=owner,
+            values={
+                "name": "Weekly CRM review",
+                "description": "Adoption at a glance: the summary, the weekly trend and the most used features.",
+                "visibility": "workspace",
+            },
+        )
+        last_30 = {"period": "last_30_days"}
+        tiles = [
+            ("Summary", "home/summary", last_30, (0, 0, 12, 3)),
+            ("Interactions per week", "home/weekly-interactions", {"as_of": today.isoformat()}, (0, 3, 6, 4)),
+            ("Leads: users per week", "trends", {**last_30, "feature": "Leads", "measure": "users", "interval": "week"}, (6, 3, 6, 4)),
+            ("Feature popularity", "hub/popularity", last_30, (0, 7, 12, 4)),
+        ]  # fmt: skip
+        tiles_replace(
+            board,
+            [
+                {"title": title, "endpoint": endpoint, "query": query, "x": x, "y": y, "w": w, "h": h}
+                for title, endpoint, query, (x, y, w, h) in tiles
+            ],
+        )
+        Annotation.objects.create(
+            workspace=workspace, date=today - timedelta(days=14), text="Lead scoring rolled out", author=owner
+        )
+        Alert.objects.create(
+            workspace=workspace,
+            owner=owner,
+            name="Fewer than 5 active users yesterday",
+            visibility="workspace",
+            metric="active_users",
+            params={"days": 1},
+            condition="threshold",
+            op="<",
+            value=5,
+            interval="daily",
+            recipients=["admin@example.com"],
+        )
+        schedule = ReportSchedule.objects.create(
+            workspace=workspace,
+            owner=owner,
+            name="Weekly analysis report",
+            visibility="workspace",
+            kind="analysis",
+            frequency="weekly",
+            weekday=1,
+            hour=8,
+            recipients=["admin@example.com"],
+            language="en",
+        )
+        # Its first email is next Monday's: the slot already past is not sent by a fresh demo.
+        ReportSchedule.objects.filter(pk=schedule.pk).update(last_slot=latest_slot(schedule, timezone.now()))
 
     def _admin(self, workspace: Workspace) -> str:
         """The superuser ``admin`` with a fresh random password, an admin member of the workspace."""
