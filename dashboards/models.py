@@ -45,6 +45,10 @@ class Tile(models.Model):
     title = models.CharField(_("title"), max_length=200)
     endpoint = models.CharField(_("endpoint"), max_length=200)
     query = models.JSONField(_("query"), default=dict, blank=True)
+    # The tab's chart (its chart JSON URL name) the tile was pinned from: an endpoint may answer several
+    # charts (perception/voice: sentiment, intents…), and the board draws the one pinned. Blank for a
+    # tile given through the API: the endpoint's usual chart (``services.ENDPOINT_CHARTS``), if any.
+    chart = models.CharField(_("chart"), max_length=100, blank=True, default="")
     x = models.PositiveSmallIntegerField(default=0)
     y = models.PositiveSmallIntegerField(default=0)
     w = models.PositiveSmallIntegerField(default=6)

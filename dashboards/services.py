@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -118,6 +119,8 @@ def tiles_replace(dashboard: Dashboard, tiles: list[dict[str, Any]]) -> None:
             tile = existing.get(values.get("id") or 0)
             if tile is None or tile.pk in kept:
                 tile = Tile(dashboard=dashboard)
+            elif tile.endpoint != values["endpoint"]:
+                tile.chart = ""  # the chart pinned belongs to the endpoint it was pinned with
             for field in TILE_FIELDS:
                 setattr(tile, field, values[field])
             tile.save()
@@ -188,63 +191,148 @@ def share_expiry_limit() -> datetime:
 
 # --- pinning a tab's chart, and drawing a tile as its tab does ---------------------------------------------
 
-# A tab's chart (its chart JSON URL name) → the API endpoint that answers the same query, how the chart
-# draws (``chart_box``'s type and label format) and whether a board draws it the same way (the chart
-# types that need a tab's own script are shown on a board as the endpoint's table).
-CHART_ENDPOINTS: dict[str, tuple[str, str, str]] = {
-    "home-chart-weekly-interactions": ("home/weekly-interactions", "bar", "week"),
-    "activity-chart-features": ("activity/features", "line", "day"),
-    "trends-chart": ("trends", "line", "day"),
-    "hub-chart-popularity": ("hub/popularity", "hbar", "text"),
-    "hub-chart-frequency": ("hub/frequency", "bar", "text"),
-    "behaviour-chart-failure-rate": ("behaviour/failures", "hbar", "text"),
-    "behaviour-chart-retention": ("behaviour/retention", "line", "text"),
-    "behaviour-chart-stickiness": ("behaviour/stickiness", "bar", "text"),
-    "behaviour-chart-lifecycle": ("behaviour/lifecycle", "", ""),
-    "behaviour-chart-heatmap": ("behaviour/heatmap", "", ""),
-    "behaviour-chart-anomaly": ("behaviour/anomalies", "", ""),
-    "behaviour-chart-paths": ("behaviour/paths", "", ""),
-    "perception-chart-trend": ("perception/trend", "line", "month"),
-    "sales-chart-revenue": ("sales/state-of-the-union", "", ""),
-    "sales-chart-leaderboard": ("sales/state-of-the-union", "", ""),
-    "sales-chart-activity": ("sales/activity", "", ""),
-    "sales-chart-stages": ("sales/open-pipeline", "", ""),
-    "sales-chart-generation": ("sales/pipeline-generation", "", ""),
-    "sales-chart-forecast": ("sales/forecast", "", ""),
-    "adoption-chart-scatter": ("sales/adoption-outcome", "", ""),
-    "accounts-chart-revenue": ("accounts/overview", "", ""),
-    "accounts-chart-acquisition": ("accounts/overview", "", ""),
-    "accounts-chart-industries": ("accounts/overview", "", ""),
-    "accounts-chart-bands": ("accounts/overview", "", ""),
-    "accounts-chart-top-products": ("accounts/overview", "", ""),
-    "accounts-chart-rising-products": ("accounts/overview", "", ""),
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A tab's chart as a tile: ``api`` is the URL name of the API endpoint answering the same figures
+    for the same query and ``endpoint`` its path, which may name the chart URL's arguments
+    (``funnels/{pk}/results``); ``type`` and ``labels`` are how ``chart_box`` draws it (``labels``
+    ``interval:week``: the query's ``interval``, by default week); ``defaults`` are the parameters the
+    chart assumes that the endpoint does not (its default period); ``views``: the drawing of each
+    ``view`` parameter the chart answers (a funnel's steps, time to convert, conversion over time)."""
+
+    api: str
+    endpoint: str
+    type: str
+    labels: str
+    defaults: tuple[tuple[str, str], ...] = ()
+    views: tuple[tuple[str, str, str], ...] = ()
+
+    def drawing(self, query: dict[str, Any]) -> tuple[str, str]:
+        """(chart type, label format) of this chart for ``query``."""
+        kind, labels = self.type, self.labels
+        for view, view_kind, view_labels in self.views:
+            if query.get("view") == view:
+                kind, labels = view_kind, view_labels
+        if labels.startswith("interval:"):
+            interval = query.get("interval")
+            labels = interval if interval in ("day", "week", "month") else labels.partition(":")[2]
+        return kind, labels
+
+
+# A tab's chart (its chart JSON URL name) → the tile it becomes. The first chart of an endpoint is the
+# one a board draws for a tile given through the API (``ENDPOINT_CHARTS``).
+CHART_ENDPOINTS: dict[str, ChartSpec] = {
+    "home-chart-weekly-interactions": ChartSpec("api-home-weekly", "home/weekly-interactions", "bar", "week"),
+    "activity-chart-features": ChartSpec("api-activity-features", "activity/features", "line", "day"),
+    # A user's page: that user's interactions per day, which activity/features answers per feature
+    # (over the user page's default period, 30 days, not the Activity tab's 60).
+    "users-chart-daily-activity": ChartSpec(
+        "api-activity-features", "activity/features", "bar", "day", defaults=(("days", "30"),)
+    ),
+    "trends-chart": ChartSpec("api-trends", "trends", "line", "interval:day"),
+    "hub-chart-popularity": ChartSpec("api-hub-popularity", "hub/popularity", "hbar", "text"),
+    "hub-chart-frequency": ChartSpec("api-hub-frequency", "hub/frequency", "bar", "text"),
+    "funnels-chart": ChartSpec(
+        "api-funnel-results",
+        "funnels/{pk}/results",
+        "funnel",
+        "text",
+        views=(("time_to_convert", "bar", "text"), ("trends", "line", "interval:week")),
+    ),
+    "behaviour-chart-failure-rate": ChartSpec("api-behaviour-failures", "behaviour/failures", "hbar", "text"),
+    "behaviour-chart-retention": ChartSpec("api-behaviour-retention", "behaviour/retention", "line", "text"),
+    "behaviour-chart-stickiness": ChartSpec("api-behaviour-stickiness", "behaviour/stickiness", "bar", "text"),
+    "behaviour-chart-lifecycle": ChartSpec(
+        "api-behaviour-lifecycle", "behaviour/lifecycle", "stacked", "interval:week"
+    ),
+    "behaviour-chart-heatmap": ChartSpec("api-behaviour-heatmap", "behaviour/heatmap", "matrix", "text"),
+    "behaviour-chart-failure-heatmap": ChartSpec("api-behaviour-heatmap", "behaviour/heatmap", "matrix", "text"),
+    "behaviour-chart-anomaly": ChartSpec("api-behaviour-anomalies", "behaviour/anomalies", "anomaly", "day"),
+    "behaviour-chart-paths": ChartSpec("api-behaviour-paths", "behaviour/paths", "sankey", "text"),
+    "perception-chart-trend": ChartSpec("api-perception-trend", "perception/trend", "line", "month"),
+    "perception-chart-sentiment": ChartSpec("api-perception-voice", "perception/voice", "perception-doughnut", "text"),
+    "perception-chart-intents": ChartSpec("api-perception-voice", "perception/voice", "hbar", "text"),
+    "perception-chart-competitors": ChartSpec(
+        "api-perception-voice", "perception/voice", "perception-doughnut", "text"
+    ),
+    "perception-chart-keywords": ChartSpec("api-perception-voice", "perception/voice", "perception-wordcloud", "text"),
+    "sales-chart-revenue": ChartSpec("api-sales-union", "sales/state-of-the-union", "line", "day"),
+    "sales-chart-leaderboard": ChartSpec("api-sales-union", "sales/state-of-the-union", "hbar", "text"),
+    "sales-chart-activity": ChartSpec("api-sales-activity", "sales/activity", "sales-stacked", "week"),
+    "sales-chart-stages": ChartSpec("api-sales-open-pipeline", "sales/open-pipeline", "bar", "text"),
+    "sales-chart-generation": ChartSpec(
+        "api-sales-pipeline-generation", "sales/pipeline-generation", "sales-mixed", "month"
+    ),
+    "sales-chart-forecast": ChartSpec("api-sales-forecast", "sales/forecast", "sales-stacked", "month"),
+    "adoption-chart-scatter": ChartSpec("api-sales-adoption-outcome", "sales/adoption-outcome", "scatter", "text"),
+    "accounts-chart-revenue": ChartSpec("api-accounts-overview", "accounts/overview", "bar", "month"),
+    "accounts-chart-acquisition": ChartSpec("api-accounts-overview", "accounts/overview", "line", "month"),
+    "accounts-chart-industries": ChartSpec("api-accounts-overview", "accounts/overview", "hbar", "text"),
+    "accounts-chart-bands": ChartSpec("api-accounts-overview", "accounts/overview", "bar", "text"),
+    "accounts-chart-top-products": ChartSpec("api-accounts-overview", "accounts/overview", "hbar", "text"),
+    "accounts-chart-rising-products": ChartSpec("api-accounts-overview", "accounts/overview", "hbar", "text"),
 }
-# The API endpoint → the chart a board draws it with (name, type, label format).
-ENDPOINT_CHARTS: dict[str, tuple[str, str, str]] = {}
-for _name, (_endpoint, _type, _labels) in CHART_ENDPOINTS.items():
-    if _type:
-        ENDPOINT_CHARTS.setdefault(_endpoint, (_name, _type, _labels))
+# The API endpoint (URL name) → the chart a board draws a tile of it with when none was pinned.
+ENDPOINT_CHARTS: dict[str, str] = {}
+for _name, _spec in CHART_ENDPOINTS.items():
+    ENDPOINT_CHARTS.setdefault(_spec.api, _name)
+
+# Chart URL parameters that are not the figures' query: a download, the people behind a point.
+_NOT_PINNED = frozenset({"format", "people", "people_group"})
 
 
 def pinned_tile(workspace: Workspace, chart_url: str) -> dict[str, Any] | None:
-    """The tile a tab's chart becomes: its API endpoint and its query (the chart URL's parameters), or
-    None when the URL is not a pinnable chart of this workspace."""
+    """The tile a tab's chart becomes: its API endpoint, its query (the chart URL's parameters) and
+    the chart, or None when the URL is not a pinnable chart of this workspace."""
     path, _, query_string = chart_url.partition("?")
     try:
         match = resolve(path)
     except Resolver404:
         return None
-    if match.kwargs.get("slug") != workspace.slug or match.url_name not in CHART_ENDPOINTS:
+    spec = CHART_ENDPOINTS.get(match.url_name or "")
+    if spec is None or match.kwargs.get("slug") != workspace.slug:
         return None
     params = QueryDict(query_string)
-    query = {k: (v if len(v) > 1 else v[0]) for k, v in params.lists() if k != "format"}
-    return {"endpoint": CHART_ENDPOINTS[match.url_name][0], "query": query}
+    query = {k: (v if len(v) > 1 else v[0]) for k, v in params.lists() if k not in _NOT_PINNED}
+    if "start" not in query:
+        query = {**dict(spec.defaults), **query}
+    endpoint = spec.endpoint.format(**{k: v for k, v in match.kwargs.items() if k != "slug"})
+    if endpoint_name(workspace, endpoint) != spec.api:
+        return None
+    return {"endpoint": endpoint, "query": query, "chart": match.url_name}
 
 
-def chart_answer(workspace: Workspace, viewer: Any, chart_name: str, params: dict[str, Any]) -> tuple[int, Any]:
-    """The tab's chart JSON (``chart_name``) for ``params``, asked as ``viewer`` (a share page draws a
-    tile as its tab does without the visitor being logged in): (status, JSON body or None)."""
-    path = reverse(chart_name, kwargs={"slug": workspace.slug})
+def tile_chart(workspace: Workspace, tile: Tile, query: dict[str, Any]) -> tuple[str, dict[str, Any], str, str] | None:
+    """How a board draws ``tile`` as its tab does: (chart URL name, its URL arguments, chart type, label
+    format), or None for a tile shown as its endpoint's table. The chart is the one pinned (if it still
+    answers the tile's endpoint), else the endpoint's usual one."""
+    path = f"/api/v1/workspaces/{workspace.slug}/{tile.endpoint.strip('/')}"
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    spec = CHART_ENDPOINTS.get(tile.chart)
+    name = tile.chart if spec is not None and spec.api == match.url_name else ENDPOINT_CHARTS.get(match.url_name or "")
+    if name is None:
+        return None
+    spec = CHART_ENDPOINTS[name]
+    kwargs = {"slug": workspace.slug}
+    if "{pk}" in spec.endpoint:
+        kwargs["pk"] = match.kwargs["pk"]
+        if not str(kwargs["pk"]).isdigit():
+            return None
+    kind, labels = spec.drawing(query)
+    return name, kwargs, kind, labels
+
+
+def chart_answer(
+    workspace: Workspace, viewer: Any, chart_name: str, params: dict[str, Any], kwargs: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    """The tab's chart JSON (``chart_name``, with its URL ``kwargs``) for ``params``, asked as ``viewer``
+    (a share page draws a tile as its tab does without the visitor being logged in): (status, JSON
+    body or None)."""
+    path = reverse(chart_name, kwargs=kwargs or {"slug": workspace.slug})
     request = _page_factory.get(path, params, HTTP_ACCEPT="application/json")
     request.user = viewer
     match = resolve(path)

@@ -27,6 +27,30 @@ from tenancy.scoping import WorkspaceScope, workspace_page
 
 TAB = "dashboards-tab"
 
+# The scripts a chart type needs beyond charts.js: the vendored Chart.js plugin and the tab's own
+# drawer (static/<tab>/<tab>.js registers it with CrmCharts.drawer), loaded as the tab loads them.
+_MATRIX = "vendor/chartjs-chart-matrix-3.1.0/chartjs-chart-matrix.min.js"
+_SANKEY = "vendor/chartjs-chart-sankey-0.19.1/chartjs-chart-sankey.min.js"
+_WORDCLOUD = "vendor/chartjs-chart-wordcloud-4.4.5/chartjs-chart-wordcloud.min.js"
+DRAWER_SCRIPTS: dict[str, tuple[str, ...]] = {
+    "matrix": (_MATRIX, "behaviour/behaviour.js"),
+    "sankey": (_SANKEY, "behaviour/behaviour.js"),
+    "stacked": ("behaviour/behaviour.js",),
+    "anomaly": ("behaviour/behaviour.js",),
+    "sales-stacked": ("sales/sales.js",),
+    "sales-mixed": ("sales/sales.js",),
+    "perception-doughnut": ("perception/perception.js",),
+    "perception-wordcloud": (_WORDCLOUD, "perception/perception.js"),
+    "funnel": ("funnels/funnels.js",),
+}
+
+
+def drawer_scripts(types: list[str]) -> list[str]:
+    """The static scripts the chart ``types`` of a board need, plugins first, each once."""
+    scripts = [script for kind in types for script in DRAWER_SCRIPTS.get(kind, ())]
+    unique = list(dict.fromkeys(scripts))
+    return [s for s in unique if s.startswith("vendor/")] + [s for s in unique if not s.startswith("vendor/")]
+
 
 def _querydict(query: dict[str, Any]) -> QueryDict:
     params = QueryDict(mutable=True)
@@ -37,14 +61,17 @@ def _querydict(query: dict[str, Any]) -> QueryDict:
 
 def _tile_view(dashboard: Dashboard, tile: Tile) -> dict[str, Any]:
     """What the page needs to load a tile: its chart's URL (and how it draws) or its endpoint's URL."""
-    query = _querydict(tile_query(dashboard, tile))
+    raw_query = tile_query(dashboard, tile)
+    query = _querydict(raw_query)
     slug = dashboard.workspace.slug
-    chart = services.ENDPOINT_CHARTS.get(tile.endpoint)
+    chart = services.tile_chart(dashboard.workspace, tile, raw_query)
     view: dict[str, Any] = {"tile": tile, "api_url": with_query(f"/api/v1/workspaces/{slug}/{tile.endpoint}", query)}
     if chart:
-        name, kind, labels = chart
-        chart_url = with_query(reverse(name, kwargs={"slug": slug}), query)
-        view.update(chart_url=chart_url, chart_id=f"tile-chart-{tile.pk}", type=kind, labels=labels)
+        name, kwargs, kind, labels = chart
+        chart_url = with_query(reverse(name, kwargs=kwargs), query)
+        # The chart's name in the id: a drawer may tell two charts of one type apart by it (the
+        # failure-rate heatmap).
+        view.update(chart_url=chart_url, chart_id=f"tile-chart-{tile.pk}-{name}", type=kind, labels=labels)
     return view
 
 
@@ -107,10 +134,12 @@ def dashboard_page(request: HttpRequest, scope: WorkspaceScope, pk: int) -> Http
             return redirect(request.path)
         else:
             return HttpResponse(status=400)
+    tiles = [_tile_view(board, tile) for tile in board.tiles.all()]
     context = {
         **page_chrome(request, scope.workspace, active=TAB),
         "board": board,
-        "tiles": [_tile_view(board, tile) for tile in board.tiles.all()],
+        "tiles": tiles,
+        "drawer_scripts": drawer_scripts([t["type"] for t in tiles if t.get("type")]),
         "can_edit": can_edit,
         "settings_form": settings_form,
         "share_form": share_form,
@@ -156,12 +185,14 @@ def pin_chart(request: HttpRequest, scope: WorkspaceScope) -> JsonResponse:
 def _shared_tile(board: Dashboard, tile: Tile) -> dict[str, Any]:
     """A tile of a shared board, computed as the owner: its chart's JSON, or its endpoint's answer."""
     query = tile_query(board, tile)
-    chart = services.ENDPOINT_CHARTS.get(tile.endpoint)
+    chart = services.tile_chart(board.workspace, tile, query)
     view: dict[str, Any] = {"id": tile.pk, "title": tile.title, "w": tile.w, "h": tile.h}
     if chart:
-        name, kind, labels = chart
-        status, data = services.chart_answer(board.workspace, board.owner, name, query)
-        view.update(type=kind, labels=labels, chart=data if status == 200 else None)
+        name, kwargs, kind, labels = chart
+        status, data = services.chart_answer(board.workspace, board.owner, name, query, kwargs)
+        view.update(
+            type=kind, labels=labels, chart=data if status == 200 else None, chart_id=f"tile-chart-{tile.pk}-{name}"
+        )
     else:
         status, data = services.endpoint_answer(board.workspace, board.owner, tile.endpoint, query)
         view.update(table=data if status == 200 else None)
@@ -183,6 +214,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "board": board,
         "tiles": tiles,
+        "drawer_scripts": drawer_scripts([t["type"] for t in tiles if t.get("type")]),
         "payload": json.loads(json.dumps({"tiles": tiles, "annotations": annotations}, default=str)),
         "expires_at": link.expires_at,
     }

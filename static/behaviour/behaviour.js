@@ -224,7 +224,8 @@
         animation: false,
         // A click on a flow lists the users behind it (the page's drill-down, as the tables link).
         onClick: function (event, elements) {
-          if (!elements.length) {
+          // Only on the Paths page, which lists the users (a board or a share page draws it too).
+          if (!elements.length || !document.getElementById("path-users")) {
             return;
           }
           var flow = dataset.data[elements[0].index];

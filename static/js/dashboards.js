@@ -266,9 +266,11 @@
     select.addEventListener("change", toggleName);
     details.querySelector("[data-pin-submit]").addEventListener("click", function () {
       var box = details.closest(".chart-box");
+      // The canvas's URL is the chart's current one (a page may reload it with another query); a
+      // chart the page drew from its own figures (a funnel's) has it on the menu only.
       var canvas = box.querySelector("canvas[data-chart-url]");
       var body = new URLSearchParams();
-      body.set("chart_url", canvas.dataset.chartUrl);
+      body.set("chart_url", canvas ? canvas.dataset.chartUrl : details.dataset.chartUrl);
       body.set("dashboard", select.value);
       body.set("name", details.querySelector("[data-field=name]").value);
       body.set("title", details.querySelector("[data-field=title]").value);

@@ -62,7 +62,7 @@ def test_a_pinned_chart_draws_on_its_board(page: Any, acme: Any) -> None:
     assert tile.endpoint == "trends" and tile.query["feature"] == "Leads" and tile.query["period"] == "last_7_days"
     charts_drawn(page)
     assert page.locator(".dash-tile h2").all_inner_texts() == ["Leads this week"]
-    assert trends_points(page, f"tile-chart-{tile.pk}") == on_tab
+    assert trends_points(page, f"tile-chart-{tile.pk}-trends-chart") == on_tab
 
 
 def test_a_share_link_opens_the_board_logged_out_until_revoked(page: Any, acme: Any, browser: Any) -> None:

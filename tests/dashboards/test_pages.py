@@ -169,7 +169,9 @@ def test_only_pinnable_charts_offer_the_pin(client, acme):
     from dashboards.templatetags.dashboards import pinnable
 
     assert pinnable("/w/acme/charts/trends.json?feature=Leads")
-    assert not pinnable("/w/acme/charts/user-activity.json?user=ana")  # a user's own chart: no endpoint
+    assert pinnable("/w/acme/charts/user-activity.json?user=ana")
+    # An account's revenue by month: no endpoint of the API answers those figures.
+    assert not pinnable("/w/acme/charts/account-revenue.json?account=A1")
     assert not pinnable("/nowhere/")
     login(client, acme, "ana")
     assert "Pin to dashboard" in client.get("/w/acme/trends/", {"feature": "Leads"}).content.decode()
