@@ -199,7 +199,9 @@ class ChartSpec:
     (``funnels/{pk}/results``); ``type`` and ``labels`` are how ``chart_box`` draws it (``labels``
     ``interval:week``: the query's ``interval``, by default week); ``defaults`` are the parameters the
     chart assumes that the endpoint does not (its default period); ``views``: the drawing of each
-    ``view`` parameter the chart answers (a funnel's steps, time to convert, conversion over time)."""
+    ``view`` parameter the chart answers (a funnel's steps, time to convert, conversion over time);
+    ``saved``: the saved configuration the chart is of (``funnels/{pk}``), which the user pinning it
+    must see."""
 
     api: str
     endpoint: str
@@ -207,6 +209,7 @@ class ChartSpec:
     labels: str
     defaults: tuple[tuple[str, str], ...] = ()
     views: tuple[tuple[str, str, str], ...] = ()
+    saved: str = ""
 
     def drawing(self, query: dict[str, Any]) -> tuple[str, str]:
         """(chart type, label format) of this chart for ``query``."""
@@ -239,6 +242,7 @@ CHART_ENDPOINTS: dict[str, ChartSpec] = {
         "funnel",
         "text",
         views=(("time_to_convert", "bar", "text"), ("trends", "line", "interval:week")),
+        saved="funnels/{pk}",
     ),
     "behaviour-chart-failure-rate": ChartSpec("api-behaviour-failures", "behaviour/failures", "hbar", "text"),
     "behaviour-chart-retention": ChartSpec("api-behaviour-retention", "behaviour/retention", "line", "text"),
@@ -282,9 +286,10 @@ for _name, _spec in CHART_ENDPOINTS.items():
 _NOT_PINNED = frozenset({"format", "people", "people_group"})
 
 
-def pinned_tile(workspace: Workspace, chart_url: str) -> dict[str, Any] | None:
+def pinned_tile(workspace: Workspace, viewer: Any, chart_url: str) -> dict[str, Any] | None:
     """The tile a tab's chart becomes: its API endpoint, its query (the chart URL's parameters) and
-    the chart, or None when the URL is not a pinnable chart of this workspace."""
+    the chart, or None when the URL is not a pinnable chart of this workspace (or of a saved
+    configuration ``viewer`` does not see)."""
     path, _, query_string = chart_url.partition("?")
     try:
         match = resolve(path)
@@ -297,8 +302,11 @@ def pinned_tile(workspace: Workspace, chart_url: str) -> dict[str, Any] | None:
     query = {k: (v if len(v) > 1 else v[0]) for k, v in params.lists() if k not in _NOT_PINNED}
     if "start" not in query:
         query = {**dict(spec.defaults), **query}
-    endpoint = spec.endpoint.format(**{k: v for k, v in match.kwargs.items() if k != "slug"})
+    arguments = {k: v for k, v in match.kwargs.items() if k != "slug"}
+    endpoint = spec.endpoint.format(**arguments)
     if endpoint_name(workspace, endpoint) != spec.api:
+        return None
+    if spec.saved and endpoint_answer(workspace, viewer, spec.saved.format(**arguments), {})[0] != 200:
         return None
     return {"endpoint": endpoint, "query": query, "chart": match.url_name}
 

@@ -157,7 +157,7 @@ def dashboard_page(request: HttpRequest, scope: WorkspaceScope, pk: int) -> Http
 def pin_chart(request: HttpRequest, scope: WorkspaceScope) -> JsonResponse:
     """Add a tab's chart (its chart JSON URL, with the page's query) to a board the user may change, or
     to a new one: ``{"url": the board's page}``; 400 ``{"errors": {field: [message]}}`` otherwise."""
-    tile = services.pinned_tile(scope.workspace, request.POST.get("chart_url", ""))
+    tile = services.pinned_tile(scope.workspace, request.user, request.POST.get("chart_url", ""))
     if tile is None:
         return JsonResponse({"errors": {"chart_url": [_("This chart cannot be pinned.")]}}, status=400)
     title = (request.POST.get("title") or "").strip()[:200] or tile["endpoint"]
