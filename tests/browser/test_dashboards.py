@@ -141,3 +141,72 @@ def test_clicking_a_charts_date_adds_an_annotation(page: Any, acme: Any) -> None
     # Drawn again on the next visit, from the API.
     page.reload()
     page.wait_for_function("() => document.getElementById('trends-chart').dataset.annotations === '1'")
+
+
+def test_tiles_whose_tab_draws_its_own_chart_draw_it_on_the_board_and_the_share_page(
+    page: Any, acme: Any, browser: Any
+) -> None:
+    """A lifecycle, a heatmap and a funnel tile are canvases drawn by their tab's drawer (not tables),
+    on the board and, logged out, on the share page, which asks the server for no data."""
+    from dashboards.models import Dashboard, Tile
+    from dashboards.services import share_link_create
+    from funnels.models import Funnel
+
+    log_in(page)
+    owner_id = page_user_id()
+    funnel = Funnel.objects.create(
+        workspace=acme,
+        owner_id=owner_id,
+        name="Views",
+        steps=[{"feature": "Leads", "action": "view"}, {"feature": "Leads", "action": "view"}],
+    )
+    board = Dashboard.objects.create(workspace=acme, owner_id=owner_id, name="Drawn board")
+    tiles = {
+        "stacked": Tile.objects.create(
+            dashboard=board, title="Lifecycle", endpoint="behaviour/lifecycle", chart="behaviour-chart-lifecycle"
+        ),
+        "matrix": Tile.objects.create(dashboard=board, title="Hours", endpoint="behaviour/heatmap", y=1),
+        "funnel": Tile.objects.create(
+            dashboard=board, title="Views funnel", endpoint=f"funnels/{funnel.pk}/results", chart="funnels-chart", y=2
+        ),
+    }
+    # What Chart.js draws each with on the tab: the lifecycle's stacked bars, the matrix, the funnel's bars.
+    expected = {"stacked": "bar", "matrix": "matrix", "funnel": "bar"}
+
+    def drawn_types(target: Any) -> dict[str, str]:
+        return {
+            kind: target.evaluate(
+                "id => { const c = document.querySelector(`[data-tile-id='${id}'] canvas`);"
+                " const chart = c && Chart.getChart(c); return chart ? chart.config.type : null; }",
+                tile.pk,
+            )
+            for kind, tile in tiles.items()
+        }
+
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{page.base_url}/w/acme/dashboards/{board.pk}/")
+    assert charts_drawn(page) == 3
+    assert page.locator(".dash-tile__table").count() == 0
+    assert drawn_types(page) == expected
+    stacked = page.evaluate(
+        f"() => Chart.getChart(document.querySelector(\"[data-tile-id='{tiles['stacked'].pk}'] canvas\")).options.scales.x.stacked"
+    )
+    assert stacked is True  # the Behaviour tab's "stacked" drawer, not the plain bar chart
+    assert not errors, errors
+
+    _link, token = share_link_create(dashboard=board, actor=board.owner, expires_at=timezone.now() + timedelta(days=1))
+    outsider = browser.new_context(viewport={"width": 1280, "height": 900})
+    anonymous = outsider.new_page()
+    anonymous.on("pageerror", lambda exc: errors.append(str(exc)))
+    asked: list[str] = []
+    anonymous.on("request", lambda request: asked.append(request.url))
+    assert anonymous.goto(f"{page.base_url}/share/{token}/").status == 200
+    assert charts_drawn(anonymous) == 3
+    assert anonymous.locator(".dash-tile__table").count() == 0
+    assert drawn_types(anonymous) == expected
+    # The page itself and static files only: no chart JSON, no API.
+    data_requests = [url for url in asked if "/static/" not in url and f"/share/{token}/" not in url]
+    assert data_requests == [], data_requests
+    assert not errors, errors
+    outsider.close()
