@@ -208,3 +208,13 @@ def test_another_workspace_s_chart_is_refused(client, acme, ana):
     assert pin(client, f"/w/acme/funnels/{private.pk}/chart.json").status_code == 400
     assert pin(client, "/w/acme/charts/perception-sentiment.json", slug="other").status_code == 404
     assert not Tile.objects.filter(dashboard__workspace__slug="other").exists()
+
+
+def test_activity_s_one_user_chart_keeps_its_user(client, acme, ana):
+    page = client.get("/w/acme/activity/", {"user": "u2", "as_of": "2025-03-09", "days": "7"})
+    url = chart_url(page, "activity-chart")
+    tile, answer = pinned(client, url)
+    assert (tile.endpoint, tile.chart, tile.query["user"]) == ("activity/features", "activity-chart-features", "u2")
+    assert answer["status"] == 200 and figures(answer["data"]) == api(client, tile)
+    assert [(f["feature"], f["interactions"]) for f in answer["data"]["features"]] == [("Leads", 2)]
+    board_draws_as_the_tab(client, tile, url, "line")
