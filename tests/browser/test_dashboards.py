@@ -146,11 +146,15 @@ def test_clicking_a_charts_date_adds_an_annotation(page: Any, acme: Any) -> None
 def test_tiles_whose_tab_draws_its_own_chart_draw_it_on_the_board_and_the_share_page(
     page: Any, acme: Any, browser: Any
 ) -> None:
-    """A lifecycle, a heatmap and a funnel tile are canvases drawn by their tab's drawer (not tables),
-    on the board and, logged out, on the share page, which asks the server for no data."""
+    """A lifecycle, a heatmap, a funnel and a keyword cloud tile are canvases drawn by their tab's
+    drawer (not tables), on the board and, logged out, on the share page, which asks the server for
+    no data."""
     from dashboards.models import Dashboard, Tile
     from dashboards.services import share_link_create
     from funnels.models import Funnel
+    from tests.perception.test_voice import ITEMS, PERIOD, store
+
+    store(acme, ITEMS)
 
     log_in(page)
     owner_id = page_user_id()
@@ -169,9 +173,18 @@ def test_tiles_whose_tab_draws_its_own_chart_draw_it_on_the_board_and_the_share_
         "funnel": Tile.objects.create(
             dashboard=board, title="Views funnel", endpoint=f"funnels/{funnel.pk}/results", chart="funnels-chart", y=2
         ),
+        "cloud": Tile.objects.create(
+            dashboard=board,
+            title="Keywords",
+            endpoint="perception/voice",
+            query=PERIOD,
+            chart="perception-chart-keywords",
+            y=3,
+        ),
     }
-    # What Chart.js draws each with on the tab: the lifecycle's stacked bars, the matrix, the funnel's bars.
-    expected = {"stacked": "bar", "matrix": "matrix", "funnel": "bar"}
+    # What Chart.js draws each with on the tab: the lifecycle's stacked bars, the matrix, the funnel's
+    # bars, the word cloud.
+    expected = {"stacked": "bar", "matrix": "matrix", "funnel": "bar", "cloud": "wordCloud"}
 
     def drawn_types(target: Any) -> dict[str, str]:
         return {
@@ -186,7 +199,7 @@ def test_tiles_whose_tab_draws_its_own_chart_draw_it_on_the_board_and_the_share_
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{page.base_url}/w/acme/dashboards/{board.pk}/")
-    assert charts_drawn(page) == 3
+    assert charts_drawn(page) == 4
     assert page.locator(".dash-tile__table").count() == 0
     assert drawn_types(page) == expected
     stacked = page.evaluate(
@@ -202,7 +215,7 @@ def test_tiles_whose_tab_draws_its_own_chart_draw_it_on_the_board_and_the_share_
     asked: list[str] = []
     anonymous.on("request", lambda request: asked.append(request.url))
     assert anonymous.goto(f"{page.base_url}/share/{token}/").status == 200
-    assert charts_drawn(anonymous) == 3
+    assert charts_drawn(anonymous) == 4
     assert anonymous.locator(".dash-tile__table").count() == 0
     assert drawn_types(anonymous) == expected
     # The page itself and static files only: no chart JSON, no API.
