@@ -7,7 +7,11 @@ demo one, it is created first with a modest ``manage.py seed_demo``. The script 
 ``screenshots`` (a viewer of the workspace, with a fresh random password), starts ``manage.py
 runserver`` on a free port, logs in through the login page with headless Chromium driven by Playwright
 (Debian's ``/usr/bin/chromium``; Playwright's own browser download is not used), and saves
-``<tab>-1280.png`` and ``<tab>-390.png`` (full page) for every tab (and the Accounts and Sales pages).
+``<tab>-1280.png`` and ``<tab>-390.png`` (full page) for every tab (and the Accounts and Sales pages), then
+the pages beside the tabs: the dashboards and the demo's board, its read-only share page (a fresh link),
+the alerts (list, form, one alert), the scheduled reports (list, form, an email's preview), the members
+and a drill-down (the users behind a Home card). Those that only an admin may open are taken with the
+login made an admin of the workspace for the while, then a viewer again.
 ``--locale zh-CN`` takes them in Chinese. ``--states`` also saves the login page, the form with an invalid value, the empty state of a workspace
 without events, the API token page, and for the other tabs one user's activity, a grouped trend as a
 table, and an invalid Hub query. The run fails if a page logs a JavaScript error or a failed request,
@@ -59,6 +63,20 @@ TABS = (
     ("perception", "perception/"),
     ("perception-voice", "perception/voice/"),
 )  # (file name, path under /w/<slug>/)
+# The pages beside the tabs: (file name, path under /w/<slug>/, whether only an admin may open it). Paths
+# with {dashboard}, {alert} or {schedule} take the demo's own board, alert and report schedule.
+NEW_PAGES = (
+    ("dashboards", "dashboards/", False),
+    ("dashboard", "dashboards/{dashboard}/", False),
+    ("alerts", "alerts/", False),
+    ("alert-detail", "alerts/{alert}/", False),
+    ("alert-form", "alerts/new", True),
+    ("schedules", "reports/schedules/", False),
+    ("schedule-form", "reports/schedules/new/", True),
+    ("schedule-preview", "reports/schedules/{schedule}/preview/", False),
+    ("members", "members/", True),
+    ("people", "people/?source=home%2Fsummary&people=active_users&page_size=25", False),
+)
 TAB_STATES = (
     ("activity-user", "activity/?user=u0003"),
     ("trends-table", "trends/?feature=Leads&action=view&interval=week&measure=users&group_by=country&view=table"),
@@ -77,8 +95,9 @@ TAB_STATES = (
 )
 
 
-def prepare(slug: str, with_empty: bool) -> str:
-    """Make sure the workspace has data and the screenshot login can read it; return its password."""
+def prepare(slug: str, with_empty: bool) -> tuple[str, dict[str, str]]:
+    """Make sure the workspace has data and the screenshot login can read it; return its password and
+    what the new pages' paths need: the demo's board, alert and schedule, and a share link's token."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_usage.settings")
     import django
@@ -107,12 +126,47 @@ def prepare(slug: str, with_empty: bool) -> str:
     user.set_password(password)
     user.save()
     membership_set(workspace=workspace, user=user, role=Membership.Role.VIEWER)
+    ids = _new_page_ids(workspace, user)
     if with_empty:
         empty = Workspace.objects.filter(slug=EMPTY_SLUG).first()
         if empty is None:
             empty, _key = workspace_create(slug=EMPTY_SLUG, name="Empty workspace", timezone_name="Europe/Berlin")
         membership_set(workspace=empty, user=user, role=Membership.Role.VIEWER)
-    return password
+    return password, ids
+
+
+def _new_page_ids(workspace: Any, user: Any) -> dict[str, str]:
+    """The demo's shared board, alert and report schedule (seed_demo makes one of each), and a fresh
+    share link to the board (its token is shown only when created, so each run makes one; the login's
+    links of earlier runs are dropped so that the board does not list them all)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import Alert
+    from dashboards.models import Dashboard, ShareLink
+    from dashboards.services import share_link_create
+    from reports.models import ReportSchedule
+
+    board = Dashboard.objects.filter(workspace=workspace, visibility="workspace").order_by("pk").first()
+    alert = Alert.objects.filter(workspace=workspace, visibility="workspace").order_by("pk").first()
+    schedule = ReportSchedule.objects.filter(workspace=workspace, visibility="workspace").order_by("pk").first()
+    if board is None or alert is None or schedule is None:
+        raise SystemExit("The workspace needs a shared board, alert and report schedule: run manage.py seed_demo.")
+    ShareLink.objects.filter(dashboard=board, created_by=user).delete()
+    _link, token = share_link_create(dashboard=board, actor=user, expires_at=timezone.now() + timedelta(days=7))
+    return {"dashboard": str(board.pk), "alert": str(alert.pk), "schedule": str(schedule.pk), "token": token}
+
+
+def _set_role(slug: str, role: str) -> None:
+    """The screenshot login's role in the workspace (an admin for the pages only an admin may open)."""
+    from django.contrib.auth import get_user_model
+
+    from tenancy.models import Workspace
+    from tenancy.services import membership_set
+
+    user = get_user_model().objects.get(username=USERNAME)
+    membership_set(workspace=Workspace.objects.get(slug=slug), user=user, role=role)
 
 
 def free_port() -> int:
@@ -142,9 +196,22 @@ def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit(f"runserver did not answer within 60 s; see {log}")
 
 
-def shoot(base: str, slug: str, password: str, out: Path, states: bool, locale: str = "en-US") -> list[Path]:
+def shoot(
+    base: str,
+    slug: str,
+    password: str,
+    out: Path,
+    states: bool,
+    locale: str = "en-US",
+    ids: dict[str, str] | None = None,
+) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
+    from tenancy.models import Membership
+
+    # Playwright's sync API runs an event loop in this thread; the role changes between pages
+    # (``_set_role``) are plain synchronous ORM calls, safe here (as in tests/browser/conftest.py).
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     saved: list[Path] = []
     problems: list[str] = []
     with sync_playwright() as playwright:
@@ -188,6 +255,21 @@ def shoot(base: str, slug: str, password: str, out: Path, states: bool, locale: 
                 page.goto(f"{base}/w/{slug}/{path}")
                 _wait_for_charts(page, f"{tab} at {width}px", problems)
                 saved.append(_save(page, out / f"{tab}-{width}.png"))
+
+            if ids is not None:
+                for name, path, admin_only in NEW_PAGES:
+                    if admin_only:
+                        _set_role(slug, Membership.Role.ADMIN)
+                    try:
+                        page.goto(f"{base}/w/{slug}/{path.format(**ids)}")
+                        _wait_for_charts(page, f"{name} at {width}px", problems)
+                        saved.append(_save(page, out / f"{name}-{width}.png"))
+                    finally:
+                        if admin_only:
+                            _set_role(slug, Membership.Role.VIEWER)
+                page.goto(f"{base}/share/{ids['token']}/")
+                _wait_for_charts(page, f"share at {width}px", problems)
+                saved.append(_save(page, out / f"share-{width}.png"))
 
             if states:
                 page.goto(f"{base}/w/{slug}/?as_of=2025-02-30&days=0")
@@ -247,14 +329,14 @@ def main() -> None:
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM).")
 
-    password = prepare(args.workspace, args.states)
+    password, ids = prepare(args.workspace, args.states)
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "runserver.log"
         server = start_server(port, log)
         try:
-            saved = shoot(f"http://127.0.0.1:{port}", args.workspace, password, args.out, args.states, args.locale)
+            saved = shoot(f"http://127.0.0.1:{port}", args.workspace, password, args.out, args.states, args.locale, ids)
         except BaseException:
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
             raise
