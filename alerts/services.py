@@ -1,7 +1,7 @@
 """Evaluating alerts and notifying (docs/alerts.md).
 
-Every value comes from the selector of the tab that shows it (Home's summary, Behaviour's heatmap
-totals, the users table's last seen), over the N local days ending the day before the evaluation, so
+Every value comes from the selector of the tab that shows it (Home's summary, Activity's, Trends'
+or the Hub's figure of one feature, Behaviour's heatmap totals, the users table's last seen), over the N local days ending the day before the evaluation, so
 an alert's number is the tab's number for those days.
 
 Once per slot: an evaluation first inserts its ``AlertEvaluation`` row for (alert, slot) in a
@@ -35,15 +35,16 @@ from behaviour.queries import HeatmapQuery
 from behaviour.selectors.anomalies import BASELINE_DAYS, MIN_BASELINE_DAYS, judge
 from behaviour.selectors.failures import hour_heatmap, pct
 from events.filters import USER_FILTER_FIELDS
-from events.models import CrmUser
-from events.periods import Period, change_pct, local_midnight_utc
+from events.models import CrmUser, Feature
+from events.periods import Interval, Period, change_pct, local_midnight_utc
 from events.selectors import UnknownStep, feature_resolve, first_active_day
 from tenancy.models import Workspace
 from tenancy.scoping import in_workspace
 from useranalysis.queries import OPERATORS, UserQuery
 from useranalysis.selectors import user_row
-from views_home.queries import HomeQuery
-from views_home.selectors import home_summary
+from views_home.queries import ActivityQuery, HomeQuery, PopularityQuery, TrendsQuery
+from views_home.selectors import Measure, activity_features, feature_popularity, home_summary, trend_series
+from views_home.selectors.common import UserFilters
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +64,17 @@ def metric_value(alert: Alert, period: Period) -> float | None:
     failure rate without known outcomes, a user never seen, a feature or user since deleted)."""
     workspace, params = alert.workspace, alert.params
     filters = {name: list(params[name]) for name in USER_FILTER_FIELDS if params.get(name)}
+    action = params.get("action") or ""
+    try:
+        feature = feature_resolve(workspace=workspace, key=params["feature"]) if params.get("feature") else None
+    except UnknownStep:
+        return None
+    if feature is not None and alert.metric in (Alert.Metric.INTERACTIONS, Alert.Metric.ACTIVE_USERS):
+        return float(_feature_figure(workspace, alert.metric, feature, action, period, filters))
     if alert.metric in SUMMARY_METRICS:
         summary = home_summary(HomeQuery.over(workspace, period, filters))
         return float(getattr(summary, alert.metric).value)
     if alert.metric == Alert.Metric.FAILURE_RATE_PCT:
-        action = params.get("action") or ""
-        try:
-            feature = feature_resolve(workspace=workspace, key=params["feature"]) if params.get("feature") else None
-        except UnknownStep:
-            return None
         cells = hour_heatmap(HeatmapQuery.over(workspace, period, filters, feature=feature, action=action))
         return pct(sum(c.failures for c in cells), sum(c.outcomes for c in cells))
     crm_user = in_workspace(CrmUser, workspace).filter(external_id=params.get("user", "")).first()
@@ -81,6 +84,28 @@ def metric_value(alert: Alert, period: Period) -> float | None:
     if row.last_seen is None:
         return None
     return float((period.end - row.last_seen.astimezone(workspace.tzinfo).date()).days)
+
+
+def _feature_figure(
+    workspace: Workspace, metric: str, feature: Feature, action: str, period: Period, filters: UserFilters
+) -> int:
+    """One feature's figure over the period, from the tab that shows exactly it:
+
+    - interactions: the Activity tab's per-feature total (``activity/features?as_of&days&feature``);
+      with an action, the Trends tab's Total row of ``measure=events`` by day
+      (``trends?feature&action&start&end``), the only tab narrowing a feature to an action;
+    - active_users: the Hub's distinct users of the feature (``hub/popularity?start&end&features``).
+    """
+    if metric == Alert.Metric.ACTIVE_USERS:
+        rows = feature_popularity(PopularityQuery.over(workspace, period, filters, features=[feature]))
+        return next(row.users for row in rows if row.feature == feature.key)
+    if action:
+        query = TrendsQuery.over(
+            workspace, period, filters, feature=feature, action=action, interval=Interval.DAY, measure=Measure.EVENTS
+        )
+        return sum(series.total for series in trend_series(query))  # one series: no group_by
+    totals = activity_features(ActivityQuery.over(workspace, period, filters, features=[feature]))
+    return next(row.interactions for row in totals if row.feature == feature.key)
 
 
 @dataclass(frozen=True)
