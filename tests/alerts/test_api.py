@@ -181,9 +181,12 @@ def test_history_newest_first(make_workspace, member_client):
         alerts_evaluate(now=at(moment))
     answer = client.get(f"/api/v1/workspaces/hist/alerts/{alert['id']}/history").json()
     assert answer == {
+        "count": 2,
+        "next": None,
+        "previous": None,
         "history": [
             {"at": "2026-03-03T06:00:00Z", "state": "ok", "value": 1, "notified": False},
             {"at": "2026-03-02T06:00:00Z", "state": "firing", "value": 5, "notified": True},
-        ]
+        ],
     }
     assert client.get(f"/api/v1/workspaces/hist/alerts/{alert['id']}").json()["state"] == "ok"
