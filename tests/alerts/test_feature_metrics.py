@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.core import mail
 
 from alerts.services import alert_reading, alerts_evaluate
 from tenancy.models import Workspace
@@ -144,3 +145,11 @@ def test_the_other_workspace_counts_its_own(fx, owner):
     other = Workspace.objects.get(slug="other")
     assert value(make_alert(other, owner, params={"feature": "Deals", "action": "edit"})) == 10
     assert value(make_alert(other, owner, metric="active_users", params={"feature": "Deals"})) == 1
+
+
+def test_the_email_names_the_feature_and_action(fx, owner):
+    make_alert(fx, owner, name="Deals edits", params={"feature": "Deals", "action": "edit"}, op=">", value=1)
+    alerts_evaluate(now=NOW, workspace=fx)
+    [message] = mail.outbox
+    lines = message.body.splitlines()
+    assert "Metric: Interactions" in lines and "Feature: Deals · edit" in lines and "Value: 2" in lines
