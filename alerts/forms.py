@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
 from django.forms.utils import ErrorDict, ErrorList
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert
@@ -17,6 +19,7 @@ from events.models import Feature
 from tenancy.models import SavedConfig, Workspace
 from tenancy.scoping import in_workspace
 from useranalysis.queries import OPERATORS
+from views_home.forms import ActivityForm
 
 PARAM_FIELDS = ("days", "feature", "action", "user", *USER_FILTER_FIELDS)
 FILTER_LABELS = {"language": _("Language"), "country": _("Country"), "timezone": _("Time zone"), "status": _("Status")}
@@ -29,11 +32,18 @@ class AlertForm(forms.Form):
         label=_("Days"), min_value=1, max_value=MAX_DAYS,
         help_text=_("N: the N days ending the day before each evaluation (workspace time zone)."),
     )  # fmt: skip
-    feature = forms.ChoiceField(label=_("Feature"), required=False, help_text=_("Failure rate only."))
-    action = forms.CharField(label=_("Action"), required=False, help_text=_("Failure rate only; needs a feature."))
-    user = forms.CharField(
-        label=_("User"), required=False, help_text=_("Days since last seen: an external ID or email.")
+    feature = forms.ChoiceField(
+        label=_("Feature"), required=False,
+        help_text=_("Interactions, active users or failure rate of this feature only."),
+    )  # fmt: skip
+    action = forms.CharField(
+        label=_("Action"),
+        required=False,
+        help_text=_("Interactions or failure rate of this action only; needs a feature."),
     )
+    # The Activity tab's User field, type-ahead included (its widget and, in __init__, its suggestions URL).
+    user = copy.deepcopy(ActivityForm.base_fields["user"])
+    user.help_text = _("Days since last seen: type a name, email or external ID and pick the user.")
     condition = forms.ChoiceField(label=_("Condition"), choices=Alert.Condition.choices)
     op = forms.ChoiceField(label=_("Operator"), required=False, choices=[("", "—"), *((op, op) for op in OPERATORS)])
     value = forms.CharField(
@@ -57,6 +67,9 @@ class AlertForm(forms.Form):
         feature = self.fields["feature"]
         assert isinstance(feature, forms.ChoiceField)
         feature.choices = [("", _("Every feature")), *((key, key) for key in keys)]
+        # The type-ahead of static/js/app.js, answered by the Activity tab's suggestions (same users, same match).
+        suggestions = reverse("activity-user-suggestions", kwargs={"slug": workspace.slug})
+        self.fields["user"].widget.attrs["data-suggest-url"] = suggestions
         for name in USER_FILTER_FIELDS:
             self.fields[name] = forms.CharField(
                 label=FILTER_LABELS[name], required=False, help_text=_("User filter; values separated by commas.")

@@ -22,6 +22,9 @@ from useranalysis.queries import OPERATORS
 MAX_DAYS = 90
 MAX_RECIPIENTS = 20
 PARAM_NAMES = ("days", "feature", "action", "user", *USER_FILTER_FIELDS)
+# The metrics a tab shows for one feature over days (docs/alerts.md "Metrics"), and those also for one action.
+FEATURE_METRICS = (Alert.Metric.INTERACTIONS, Alert.Metric.ACTIVE_USERS, Alert.Metric.FAILURE_RATE_PCT)
+ACTION_METRICS = (Alert.Metric.INTERACTIONS, Alert.Metric.FAILURE_RATE_PCT)
 
 
 class AlertParamsParams(UserFilterParams):
@@ -33,8 +36,11 @@ class AlertParamsParams(UserFilterParams):
         default=1,
         help_text="N: the N local days ending the day before the evaluation.",
     )
-    feature = TextParam(max_length=100, help_text="failure_rate_pct: a feature key (default: every feature).")
-    action = TextParam(max_length=64, help_text="failure_rate_pct: an action of the feature.")
+    feature = TextParam(
+        max_length=100,
+        help_text="interactions, active_users, failure_rate_pct: a feature key (default: every feature).",
+    )
+    action = TextParam(max_length=64, help_text="interactions, failure_rate_pct: an action of the feature.")
     user = TextParam(max_length=128, help_text="days_since_seen: the CRM user's external id or email.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +52,16 @@ class AlertParamsParams(UserFilterParams):
         if attrs["action"] and not attrs["feature"]:
             raise serializers.ValidationError({"action": [_("An action needs a feature.")]})
         if attrs["feature"]:
-            if metric != Alert.Metric.FAILURE_RATE_PCT:
-                raise serializers.ValidationError({"feature": [_("Only failure_rate_pct is narrowed to a feature.")]})
+            if metric not in FEATURE_METRICS:
+                raise serializers.ValidationError(
+                    {"feature": [_("Only interactions, active users and the failure rate are narrowed to a feature.")]}
+                )
+            if attrs["action"] and metric not in ACTION_METRICS:
+                # No tab shows the distinct users of one action over the days (Trends counts them per
+                # bucket): an alert only watches a figure a tab shows.
+                raise serializers.ValidationError(
+                    {"action": [_("Active users are narrowed to a feature, not to an action.")]}
+                )
             try:
                 feature_resolve(workspace=self.workspace, key=attrs["feature"], action=attrs["action"])
             except UnknownStep as exc:

@@ -1,7 +1,7 @@
 """Evaluating alerts and notifying (docs/alerts.md).
 
-Every value comes from the selector of the tab that shows it (Home's summary, Behaviour's heatmap
-totals, the users table's last seen), over the N local days ending the day before the evaluation, so
+Every value comes from the selector of the tab that shows it (Home's summary, Activity's, Trends'
+or the Hub's figure of one feature, Behaviour's heatmap totals, the users table's last seen), over the N local days ending the day before the evaluation, so
 an alert's number is the tab's number for those days.
 
 Once per slot: an evaluation first inserts its ``AlertEvaluation`` row for (alert, slot) in a
@@ -13,6 +13,7 @@ loses a notification rather than sending it twice ("at most once per firing").
 
 from __future__ import annotations
 
+import copy
 import http.client
 import json
 import logging
@@ -24,7 +25,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -35,15 +36,17 @@ from behaviour.queries import HeatmapQuery
 from behaviour.selectors.anomalies import BASELINE_DAYS, MIN_BASELINE_DAYS, judge
 from behaviour.selectors.failures import hour_heatmap, pct
 from events.filters import USER_FILTER_FIELDS
-from events.models import CrmUser
-from events.periods import Period, change_pct, local_midnight_utc
+from events.models import CrmUser, Feature
+from events.periods import Interval, Period, change_pct, local_midnight_utc
 from events.selectors import UnknownStep, feature_resolve, first_active_day
-from tenancy.models import Workspace
+from tenancy.models import Membership, Workspace
 from tenancy.scoping import in_workspace
+from tenancy.services import audit_saved_config
 from useranalysis.queries import OPERATORS, UserQuery
 from useranalysis.selectors import user_row
-from views_home.queries import HomeQuery
-from views_home.selectors import home_summary
+from views_home.queries import ActivityQuery, HomeQuery, PopularityQuery, TrendsQuery
+from views_home.selectors import Measure, activity_features, feature_popularity, home_summary, trend_series
+from views_home.selectors.common import UserFilters
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +66,17 @@ def metric_value(alert: Alert, period: Period) -> float | None:
     failure rate without known outcomes, a user never seen, a feature or user since deleted)."""
     workspace, params = alert.workspace, alert.params
     filters = {name: list(params[name]) for name in USER_FILTER_FIELDS if params.get(name)}
+    action = params.get("action") or ""
+    try:
+        feature = feature_resolve(workspace=workspace, key=params["feature"]) if params.get("feature") else None
+    except UnknownStep:
+        return None
+    if feature is not None and alert.metric in (Alert.Metric.INTERACTIONS, Alert.Metric.ACTIVE_USERS):
+        return float(_feature_figure(workspace, alert.metric, feature, action, period, filters))
     if alert.metric in SUMMARY_METRICS:
         summary = home_summary(HomeQuery.over(workspace, period, filters))
         return float(getattr(summary, alert.metric).value)
     if alert.metric == Alert.Metric.FAILURE_RATE_PCT:
-        action = params.get("action") or ""
-        try:
-            feature = feature_resolve(workspace=workspace, key=params["feature"]) if params.get("feature") else None
-        except UnknownStep:
-            return None
         cells = hour_heatmap(HeatmapQuery.over(workspace, period, filters, feature=feature, action=action))
         return pct(sum(c.failures for c in cells), sum(c.outcomes for c in cells))
     crm_user = in_workspace(CrmUser, workspace).filter(external_id=params.get("user", "")).first()
@@ -81,6 +86,28 @@ def metric_value(alert: Alert, period: Period) -> float | None:
     if row.last_seen is None:
         return None
     return float((period.end - row.last_seen.astimezone(workspace.tzinfo).date()).days)
+
+
+def _feature_figure(
+    workspace: Workspace, metric: str, feature: Feature, action: str, period: Period, filters: UserFilters
+) -> int:
+    """One feature's figure over the period, from the tab that shows exactly it:
+
+    - interactions: the Activity tab's per-feature total (``activity/features?as_of&days&feature``);
+      with an action, the Trends tab's Total row of ``measure=events`` by day
+      (``trends?feature&action&start&end``), the only tab narrowing a feature to an action;
+    - active_users: the Hub's distinct users of the feature (``hub/popularity?start&end&features``).
+    """
+    if metric == Alert.Metric.ACTIVE_USERS:
+        rows = feature_popularity(PopularityQuery.over(workspace, period, filters, features=[feature]))
+        return next(row.users for row in rows if row.feature == feature.key)
+    if action:
+        query = TrendsQuery.over(
+            workspace, period, filters, feature=feature, action=action, interval=Interval.DAY, measure=Measure.EVENTS
+        )
+        return sum(series.total for series in trend_series(query))  # one series: no group_by
+    totals = activity_features(ActivityQuery.over(workspace, period, filters, features=[feature]))
+    return next(row.interactions for row in totals if row.feature == feature.key)
 
 
 @dataclass(frozen=True)
@@ -172,7 +199,9 @@ def _claim(alert: Alert, slot: datetime, now: datetime) -> AlertEvaluation | Non
     try:
         with transaction.atomic():
             return AlertEvaluation.objects.create(alert=alert, slot=slot, at=now)
-    except IntegrityError:  # another process inserted it between the check and the insert
+    except IntegrityError:
+        # Another process inserted it between the check and the insert, or the alert was deleted
+        # meanwhile (with its workspace): its foreign key fails. Either way: nothing to evaluate.
         return None
 
 
@@ -184,7 +213,11 @@ def alert_evaluate(alert: Alert, now: datetime) -> AlertEvaluation | None:
         return None
     reading = alert_reading(alert, now)
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        locked = Alert.objects.select_for_update().filter(pk=alert.pk).first()
+        if locked is None:
+            # Deleted while it was read (by its owner, or with its workspace in the middle of a run):
+            # its evaluation row went with it; nothing is recorded and nothing sent.
+            return None
         state = Alert.State.FIRING if reading.holds else Alert.State.OK
         changed = state != locked.state
         fire = changed and state == Alert.State.FIRING and not locked.muted
@@ -204,18 +237,47 @@ def alert_evaluate(alert: Alert, now: datetime) -> AlertEvaluation | None:
 @dataclass(frozen=True)
 class EvaluationRun:
     evaluated: int  # alerts evaluated now
-    skipped: int  # alerts already evaluated in their slot
+    skipped: int  # alerts already evaluated in their slot (or deleted during the run)
     fired: int  # alerts that turned firing
     failed: int  # alerts whose evaluation raised (logged; their slot stays taken)
+    ownerless: int = 0  # alerts not evaluated: their owner left the workspace (``owner_left``)
+
+
+def _owner_is_member() -> Exists:
+    return Exists(Membership.objects.filter(workspace=OuterRef("workspace_id"), user=OuterRef("owner_id")))
+
+
+def owner_left(alert: Alert) -> bool:
+    """Whether the alert's owner no longer belongs to its workspace (removed, or deactivated).
+
+    Such an alert is not evaluated: nobody in the workspace answers for what it sends (a private one
+    is no one else's to see, let alone to change), so it would mail its recipients on behalf of
+    someone gone. Its page says so; it resumes when the owner is a member again, or an admin
+    recreates it as theirs. A superuser owner reads every workspace: never "left"."""
+    owner = alert.owner
+    if not owner.is_active:
+        return True
+    if owner.is_superuser:
+        return False
+    return not Membership.objects.filter(workspace_id=alert.workspace_id, user_id=owner.pk).exists()
 
 
 def alerts_evaluate(*, now: datetime, workspace: Workspace | None = None) -> EvaluationRun:
-    """Every alert (of ``workspace``, or all) due at ``now``: those not yet evaluated in their slot."""
-    alerts: QuerySet[Alert] = Alert.objects.select_related("workspace", "owner").order_by("workspace_id", "id")
+    """Every alert (of ``workspace``, or all) due at ``now``: those not yet evaluated in their slot,
+    whose owner is still in the workspace."""
+    alerts: QuerySet[Alert] = (
+        Alert.objects.select_related("workspace", "owner")
+        .annotate(owner_is_member=_owner_is_member())
+        .order_by("workspace_id", "id")
+    )
     if workspace is not None:
         alerts = alerts.filter(workspace=workspace)
-    evaluated = skipped = fired = failed = 0
+    evaluated = skipped = fired = failed = ownerless = 0
     for alert in alerts.iterator(chunk_size=200):
+        owner = alert.owner
+        if not owner.is_active or not (owner.is_superuser or getattr(alert, "owner_is_member", False)):  # owner_left
+            ownerless += 1
+            continue
         try:
             evaluation = alert_evaluate(alert, now)
         except Exception:
@@ -228,7 +290,7 @@ def alerts_evaluate(*, now: datetime, workspace: Workspace | None = None) -> Eva
             continue
         evaluated += 1
         fired += int(evaluation.changed and evaluation.state == Alert.State.FIRING)
-    return EvaluationRun(evaluated, skipped, fired, failed)
+    return EvaluationRun(evaluated, skipped, fired, failed, ownerless)
 
 
 def alert_history(alert: Alert) -> QuerySet[AlertEvaluation]:
@@ -307,3 +369,16 @@ def alert_fields(values: dict[str, Any]) -> dict[str, Any]:
     """The validated definition's fields (``AlertDefinition``) that are model fields."""
     names = {f.name for f in Alert._meta.concrete_fields}
     return {name: value for name, value in values.items() if name in names}
+
+
+def alert_audit(*, actor: Any, alert: Alert, before: dict[str, Any] | None, deleted: bool = False) -> None:
+    """``audit_saved_config`` for an alert, the webhook secret left out of the trail: admins read the
+    trail, and a secret is write-only everywhere. A change of it is recorded as ``set``, ``replaced``
+    or ``""`` (none)."""
+    if before is None or deleted:
+        audit_saved_config(actor=actor, instance=alert, before=before, deleted=deleted)
+        return
+    old, new = before.get("secret") or "", alert.secret or ""
+    shown = copy.copy(alert)
+    shown.secret = "" if not new else ("set" if new == old else "replaced")
+    audit_saved_config(actor=actor, instance=shown, before={**before, "secret": "set" if old else ""})

@@ -24,7 +24,7 @@ from alerts.queries import AlertDefinition
 from core.chrome import page_chrome
 from core.pages import workspace_url
 from tenancy.scoping import WorkspaceScope, workspace_page
-from tenancy.services import audit_saved_config, field_values
+from tenancy.services import field_values
 
 LIST = "alerts-list"
 HISTORY_ROWS = 100
@@ -62,7 +62,7 @@ def _edit(request: HttpRequest, scope: WorkspaceScope, alert: Alert | None) -> H
                 setattr(alert, name, value)
             alert.language = translation.get_language() or ""
             alert.save()
-            audit_saved_config(actor=request.user, instance=alert, before=before)
+            services.alert_audit(actor=request.user, alert=alert, before=before)
             messages.success(request, _("Alert “%(name)s” saved.") % {"name": alert.name})
             return redirect("alerts-detail", slug=scope.workspace.slug, pk=alert.pk)
         errors = form_errors(definition.errors)
@@ -108,6 +108,7 @@ def alert_detail(request: HttpRequest, scope: WorkspaceScope, pk: int) -> HttpRe
             f"{key} = {', '.join(value) if isinstance(value, list) else value}" for key, value in alert.params.items()
         ),
         "can_edit": scope.can_edit_saved(alert),
+        "owner_left": services.owner_left(alert),
         "list_url": workspace_url(LIST, scope),
         "api_url": workspace_url("api-alert-history", scope, pk=alert.pk),
     }
@@ -124,7 +125,7 @@ def alert_mute(request: HttpRequest, scope: WorkspaceScope, pk: int) -> HttpResp
     before = field_values(alert)
     alert.muted = request.POST.get("muted") == "1"
     alert.save(update_fields=["muted", "updated_at"])
-    audit_saved_config(actor=request.user, instance=alert, before=before)
+    services.alert_audit(actor=request.user, alert=alert, before=before)
     if request.POST.get("next") == "list":
         return redirect(LIST, slug=scope.workspace.slug)
     return redirect("alerts-detail", slug=scope.workspace.slug, pk=alert.pk)
@@ -137,7 +138,7 @@ def alert_delete(request: HttpRequest, scope: WorkspaceScope, pk: int) -> HttpRe
     if not scope.can_edit_saved(alert):
         raise PermissionDenied(_("Only the owner of this alert or a workspace admin can delete it."))
     name = alert.name
-    audit_saved_config(actor=request.user, instance=alert, before=None, deleted=True)
+    services.alert_audit(actor=request.user, alert=alert, before=None, deleted=True)
     alert.delete()
     messages.success(request, _("Alert “%(name)s” deleted.") % {"name": name})
     return redirect(LIST, slug=scope.workspace.slug)

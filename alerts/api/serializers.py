@@ -55,4 +55,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
 
 
 class HistorySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
     history = HistoryEntrySerializer(many=True)

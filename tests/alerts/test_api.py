@@ -76,7 +76,12 @@ def test_create_read_update_delete(analyst):
         ({"params": {"days": 91}}, "params", "days"),
         ({"params": {"colour": "red"}}, "params", "colour"),
         ({"params": {"country": ["CN"], "status": ["sleeping"]}}, "params", "status"),
-        ({"params": {"feature": "Deals"}}, "params", "feature"),  # not for interactions
+        ({"metric": "features_used", "params": {"feature": "Deals"}}, "params", "feature"),
+        ({"metric": "inactive_users", "params": {"feature": "Deals"}}, "params", "feature"),
+        ({"params": {"feature": "Nope"}}, "params", "feature"),
+        ({"params": {"feature": "Deals", "action": "fly"}}, "params", "action"),
+        ({"params": {"action": "edit"}}, "params", "action"),
+        ({"metric": "active_users", "params": {"feature": "Deals", "action": "edit"}}, "params", "action"),
         ({"metric": "failure_rate_pct", "params": {"feature": "Nope"}}, "params", "feature"),
         ({"metric": "failure_rate_pct", "params": {"feature": "Deals", "action": "fly"}}, "params", "action"),
         ({"metric": "failure_rate_pct", "params": {"action": "edit"}}, "params", "action"),
@@ -101,6 +106,8 @@ def test_bad_input_is_a_400_naming_the_field(analyst, change, field, inner):
 def test_valid_params_of_each_metric(analyst):
     ok = [
         {"metric": "failure_rate_pct", "params": {"feature": "Deals", "action": "edit", "days": 7}},
+        {"metric": "interactions", "params": {"feature": "Deals", "action": "edit", "days": 7}},
+        {"metric": "active_users", "params": {"feature": "Deals", "country": ["CN"]}},
         {"metric": "days_since_seen", "params": {"user": "u1"}, "op": ">", "value": 3},
         {"condition": "anomaly", "op": "", "value": None},
         {"condition": "change", "op": "<", "value": -20},
@@ -174,9 +181,12 @@ def test_history_newest_first(make_workspace, member_client):
         alerts_evaluate(now=at(moment))
     answer = client.get(f"/api/v1/workspaces/hist/alerts/{alert['id']}/history").json()
     assert answer == {
+        "count": 2,
+        "next": None,
+        "previous": None,
         "history": [
             {"at": "2026-03-03T06:00:00Z", "state": "ok", "value": 1, "notified": False},
             {"at": "2026-03-02T06:00:00Z", "state": "firing", "value": 5, "notified": True},
-        ]
+        ],
     }
     assert client.get(f"/api/v1/workspaces/hist/alerts/{alert['id']}").json()["state"] == "ok"

@@ -254,11 +254,15 @@ def test_the_command_with_workspace_and_now(make_workspace, owner):
     mine = make_alert(one, owner)
     theirs = make_alert(two, owner)
     out, _err = run("evaluate_alerts", "--now", "2026-03-02T08:30:00+08:00", "--workspace", "one")
-    assert out == ["1 evaluated, 1 fired, 0 already evaluated in their slot, 0 failed."]
+    assert out == [
+        "1 evaluated, 1 fired, 0 already evaluated in their slot, 0 not evaluated (owner left the workspace), 0 failed."
+    ]
     assert AlertEvaluation.objects.get(alert=mine).at == at("2026-03-02T00:30:00Z")
     assert not AlertEvaluation.objects.filter(alert=theirs).exists()
     out, _err = run("evaluate_alerts", "--now", "2026-03-02T01:00:00")  # no offset: UTC; both workspaces
-    assert out == ["1 evaluated, 1 fired, 1 already evaluated in their slot, 0 failed."]
+    assert out == [
+        "1 evaluated, 1 fired, 1 already evaluated in their slot, 0 not evaluated (owner left the workspace), 0 failed."
+    ]
     with pytest.raises(CommandError, match="--now must be an ISO 8601"):
         run("evaluate_alerts", "--now", "yesterday")
     with pytest.raises(CommandError, match="No workspace 'nope'"):

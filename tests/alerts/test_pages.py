@@ -15,6 +15,7 @@ from alerts.models import Alert
 from alerts.services import alerts_evaluate
 from tenancy.models import AuditEntry, Membership
 from tests.alerts.conftest import at, daily, days_from, make_alert
+from tests.conftest import crm_users
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,43 @@ def test_the_tab_bar_links_to_the_alerts(client, acme):
     assert f'href="{url("alerts-list")}"' in home
     page = client.get(url("alerts-list")).content.decode()
     assert 'aria-current="page">Alerts<' in page
+
+
+def test_a_features_interactions_from_the_form(client, acme, make_workspace):
+    """The form's Feature and Action apply to interactions; active users take a feature but not an
+    action (the message is put next to Action)."""
+    make_workspace("other")
+    login(client, acme)
+    response = client.post(url("alerts-new"), {**FORM, "feature": "Deals", "action": "edit", "value": "4"})
+    alert = Alert.objects.get()
+    assert response.status_code == 302 and alert.params == {"days": 1, "feature": "Deals", "action": "edit"}
+    alerts_evaluate(now=at("2026-03-02T06:00:00Z"))  # 03-01: 5 Deals·edit > 4
+    assert [m.subject for m in mail.outbox] == ["Busy day"]
+    edit = client.get(url("alerts-edit", pk=alert.pk)).content.decode()
+    assert '<option value="Deals" selected>' in edit and 'value="edit"' in edit
+    refused = client.post(
+        url("alerts-new"), {**FORM, "metric": "active_users", "feature": "Deals", "action": "edit"}
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert "Active users are narrowed to a feature, not to an action." in refused.content.decode()
+    assert Alert.objects.count() == 1
+
+
+def test_the_user_field_has_the_activity_tabs_type_ahead(client, acme, make_workspace):
+    crm_users(acme, [{"external_id": "rep-7", "name": "Alice Rep", "email": "alice@acme.test"}])
+    other, _ = make_workspace("other")
+    crm_users(other, [{"external_id": "rep-9", "name": "Alice Other", "email": "alice@other.test"}])
+    login(client, acme)
+    page = client.get(url("alerts-new")).content.decode()
+    suggest = url("activity-user-suggestions")
+    assert f'data-suggest-url="{suggest}"' in page and suggest == "/w/acme/activity/users.json"
+    assert 'name="user"' in page and 'autocomplete="off"' in page
+    # The field's suggestions are the workspace's own users only.
+    assert client.get(suggest, {"q": "alice"}).json()["users"] == [
+        {"external_id": "rep-7", "name": "Alice Rep", "email": "alice@acme.test"}
+    ]
+    # What it suggests saves: a rep's inactivity.
+    response = client.post(
+        url("alerts-new"), {**FORM, "metric": "days_since_seen", "user": "rep-7", "op": ">=", "value": "7"}
+    )
+    assert response.status_code == 302 and Alert.objects.get().params == {"days": 1, "user": "rep-7"}

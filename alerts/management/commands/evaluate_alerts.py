@@ -42,5 +42,6 @@ class Command(BaseCommand):
                 raise CommandError(f"No workspace {options['workspace']!r}.")
         run = alerts_evaluate(now=now, workspace=workspace)
         self.stdout.write(
-            f"{run.evaluated} evaluated, {run.fired} fired, {run.skipped} already evaluated in their slot, {run.failed} failed."
+            f"{run.evaluated} evaluated, {run.fired} fired, {run.skipped} already evaluated in their slot, "
+            f"{run.ownerless} not evaluated (owner left the workspace), {run.failed} failed."
         )
