@@ -59,7 +59,8 @@ LABELS: dict[str, Promise] = {
     "metric": gettext_lazy("Metric"),
     "value": gettext_lazy("Value"),
     "previous": pgettext_lazy("the figure of the period before", "Previous"),
-    "change_pct": gettext_lazy("Change"),
+    "change": gettext_lazy("Change"),
+    "change_pct": gettext_lazy("Change (%)"),
     "date": gettext_lazy("Date"),
     "day": gettext_lazy("Day"),
     "week": gettext_lazy("Week"),
@@ -86,6 +87,25 @@ LABELS: dict[str, Promise] = {
     "failures": gettext_lazy("Failures"),
     "failure_rate": gettext_lazy("Failure rate"),
     "cohort": gettext_lazy("Cohort"),
+    "month": gettext_lazy("Month"),
+    "email": gettext_lazy("Email"),
+    "external_id": gettext_lazy("External ID"),
+    "rep": gettext_lazy("Rep"),
+    "industry": gettext_lazy("Industry"),
+    "owner": gettext_lazy("Owner"),
+    "won": gettext_lazy("Won"),
+    "lost": gettext_lazy("Lost"),
+    "win_rate_pct": gettext_lazy("Win rate"),
+    # Perception's summary metrics (a table on a board: the tab's cards format money with the
+    # workspace's currency, which only the tab knows).
+    "nps": gettext_lazy("NPS"),
+    "ces": gettext_lazy("CES"),
+    "csat_pct": gettext_lazy("CSAT"),
+    "customer_churn_pct": gettext_lazy("Customer churn"),
+    "revenue_churn_pct": gettext_lazy("Revenue churn"),
+    "renewal_rate_pct": gettext_lazy("Renewal rate"),
+    "retention_cost": gettext_lazy("Retention cost per retained customer"),
+    "revenue_per_retained": gettext_lazy("Revenue per retained customer"),
 }
 
 
