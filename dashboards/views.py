@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.chrome import page_chrome, with_query
-from dashboards import services
+from dashboards import presenters, services
 from dashboards.forms import BoardSettingsForm, DashboardForm, ShareLinkForm
 from dashboards.models import Dashboard, ShareLink, Tile
 from dashboards.selectors import annotations_json, tile_query
@@ -59,20 +59,39 @@ def _querydict(query: dict[str, Any]) -> QueryDict:
     return params
 
 
-def _tile_view(dashboard: Dashboard, tile: Tile) -> dict[str, Any]:
+def _tile_view(dashboard: Dashboard, tile: Tile, viewer: Any) -> dict[str, Any]:
     """What the page needs to load a tile: its chart's URL (and how it draws) or its endpoint's URL."""
     raw_query = tile_query(dashboard, tile)
     query = _querydict(raw_query)
     slug = dashboard.workspace.slug
     chart = services.tile_chart(dashboard.workspace, tile, raw_query)
-    view: dict[str, Any] = {"tile": tile, "api_url": with_query(f"/api/v1/workspaces/{slug}/{tile.endpoint}", query)}
+    view: dict[str, Any] = {
+        "tile": tile,
+        "api_url": with_query(f"/api/v1/workspaces/{slug}/{tile.endpoint}", query),
+        "subtitle": presenters.tile_subtitle(dashboard.workspace, tile.endpoint, raw_query),
+    }
     if chart:
         name, kwargs, kind, labels = chart
         chart_url = with_query(reverse(name, kwargs=kwargs), query)
         # The chart's name in the id: a drawer may tell two charts of one type apart by it (the
         # failure-rate heatmap).
         view.update(chart_url=chart_url, chart_id=f"tile-chart-{tile.pk}-{name}", type=kind, labels=labels)
+    else:
+        view.update(cards=_summary_cards(dashboard, tile, viewer, raw_query))
     return view
+
+
+def _summary_cards(
+    board: Dashboard, tile: Tile, viewer: Any, query: dict[str, Any]
+) -> list[presenters.MetricCard] | None:
+    """A summary tile's metric cards, computed here (as ``viewer``) so that they read as the tab's;
+    None for any other tile (a table the browser loads) and for an error (the tile says so)."""
+    url_name = presenters.endpoint_url_name(board.workspace, tile.endpoint)
+    if url_name not in presenters.SUMMARY_ENDPOINTS:
+        return None
+    status, data = services.endpoint_answer(board.workspace, viewer, tile.endpoint, query)
+    today = board.workspace.today()
+    return presenters.summary_cards(url_name, data if status == 200 else None, f"tile-{tile.pk}", today) or []
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -134,13 +153,14 @@ def dashboard_page(request: HttpRequest, scope: WorkspaceScope, pk: int) -> Http
             return redirect(request.path)
         else:
             return HttpResponse(status=400)
-    tiles = [_tile_view(board, tile) for tile in board.tiles.all()]
+    tiles = [_tile_view(board, tile, request.user) for tile in board.tiles.all()]
     context = {
         **page_chrome(request, scope.workspace, active=TAB),
         "board": board,
         "tiles": tiles,
         "drawer_scripts": drawer_scripts([t["type"] for t in tiles if t.get("type")]),
         "can_edit": can_edit,
+        "table_labels": presenters.table_labels(),
         "settings_form": settings_form,
         "share_form": share_form,
         "share_links": list(board.share_links.all()) if can_edit else [],
@@ -186,7 +206,13 @@ def _shared_tile(board: Dashboard, tile: Tile) -> dict[str, Any]:
     """A tile of a shared board, computed as the owner: its chart's JSON, or its endpoint's answer."""
     query = tile_query(board, tile)
     chart = services.tile_chart(board.workspace, tile, query)
-    view: dict[str, Any] = {"id": tile.pk, "title": tile.title, "w": tile.w, "h": tile.h}
+    view: dict[str, Any] = {
+        "id": tile.pk,
+        "title": tile.title,
+        "w": tile.w,
+        "h": tile.h,
+        "subtitle": presenters.tile_subtitle(board.workspace, tile.endpoint, query),
+    }
     if chart:
         name, kwargs, kind, labels = chart
         status, data = services.chart_answer(board.workspace, board.owner, name, query, kwargs)
@@ -194,8 +220,12 @@ def _shared_tile(board: Dashboard, tile: Tile) -> dict[str, Any]:
             type=kind, labels=labels, chart=data if status == 200 else None, chart_id=f"tile-chart-{tile.pk}-{name}"
         )
     else:
-        status, data = services.endpoint_answer(board.workspace, board.owner, tile.endpoint, query)
-        view.update(table=data if status == 200 else None)
+        cards = _summary_cards(board, tile, board.owner, query)
+        if cards is not None:
+            view.update(cards=cards)
+        else:
+            status, data = services.endpoint_answer(board.workspace, board.owner, tile.endpoint, query)
+            view.update(table=data if status == 200 else None)
     return view
 
 
@@ -211,11 +241,14 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     board = link.dashboard
     tiles = [_shared_tile(board, tile) for tile in board.tiles.all()]
     annotations = dashboard_data_annotations(board, tiles)
+    # The cards are drawn by the template; the browser gets the rest (charts, tables).
+    drawn = [{k: v for k, v in tile.items() if k != "cards"} for tile in tiles]
     context = {
         "board": board,
         "tiles": tiles,
+        "table_labels": presenters.table_labels(),
         "drawer_scripts": drawer_scripts([t["type"] for t in tiles if t.get("type")]),
-        "payload": json.loads(json.dumps({"tiles": tiles, "annotations": annotations}, default=str)),
+        "payload": json.loads(json.dumps({"tiles": drawn, "annotations": annotations}, default=str)),
         "expires_at": link.expires_at,
     }
     response = render(request, "dashboards/share.html", context)

@@ -21,6 +21,21 @@
     return element ? element.dataset : {};
   }
 
+  var labelCache = null;
+  /* The translated names of the API's column and row keys (#dashboard-labels, from
+     dashboards.presenters.LABELS); a key not there reads with its underscores as spaces. */
+  function label(key) {
+    if (labelCache === null) {
+      var element = document.getElementById("dashboard-labels");
+      labelCache = element ? JSON.parse(element.textContent) || {} : {};
+    }
+    return Object.prototype.hasOwnProperty.call(labelCache, key) ? labelCache[key] : key.replace(/_/g, " ");
+  }
+
+  function knownLabel(value) {
+    return labelCache && Object.prototype.hasOwnProperty.call(labelCache, value) ? labelCache[value] : value;
+  }
+
   function csrf(scope) {
     var input = (scope || document).querySelector("input[name=csrfmiddlewaretoken]");
     var settings = (scope || document).querySelector(".chart-annotate");
@@ -87,14 +102,15 @@
     var columns = Object.keys(rows[0]).filter(function (key) {
       return scalar(rows[0][key]);
     });
-    var format = window.CrmCharts ? window.CrmCharts.numberFormat : new Intl.NumberFormat();
+    // The page's locale (charts.js's format, or the same one if charts.js is not on the page).
+    var format = window.CrmCharts ? window.CrmCharts.numberFormat : new Intl.NumberFormat(document.documentElement.lang || undefined);
     var table = document.createElement("table");
     table.className = "table table--compact";
     var head = table.createTHead().insertRow();
     columns.forEach(function (column) {
       var th = document.createElement("th");
       th.scope = "col";
-      th.textContent = column.replace(/_/g, " ");
+      th.textContent = label(column);
       head.appendChild(th);
     });
     var body = table.createTBody();
@@ -107,7 +123,9 @@
           td.className = "num";
           td.textContent = format.format(value);
         } else {
-          td.textContent = value === null || value === undefined ? "—" : String(value);
+          // A row's key (a metric's name) reads as the tab names it; any other text as it is.
+          var text = value === null || value === undefined ? "—" : String(value);
+          td.textContent = column === "name" || column === "metric" ? knownLabel(text) : text;
         }
       });
     });

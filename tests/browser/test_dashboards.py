@@ -74,13 +74,15 @@ def test_a_share_link_opens_the_board_logged_out_until_revoked(page: Any, acme: 
         dashboard=board, title="Leads", endpoint="trends", query={"feature": "Leads", "period": "last_7_days"}
     )
     Tile.objects.create(dashboard=board, title="Summary", endpoint="home/summary", query={"period": "last_7_days"}, y=1)
+    Tile.objects.create(dashboard=board, title="Top users", endpoint="home/top-users", query={}, y=2)
     page.goto(f"{page.base_url}/w/acme/dashboards/{board.pk}/")
     charts_drawn(page)
     page.locator("#share-form button[type=submit]").click()
     url = page.locator(".share-created").inner_text().split(": ", 1)[1].strip()
     assert "/share/" in url
 
-    outsider = browser.new_context(viewport={"width": 1280, "height": 900})
+    # On a phone (390 px): the summary's cards wrap and no tile reaches past the page.
+    outsider = browser.new_context(viewport={"width": 390, "height": 844})
     anonymous = outsider.new_page()
     errors: list[str] = []
     anonymous.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -89,7 +91,25 @@ def test_a_share_link_opens_the_board_logged_out_until_revoked(page: Any, acme: 
     anonymous.wait_for_function("() => document.querySelectorAll('.chart-box.is-loading').length === 0")
     drawn = anonymous.evaluate("() => Chart.getChart(document.querySelector('canvas')).data.datasets[0].data")
     assert sum(drawn) == 4
-    assert anonymous.locator(".dash-tile__table table").count() == 1  # the summary, as a table
+    # The summary is Home's cards (names, figures), the top users a table with named columns.
+    labels = anonymous.locator(".dash-tile__cards .metric__label").all_inner_texts()
+    # (the period ends today: "so far", as on Home)
+    assert labels[:2] == ["Interactions so far", "Features used so far"] and len(labels) == 5
+    assert anonymous.locator("[data-metric$='-interactions'] .metric__value").inner_text() == "4"
+    subtitles = ["Trends · last 7 days", "Home · last 7 days", "Home · last 30 days"]
+    assert anonymous.locator(".dash-tile__sub").all_inner_texts() == subtitles
+    headers = anonymous.locator(".dash-tile__table th").all_text_contents()
+    assert headers == ["External ID", "Email", "Name", "Value"]
+    tops = anonymous.evaluate(
+        "() => new Set([...document.querySelectorAll('.dash-tile__cards .metric')].map(c => c.getBoundingClientRect().top)).size"
+    )
+    assert tops >= 2  # wrapped
+    overflow = anonymous.evaluate(
+        """() => [document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                  ...[...document.querySelectorAll('.dash-tile')].filter(t => t.getBoundingClientRect().right > 390)
+                     .map(t => t.dataset.tileId)]"""
+    )
+    assert overflow == [0]
     assert anonymous.locator(".tab-bar").count() == 0 and anonymous.locator("form").count() == 0
     assert not errors, errors
 
@@ -209,7 +229,8 @@ def test_tiles_whose_tab_draws_its_own_chart_draw_it_on_the_board_and_the_share_
     assert not errors, errors
 
     _link, token = share_link_create(dashboard=board, actor=board.owner, expires_at=timezone.now() + timedelta(days=1))
-    outsider = browser.new_context(viewport={"width": 1280, "height": 900})
+    # On a phone (390 px): the summary's cards wrap and no tile reaches past the page.
+    outsider = browser.new_context(viewport={"width": 390, "height": 844})
     anonymous = outsider.new_page()
     anonymous.on("pageerror", lambda exc: errors.append(str(exc)))
     asked: list[str] = []

@@ -73,12 +73,12 @@ def test_a_board_lays_its_tiles_out_with_its_period_and_filters(client, acme):
     board.save()
     html = client.get(f"/w/acme/dashboards/{board.pk}/").content.decode()
     chart, table = board.tiles.all()
-    # The chart tile is the Trends chart, the other the endpoint's table; both with the board's period.
+    # The chart tile is the Trends chart, the other Home's summary cards; both with the board's period.
     assert (
         'data-chart-url="/w/acme/charts/trends.json?feature=Leads&amp;as_of=2025-10-21&amp;days=7&amp;country=CN"'
         in html
     )
-    assert 'data-tile-url="/api/v1/workspaces/acme/home/summary?as_of=2025-10-21&amp;days=7&amp;country=CN"' in html
+    assert f'data-metric="tile-{table.pk}-interactions"' in html and "home/summary" not in html
     assert "Pin to dashboard" not in html and 'id="share-form"' in html
     chart_json = client.get("/w/acme/charts/trends.json", {"feature": "Leads", "as_of": "2025-10-21", "days": "7"})
     assert chart_json.status_code == 200
