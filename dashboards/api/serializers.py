@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from dashboards.models import Annotation, Dashboard, ShareLink
@@ -229,3 +230,34 @@ class AnnotationSerializer(serializers.ModelSerializer):
             message = _("A range is at most %(days)s days.") % {"days": MAX_RANGE_DAYS}
             raise serializers.ValidationError({"end_date": [message]})
         return attrs
+
+
+# One tile of a board's answer (schema only). Built with inline_serializer because a field named
+# ``data`` would shadow ``Serializer.data``.
+TILE_ANSWER = inline_serializer(
+    "TileAnswer",
+    {
+        "id": serializers.IntegerField(),
+        "query": serializers.DictField(),
+        "status": serializers.IntegerField(help_text="The tile endpoint's HTTP status."),
+        "data": serializers.JSONField(help_text="The tile endpoint's answer (its error body when status is not 200)."),
+    },
+)
+
+
+class BoardDataSerializer(serializers.Serializer):
+    """``…/<id>/data`` (schema only)."""
+
+    tiles = serializers.ListField(child=TILE_ANSWER)
+    annotations = serializers.ListField(child=serializers.DictField())
+
+
+class BoardNameSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class SharedBoardSerializer(BoardDataSerializer):
+    """``/api/v1/share/<token>`` (schema only): the board's data answer and its name."""
+
+    dashboard = BoardNameSerializer()

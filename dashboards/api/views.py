@@ -54,7 +54,10 @@ class DashboardViewSet(SavedConfigViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "scope": getattr(self, "scope", None)}
 
-    @extend_schema(summary="Each tile's answer under the board's period and filters, and the annotations")
+    @extend_schema(
+        summary="Each tile's answer under the board's period and filters, and the annotations",
+        responses={200: s.BoardDataSerializer},
+    )
     @action(detail=True, methods=["get"])
     def data(self, request: Request, slug: str, pk: str) -> Response:
         return Response(dashboard_data(self.get_object(), request.user))
@@ -162,7 +165,7 @@ class AnnotationViewSet(WorkspaceScopedMixin, viewsets.ModelViewSet):
     tags=["dashboards"],
     summary="A shared board, without a login: its data and its name",
     responses={
-        200: OpenApiResponse(description='The board\'s data answer and "dashboard": {"name", "description"}'),
+        200: s.SharedBoardSerializer,
         404: OpenApiResponse(description="Unknown or revoked."),
         410: OpenApiResponse(description="Expired."),
     },
