@@ -261,3 +261,25 @@ def test_annotations_members_read_writers_write_authors_or_admins_edit(clients, 
     assert clients["admin"].patch(one, {"end_date": "2025-10-19"}, format="json").status_code == 400
     assert clients["admin"].delete(one).status_code == 204
     assert texts(clients["analyst"]) == ["campaign"]
+
+
+def test_a_member_of_both_workspaces_reaches_a_board_only_through_its_own_workspace(clients, member_client):
+    """An admin of acme and of other: acme's board, its share links, its data and its annotations are
+    404 (or absent) under other's URL, and other's list shows none of them."""
+    from tenancy.models import Workspace
+
+    board = create(clients["admin"], visibility="workspace")
+    both = member_client(Workspace.objects.get(slug="other"), Membership.Role.ADMIN, "admin")  # now in both
+    note = both.post(
+        "/api/v1/workspaces/acme/annotations/", {"date": "2025-10-20", "text": "launch"}, format="json"
+    ).json()
+    for path in (f"dashboards/{board['id']}", f"dashboards/{board['id']}/data", f"annotations/{note['id']}"):
+        assert both.get(f"/api/v1/workspaces/other/{path}").status_code == 404, path
+        assert both.get(f"/api/v1/workspaces/acme/{path}").status_code == 200, path
+    expires = (timezone.now() + timedelta(days=7)).isoformat()
+    posted = both.post(
+        f"/api/v1/workspaces/other/dashboards/{board['id']}/share-links/", {"expires_at": expires}, format="json"
+    )
+    assert posted.status_code == 404 and not ShareLink.objects.exists()
+    assert both.get("/api/v1/workspaces/other/dashboards/").json() == []
+    assert both.get("/api/v1/workspaces/other/annotations/").json()["results"] == []
